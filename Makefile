@@ -1,0 +1,83 @@
+# optimbook: the project's only entry points.
+#
+#   make book               execute every notebook at SCALE=paper, then build the book (_build/html)
+#   make book SCALE=smoke   the quick path (what CI builds)
+#   make test               the test suite, notebooks and a smoke build of the book included
+#   make env                create or update .venv/ (the registry's torch + torchvision, the extras)
+#
+# Every target creates the environment when it is missing and copies MNIST from ../shared/data
+# when that folder exists and $(DATA) lacks the files.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-builtin-rules
+
+SCALE ?= paper
+DEVICE ?= auto
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# --isolated: ignore local pip configuration, so torch and torchvision come from the registry as
+# one matching build (a local CPU-only torch wheel would break torchvision's binary).
+PIP := $(PY) -m pip --isolated --disable-pip-version-check --no-input -q
+TORCH := torch==2.13.0 torchvision==0.28.0
+ENV_STAMP := $(VENV)/.optimbook-env
+DATA := $(or $(OPTIMBOOK_DATA),data)
+SHARED_MNIST := ../shared/data/MNIST/raw
+MNIST_GZ := train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz \
+            t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz
+
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.py))
+EXECUTED := $(patsubst notebooks/%.py,executed/$(SCALE)/%.ipynb,$(NOTEBOOKS))
+LAST := $(lastword $(EXECUTED))
+SOURCES := $(shell find src -name '*.py' -not -path '*/__pycache__/*') tools/execute_notebook.py
+BOOK_SOURCES := _config.yml _toc.yml $(wildcard book/*.md book/*.bib)
+
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export OPTIMBOOK_DATA := $(abspath $(DATA))
+
+.PHONY: help env data notebooks book test clean
+
+help:
+	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
+
+env: $(ENV_STAMP)
+
+$(ENV_STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install $(TORCH)
+	$(PIP) install -c constraints.txt -e '.[book,test]'
+	@$(PY) -c "import torch, torchvision, optimbook; print('env ok: torch', torch.__version__, \
+	  '| torchvision', torchvision.__version__, '| optimbook', optimbook.__version__)"
+	@touch $@
+
+data:
+	@mkdir -p $(DATA)/MNIST/raw
+	@for f in $(MNIST_GZ); do \
+	  if [ ! -f "$(DATA)/MNIST/raw/$$f" ] && [ -f "$(SHARED_MNIST)/$$f" ]; then \
+	    cp "$(SHARED_MNIST)/$$f" "$(DATA)/MNIST/raw/.$$f.part"; \
+	    mv "$(DATA)/MNIST/raw/.$$f.part" "$(DATA)/MNIST/raw/$$f"; \
+	    echo "data: copied $$f from $(SHARED_MNIST)"; \
+	  fi; \
+	done
+
+notebooks: $(EXECUTED)
+
+executed/$(SCALE)/%.ipynb: notebooks/%.py $(SOURCES) $(ENV_STAMP) | data
+	$(PY) tools/execute_notebook.py $< $@ --scale $(SCALE) --device $(DEVICE)
+
+# The last notebook (environment and timings) reports on all the others: run it after them.
+$(LAST): $(filter-out $(LAST),$(EXECUTED))
+
+book: $(EXECUTED) $(BOOK_SOURCES)
+	@rm -rf book/chapters && mkdir -p book/chapters
+	@cp $(EXECUTED) book/chapters/
+	$(VENV)/bin/jupyter-book build . --all -W -n --keep-going
+	@echo "book built at SCALE=$(SCALE): _build/html/index.html"
+
+test: $(ENV_STAMP) | data
+	$(PY) -m pytest
+
+clean:
+	rm -rf _build book/chapters executed

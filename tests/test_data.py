@@ -1,0 +1,122 @@
+"""optimbook.data: sizes, value range, determinism, the subset rule, the clear error without files."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+import torch
+
+from optimbook.data import (
+    MNIST_FILES,
+    MNISTNotFoundError,
+    data_root,
+    load_mnist,
+    subset_indices,
+    synthetic_regression,
+)
+
+
+def reference_subset(n: int, fraction: float, seed: int) -> list[int]:
+    """The documented rule, written out independently of the library."""
+    ranked = sorted(
+        range(n),
+        key=lambda i: int.from_bytes(hashlib.blake2b(f"{seed}:{i}".encode(), digest_size=8).digest(), "big"),
+    )
+    return sorted(ranked[: round(fraction * n)])
+
+
+@pytest.mark.parametrize("split,fraction,expected", [
+    ("train", 1.0, 60_000), ("test", 1.0, 10_000), ("train", 0.1, 6_000), ("test", 0.1, 1_000),
+    ("train", 0.3, 18_000), ("train", 0.6, 36_000),
+])
+def test_sizes_shapes_and_range(mnist_root, split, fraction, expected):
+    x, y = load_mnist(split, fraction=fraction, root=mnist_root)
+    assert x.shape == (expected, 784) and y.shape == (expected,)
+    assert x.dtype == torch.float32 and y.dtype == torch.int64
+    assert x.min().item() == 0.0 and x.max().item() == 1.0
+    assert set(y.unique().tolist()) == set(range(10))
+
+
+def test_unflattened_and_float64(mnist_root):
+    x, _ = load_mnist("test", fraction=0.01, flatten=False, dtype=torch.float64, root=mnist_root)
+    assert x.shape == (100, 28, 28) and x.dtype == torch.float64
+
+
+def test_pixels_are_bytes_over_255(mnist_root):
+    x, _ = load_mnist("test", fraction=0.01, root=mnist_root)
+    assert torch.equal((x * 255).round(), x * 255) or torch.allclose((x * 255).round(), x * 255, atol=1e-4)
+
+
+def test_subset_rule_matches_documentation():
+    for n, fraction, seed in [(1000, 0.1, 0), (1000, 0.37, 3), (60_000, 0.1, 0)]:
+        assert subset_indices(n, fraction, seed).tolist() == reference_subset(n, fraction, seed)
+
+
+def test_subsets_are_deterministic_nested_and_seeded(mnist_root):
+    a, ya = load_mnist("train", fraction=0.1, seed=0, root=mnist_root)
+    b, yb = load_mnist("train", fraction=0.1, seed=0, root=mnist_root)
+    assert torch.equal(a, b) and torch.equal(ya, yb)
+    small, large = subset_indices(60_000, 0.1, 0), subset_indices(60_000, 0.3, 0)
+    assert set(small.tolist()) <= set(large.tolist())
+    other = subset_indices(60_000, 0.1, 1)
+    assert len(set(small.tolist()) & set(other.tolist())) < 1_000  # ~600 expected by chance
+
+
+def test_subset_is_roughly_class_balanced(mnist_root):
+    _, y = load_mnist("train", fraction=0.1, root=mnist_root)
+    counts = torch.bincount(y, minlength=10).float() / len(y)
+    _, yall = load_mnist("train", root=mnist_root)
+    full = torch.bincount(yall, minlength=10).float() / len(yall)
+    assert (counts - full).abs().max() < 0.015  # 4 binomial standard deviations
+
+
+@pytest.mark.parametrize("fraction", [0.0, -0.1, 1.5, float("nan"), "half"])
+def test_bad_fraction_names_the_argument(fraction):
+    with pytest.raises(ValueError, match=r"fraction must be .* in \(0\.0, 1\.0\]"):
+        subset_indices(100, fraction)
+
+
+def test_bad_split():
+    with pytest.raises(ValueError, match="split must be 'train' or 'test'"):
+        load_mnist("validation")
+
+
+def test_missing_files_without_network_give_one_clear_error(tmp_path, monkeypatch):
+    from torchvision.datasets import MNIST
+
+    from optimbook import data
+
+    data._load_split.cache_clear()
+    monkeypatch.setattr(MNIST, "mirrors", [f"file://{tmp_path}/no-such-mirror/"])
+    with pytest.raises(MNISTNotFoundError) as info:
+        load_mnist("train", root=tmp_path)
+    message = str(info.value)
+    for name in MNIST_FILES:
+        assert name in message
+    assert str(tmp_path / "MNIST" / "raw") in message
+    assert "OPTIMBOOK_DATA" in message
+    data._load_split.cache_clear()
+
+
+def test_data_root_precedence(monkeypatch, tmp_path):
+    monkeypatch.setenv("OPTIMBOOK_DATA", str(tmp_path))
+    assert data_root() == tmp_path
+    assert data_root("elsewhere").name == "elsewhere"
+    monkeypatch.delenv("OPTIMBOOK_DATA")
+    assert data_root().name == "data"
+
+
+def test_device_argument(mnist_root):
+    x, y = load_mnist("test", fraction=0.01, device="cpu", root=mnist_root)
+    assert x.device.type == "cpu" and y.device.type == "cpu"
+
+
+def test_synthetic_regression_is_linear_with_known_optimum():
+    x, y, theta = synthetic_regression(4000, 5, noise=0.0, seed=1, dtype=torch.float64)
+    assert torch.allclose(x @ theta, y)
+    x2, y2, _ = synthetic_regression(4000, 5, noise=0.0, seed=1, dtype=torch.float64)
+    assert torch.equal(x, x2) and torch.equal(y, y2)
+    xc, _, _ = synthetic_regression(20000, 4, condition=100.0, seed=0, dtype=torch.float64)
+    eig = torch.linalg.eigvalsh(xc.T @ xc / len(xc))
+    assert 50 < (eig.max() / eig.min()).item() < 200

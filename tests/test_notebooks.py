@@ -1,0 +1,94 @@
+"""Every notebook executes at smoke scale through papermill, and the smoke book builds.
+
+The notebooks are executed into executed/smoke/ (as `make book SCALE=smoke` would), in reading
+order, so the final book test only builds. Each executed notebook must have no error output and at
+least one figure.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
+EXECUTED = ROOT / "executed" / "smoke"
+
+_spec = importlib.util.spec_from_file_location("execute_notebook", ROOT / "tools" / "execute_notebook.py")
+execute_notebook = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(execute_notebook)
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "no notebooks/NN_*.py found"
+
+
+@pytest.mark.parametrize("source", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_has_parameters_cell(source):
+    text = source.read_text()
+    cell = re.search(r'# %% tags=\["parameters"\]\n(.*?)(?=\n# %%)', text, re.S)
+    assert cell, f"{source.name}: no papermill parameters cell"
+    assert re.search(r'^scale = "smoke"', cell.group(1), re.M), "default scale must be smoke"
+    assert re.search(r'^device = "auto"', cell.group(1), re.M)
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("source", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_executes_at_smoke_scale(source):
+    output = EXECUTED / f"{source.stem}.ipynb"
+    seconds = execute_notebook.execute(source, output, scale="smoke")
+    nb = json.loads(output.read_text())
+    errors, images = [], 0
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            if out["output_type"] == "error":
+                errors.append(f"{out['ename']}: {out['evalue']}")
+            if "image/png" in out.get("data", {}):
+                images += 1
+    assert not errors, errors
+    assert images >= 1, f"{source.name} shows no figure"
+    print(f"{source.stem}: {seconds:.1f} s, {images} figure(s)")
+
+
+def test_failing_cell_is_named(tmp_path):
+    bad = tmp_path / "99_bad.py"
+    bad.write_text(
+        '# %% tags=["parameters"]\nscale = "smoke"\ndevice = "auto"\n\n# %%\nx = 1\n\n'
+        "# %%\nraise ValueError('boom in cell')\n"
+    )
+    with pytest.raises(execute_notebook.NotebookFailed) as info:
+        execute_notebook.execute(bad, tmp_path / "out.ipynb", scale="smoke")
+    message = str(info.value)
+    assert "99_bad.py" in message and "ValueError: boom in cell" in message
+    assert f"{bad}:9" in message  # the line of the failing cell in the source
+    assert not (tmp_path / "out.ipynb").exists()  # no output for a failed run
+
+
+def test_toc_lists_every_notebook_once():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [c["file"] for part in toc["parts"] for c in part["chapters"]]
+    chapters = [f.removeprefix("book/chapters/") for f in files if f.startswith("book/chapters/")]
+    assert sorted(chapters) == [p.stem for p in NOTEBOOKS]
+    assert len(set(files)) == len(files)
+    assert [p["caption"] for p in toc["parts"]][0] == "Foundations"
+
+
+@pytest.mark.book
+def test_smoke_book_builds_with_warnings_as_errors():
+    result = subprocess.run(
+        ["make", "book", "SCALE=smoke"], cwd=ROOT, capture_output=True, text=True
+    )
+    tail = (result.stdout + result.stderr)[-6000:]
+    assert result.returncode == 0, tail
+    html = ROOT / "_build" / "html"
+    assert (html / "index.html").is_file()
+    for source in NOTEBOOKS:
+        page = html / "book" / "chapters" / f"{source.stem}.html"
+        assert page.is_file(), page
+        assert "<img" in page.read_text(), f"{page.name} has no figure"

@@ -1,0 +1,178 @@
+"""optimbook.train.fit: regimes, determinism, exact resume, budgets, clipping, the NaN error."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from optimbook.losses import half_mse
+from optimbook.models import LinearRegression, mlp
+from optimbook.optim import SGD
+from optimbook.train import NonFiniteLossError, batches, clip_gradients, fit, log_steps
+
+
+def problem(n=64, d=3):
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(n, d, generator=g, dtype=torch.float64)
+    y = x @ torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64) + 0.3
+    return x, y
+
+
+def model_and_opt(lr=0.05):
+    model = LinearRegression(3).double()
+    return model, SGD(model.parameters(), lr=lr)
+
+
+def test_batch_regime_is_one_exact_gradient_step_per_epoch():
+    x, y = problem()
+    model, opt = model_and_opt(0.1)
+    fit(model, half_mse, opt, x, y, batch_size=len(x), epochs=1)
+    # closed form: θ ← θ − α ∇J(θ) from θ = 0, J = 1/(2m) Σ (h − y)²
+    x1 = torch.cat([torch.ones(len(x), 1, dtype=x.dtype), x], 1)
+    grad = -(x1.T @ y) / len(x)
+    expected = -0.1 * grad
+    got = torch.cat([model.linear.bias, model.linear.weight[0]]).detach()
+    assert torch.allclose(got, expected)
+
+
+def test_stochastic_regime_takes_one_step_per_example():
+    x, y = problem(n=10)
+    model, opt = model_and_opt()
+    hist = fit(model, half_mse, opt, x, y, batch_size=1, epochs=2)
+    assert hist.records[-1]["step"] == 20 and hist.records[-1]["epoch"] == 2.0
+
+
+def test_minibatch_sequence_matches_a_hand_written_loop():
+    x, y = problem()
+    model, opt = model_and_opt()
+    fit(model, half_mse, opt, x, y, batch_size=16, epochs=3, seed=7)
+    ref, ref_opt = model_and_opt()
+    for epoch in range(3):
+        for idx in batches(len(x), 16, seed=7, epoch=epoch):
+            ref_opt.zero_grad()
+            half_mse(ref(x[idx]), y[idx]).backward()
+            ref_opt.step()
+    for a, b in zip(model.parameters(), ref.parameters()):
+        assert torch.equal(a, b)
+
+
+def test_epoch_permutations_cover_every_example_once_and_differ_between_epochs():
+    e0 = torch.cat(list(batches(50, 8, seed=1, epoch=0)))
+    e1 = torch.cat(list(batches(50, 8, seed=1, epoch=1)))
+    assert sorted(e0.tolist()) == list(range(50)) == sorted(e1.tolist())
+    assert not torch.equal(e0, e1)
+    assert [len(b) for b in batches(50, 8, seed=1, drop_last=True)] == [8] * 6
+
+
+def test_resume_from_an_epoch_gives_the_uninterrupted_result():
+    x, y = problem()
+    full, opt = model_and_opt()
+    fit(full, half_mse, opt, x, y, batch_size=8, epochs=4, seed=3)
+    part, opt2 = model_and_opt()
+    fit(part, half_mse, opt2, x, y, batch_size=8, epochs=2, seed=3)
+    state = ({k: v.clone() for k, v in part.state_dict().items()}, opt2.state_dict())
+    resumed, opt3 = model_and_opt()
+    resumed.load_state_dict(state[0])
+    opt3.load_state_dict(state[1])
+    fit(resumed, half_mse, opt3, x, y, batch_size=8, epochs=2, start_epoch=2, seed=3)
+    for a, b in zip(full.parameters(), resumed.parameters()):
+        assert torch.equal(a, b)
+
+
+def test_history_records_evaluations_and_time():
+    x, y = problem()
+    model, opt = model_and_opt()
+    hist = fit(model, half_mse, opt, x, y, batch_size=8, epochs=2, eval_every=4,
+               evaluate=lambda m: {"full": half_mse(m(x), y).item()})
+    steps = hist.column("step")
+    assert steps == [0, 4, 8, 12, 16]
+    assert math.isnan(hist.records[0]["loss"])
+    seconds = hist.column("seconds")
+    assert seconds == sorted(seconds) and seconds[0] == 0.0
+    assert hist.records[-1]["full"] < hist.records[0]["full"]
+    frame = hist.to_frame()
+    assert list(frame.columns[:4]) == ["step", "epoch", "seconds", "loss"]
+
+
+def test_budgets_stop_the_run():
+    x, y = problem()
+    model, opt = model_and_opt()
+    hist = fit(model, half_mse, opt, x, y, batch_size=8, epochs=100, max_steps=11)
+    assert hist.records[-1]["step"] == 11
+    hist = fit(model, half_mse, opt, x, y, batch_size=1, epochs=10**6, max_seconds=0.05)
+    assert 0.05 <= hist.records[-1]["seconds"] < 1.0
+
+
+def test_log_steps_are_log_spaced():
+    steps = sorted(log_steps(1000, per_decade=10))
+    assert steps[:4] == [1, 2, 3, 4] and steps[-1] == 1000
+    assert all(b > a for a, b in zip(steps, steps[1:]))
+
+
+def test_nonfinite_loss_names_the_run_and_step():
+    x, y = problem()
+    model, opt = model_and_opt(lr=1e6)
+    with pytest.raises(NonFiniteLossError, match=r"my-strategy: loss became (nan|inf) at step \d+"):
+        fit(model, half_mse, opt, x, y, batch_size=8, epochs=50, name="my-strategy")
+
+
+def test_autoencoder_target_defaults_to_input():
+    x = torch.rand(32, 6)
+    model = mlp(6, 3, 6, seed=0)
+    opt = SGD(model.parameters(), lr=0.1)
+    hist = fit(model, lambda out, t: (out - t).pow(2).sum(1).mean(), opt, x, batch_size=8, epochs=30,
+               evaluate=lambda m: {"rec": (m(x) - x).pow(2).sum(1).mean().item()})
+    assert hist.records[-1]["rec"] < hist.records[0]["rec"]
+
+
+def test_invalid_arguments_name_the_argument():
+    x, y = problem()
+    model, opt = model_and_opt()
+    with pytest.raises(ValueError, match="batch_size"):
+        fit(model, half_mse, opt, x, y, batch_size=0)
+    with pytest.raises(ValueError, match="same length"):
+        fit(model, half_mse, opt, x, y[:-1], batch_size=4)
+    with pytest.raises(ValueError, match="max_seconds"):
+        fit(model, half_mse, opt, x, y, batch_size=4, max_seconds=0)
+
+
+def grads_of(*shapes):
+    params = [torch.zeros(s, requires_grad=True) for s in shapes]
+    for i, p in enumerate(params):
+        p.grad = torch.full(s if isinstance(s := shapes[i], tuple) else (s,), 3.0 * (i + 1))
+    return params
+
+
+def test_clipvalue_clamps_elements():
+    params = grads_of((2, 2), 3)
+    clip_gradients(params, clipvalue=4.0)
+    assert params[0].grad.max().item() == 3.0 and params[1].grad.max().item() == 4.0
+
+
+def test_clipnorm_is_per_tensor_and_global_clipnorm_is_joint():
+    params = grads_of(4, 4)  # norms 6 and 12
+    clip_gradients(params, clipnorm=6.0)
+    assert [p.grad.norm().item() for p in params] == pytest.approx([6.0, 6.0], rel=1e-6)
+    params = grads_of(4, 4)
+    clip_gradients(params, global_clipnorm=6.0)
+    joint = torch.cat([p.grad for p in params]).norm().item()
+    assert abs(joint - 6.0) < 1e-5
+    ratio = params[1].grad.norm() / params[0].grad.norm()
+    assert abs(ratio.item() - 2.0) < 1e-6  # direction kept
+
+
+def test_fit_applies_clipping():
+    x, y = problem()
+    model, opt = model_and_opt(lr=1.0)
+    seen = []
+    orig = opt.step
+
+    def spy(*a, **k):
+        seen.append(max(p.grad.abs().max().item() for p in model.parameters()))
+        return orig(*a, **k)
+
+    opt.step = spy
+    fit(model, half_mse, opt, x * 100, y * 100, batch_size=8, epochs=1, clipvalue=0.5)
+    assert max(seen) <= 0.5
