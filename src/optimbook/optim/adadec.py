@@ -1,0 +1,104 @@
+"""AdaDec (Senior, Heigold, Ranzato & Yang 2013) as He & Li (2016) write it, eq. (13)-(15):
+
+    η(t) = p(t) / sqrt(K + G(t)),                                     (13)
+    G(t) = ξ g(t−1)² + g(t)²,                                          (14)
+    p(t) = η(0) (1 + t/R)^(−q),                                        (15)
+
+with K = 1, ξ = 0.999, q = 0.75, R the total number of steps, and t the number of steps already taken
+(t = 0 on the first step, g(−1) = 0). Eq. (14) as printed keeps only the last two gradients; Senior et
+al.'s own AdaDec accumulates all of them with decay ξ, G(t) = ξ G(t−1) + g(t)² (``recursive=True``).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ._base import Optimizer, check_number
+
+__all__ = ["AdaDec", "adadec_update", "power_decay_factor"]
+
+
+def power_decay_factor(t: int, total_steps: int, q: float) -> float:
+    """(1 + t/R)^(−q): the decay of He & Li eq. (15) and (17)-(18)."""
+    return (1.0 + t / total_steps) ** (-q)
+
+
+def adadec_update(
+    params: list[torch.Tensor],
+    grads: list[torch.Tensor],
+    accumulators: list[torch.Tensor],
+    *,
+    rate: float,
+    K: float,
+    xi: float,
+    recursive: bool,
+) -> list[torch.Tensor] | None:
+    """θ ← θ − p(t) g / sqrt(K + G(t)) (He & Li eq. (13)-(15)).
+
+    ``accumulators`` hold g(t−1)² (literal eq. (14)) or G(t−1) (``recursive``). The recursive form
+    updates them in place and returns ``None``; the literal form returns the new g(t)² tensors, which
+    the caller stores for the next step.
+    """
+    if recursive:
+        torch._foreach_mul_(accumulators, xi)  # G(t) = ξ G(t−1) + g(t)²
+        torch._foreach_addcmul_(accumulators, grads, grads)
+        denom = torch._foreach_add(accumulators, K)
+        new_squares = None
+    else:
+        new_squares = torch._foreach_mul(grads, grads)  # g(t)²
+        denom = torch._foreach_mul(accumulators, xi)  # G(t) = ξ g(t−1)² + g(t)²   (14)
+        torch._foreach_add_(denom, new_squares)
+        torch._foreach_add_(denom, K)
+    torch._foreach_sqrt_(denom)  # sqrt(K + G(t))
+    torch._foreach_addcdiv_(params, grads, denom, value=-rate)  # θ ← θ − p(t) g / sqrt(K + G(t))  (13)
+    return new_squares
+
+
+class AdaDec(Optimizer):
+    """AdaDec: a power-decayed rate over the root of recent squared gradients (He & Li eq. (13)-(15)).
+
+    Args:
+        params: parameters or param groups.
+        lr: η(0) ≥ 0, the rate at t = 0.
+        K: constant inside the root, K > 0 (the paper: 1).
+        xi: decay ξ in [0, 1] of the previous squared gradient (the paper: 0.999).
+        q: exponent q ≥ 0 of the power decay p(t) (the paper: 0.75).
+        total_steps: R ≥ 1, the number of steps of the run (required).
+        recursive: ``False`` (default) uses eq. (14) as printed, G(t) = ξ g(t−1)² + g(t)²;
+            ``True`` uses Senior et al.'s recursion G(t) = ξ G(t−1) + g(t)².
+    """
+
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-3,
+        K: float = 1.0,
+        xi: float = 0.999,
+        q: float = 0.75,
+        total_steps: int | None = None,
+        recursive: bool = False,
+    ) -> None:
+        check_number("lr", lr, low=0.0)
+        check_number("K", K, low=0.0, low_open=True)
+        check_number("xi", xi, low=0.0, high=1.0)
+        check_number("q", q, low=0.0)
+        if total_steps is None:
+            raise ValueError("total_steps (R in p(t) = lr (1 + t/R)^-q) is required, an integer >= 1")
+        check_number("total_steps", total_steps, low=1, integer=True)
+        defaults = {"lr": lr, "K": K, "xi": xi, "q": q, "total_steps": int(total_steps),
+                    "recursive": bool(recursive)}
+        super().__init__(params, defaults)
+
+    def _init_state(self, group, p, state) -> None:
+        # g(−1)² = 0 (literal) or G(−1) = 0 (recursive)
+        state["accumulator"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+
+    def _update(self, group, params, grads, states, t) -> None:
+        rate = group["lr"] * power_decay_factor(t, group["total_steps"], group["q"])  # p(t)  (15)
+        acc = [s["accumulator"] for s in states]
+        squares = adadec_update(
+            params, grads, acc, rate=rate, K=group["K"], xi=group["xi"], recursive=group["recursive"]
+        )
+        if squares is not None:
+            for state, sq in zip(states, squares):
+                state["accumulator"] = sq

@@ -1,0 +1,67 @@
+"""AdaGrad (Duchi, Hazan & Singer 2011) in the two forms of the sources.
+
+He & Li (2016) write the per-parameter learning rate with a constant K inside the root, eq. (12):
+
+    η(t) = η(0) / sqrt(K + Σ_{s≤t} g(s)²),            θ ← θ − η(t) g(t),
+
+and the MindSpore chapter's algorithm 4.1 adds a small δ outside it, r ← r + g², Δθ = −ε g/(δ + √r).
+The class takes both: the accumulator starts at K, and ``eps`` (δ) is added after the root:
+
+    r ← r + g²   (r(−1) = K),        θ ← θ − η g / (√r + eps).
+
+``AdaGrad(lr, K=0, eps=1e-10)`` is ``torch.optim.Adagrad(lr)`` and ``AdaGrad(lr, K=1, eps=0)`` is the
+paper's eq. (12), equal to ``torch.optim.Adagrad(lr, initial_accumulator_value=1, eps=0)``.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ._base import Optimizer, check_number
+
+__all__ = ["AdaGrad", "adagrad_update"]
+
+
+def adagrad_update(
+    params: list[torch.Tensor],
+    grads: list[torch.Tensor],
+    sums: list[torch.Tensor],
+    *,
+    lr: float,
+    eps: float,
+) -> None:
+    """r ← r + g²; θ ← θ − η g / (√r + eps) (He & Li eq. (12) with K in r; MindSpore alg. 4.1)."""
+    torch._foreach_addcmul_(sums, grads, grads)  # r ← r + g²
+    denom = torch._foreach_sqrt(sums)  # √(K + Σ g²)
+    if eps:
+        torch._foreach_add_(denom, eps)
+    torch._foreach_addcdiv_(params, grads, denom, value=-lr)  # θ ← θ − η g / denom
+
+
+class AdaGrad(Optimizer):
+    """AdaGrad with K inside the root (He & Li eq. (12)) and eps outside it (MindSpore alg. 4.1).
+
+    Args:
+        params: parameters or param groups.
+        lr: global learning rate η(0) ≥ 0.
+        K: initial value of the squared-gradient accumulator, K ≥ 0 (the paper uses K = 1).
+        eps: δ ≥ 0 added to the root (torch's default 1e-10; the MindSpore box uses 1e-7).
+
+    With ``K = eps = 0`` an element whose gradients have all been zero gets 0/0; keep one of them
+    positive.
+    """
+
+    _counts_steps = False
+
+    def __init__(self, params, lr: float = 0.01, K: float = 0.0, eps: float = 1e-10) -> None:
+        check_number("lr", lr, low=0.0)
+        check_number("K", K, low=0.0)
+        check_number("eps", eps, low=0.0)
+        super().__init__(params, {"lr": lr, "K": K, "eps": eps})
+
+    def _init_state(self, group, p, state) -> None:
+        state["sum"] = torch.full_like(p, group["K"], memory_format=torch.preserve_format)
+
+    def _update(self, group, params, grads, states, t) -> None:
+        sums = [s["sum"] for s in states]
+        adagrad_update(params, grads, sums, lr=group["lr"], eps=group["eps"])

@@ -1,0 +1,98 @@
+"""AdaMix (He & Li 2016, eq. (16)-(18)): a per-element rate for weights, a shared power rate for biases.
+
+Weights get a rate of their own, shrunk at every step by the current gradient alone:
+
+    α_ij(t) = α_ij(t−1) / sqrt(K + g_ij(t)²),   α_ij(−1) = η(0),       θ_ij ← θ_ij − α_ij(t) g_ij(t)   (16)
+
+and every bias (visible and hidden) shares one power-decayed rate:
+
+    β(t) = β(0) (1 + t/R)^(−q),                 b ← b − β(t) g(t)                               (17)-(18)
+
+with K = 1, q = 0.75, R the total number of steps and t the number of steps already taken. A tensor
+with two or more dimensions is a weight and anything else a bias, unless its param group says
+otherwise with ``role="weight"`` or ``role="bias"`` (the paper's Exp. 4 gives biases the weight rule).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ._base import Optimizer, check_number
+from .adadec import power_decay_factor
+
+__all__ = ["AdaMix", "adamix_weight_update", "ROLES", "role_of"]
+
+ROLES = ("weight", "bias")
+
+
+def role_of(p: torch.Tensor, group: dict) -> str:
+    """``group["role"]`` if the group sets one, else ``"weight"`` for ndim ≥ 2 and ``"bias"`` otherwise."""
+    role = group.get("role")
+    if role is not None:
+        return role
+    return "weight" if p.ndim >= 2 else "bias"
+
+
+def adamix_weight_update(
+    params: list[torch.Tensor], grads: list[torch.Tensor], rates: list[torch.Tensor], *, K: float
+) -> None:
+    """α ← α / sqrt(K + g²); θ ← θ − α g (He & Li eq. (16), the weight part of AdaMix)."""
+    shrink = torch._foreach_mul(grads, grads)
+    torch._foreach_add_(shrink, K)
+    torch._foreach_rsqrt_(shrink)  # 1 / sqrt(K + g(t)²)
+    torch._foreach_mul_(rates, shrink)  # α(t) = α(t−1) / sqrt(K + g(t)²)
+    torch._foreach_addcmul_(params, rates, grads, value=-1.0)  # θ ← θ − α(t) g(t)
+
+
+class AdaMix(Optimizer):
+    """AdaMix: per-element current-gradient rates for weights, one power-decayed rate for biases.
+
+    Args:
+        params: parameters or param groups; a group may set ``role`` to ``"weight"`` or ``"bias"``.
+        lr: η(0) ≥ 0, the initial weight rate α(−1).
+        K: constant in the root, K > 0 (the paper: 1).
+        q: exponent q ≥ 0 of the bias rate's power decay (the paper: 0.75).
+        total_steps: R ≥ 1, the number of steps of the run (required).
+        bias_lr: β(0) ≥ 0, the initial bias rate (default: ``lr``).
+    """
+
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-3,
+        K: float = 1.0,
+        q: float = 0.75,
+        total_steps: int | None = None,
+        bias_lr: float | None = None,
+    ) -> None:
+        check_number("lr", lr, low=0.0)
+        check_number("K", K, low=0.0, low_open=True)
+        check_number("q", q, low=0.0)
+        if total_steps is None:
+            raise ValueError("total_steps (R in beta(t) = bias_lr (1 + t/R)^-q) is required, an integer >= 1")
+        check_number("total_steps", total_steps, low=1, integer=True)
+        if bias_lr is not None:
+            check_number("bias_lr", bias_lr, low=0.0)
+        defaults = {"lr": lr, "K": K, "q": q, "total_steps": int(total_steps), "bias_lr": bias_lr}
+        super().__init__(params, defaults)
+        for group in self.param_groups:
+            role = group.get("role")
+            if role is not None and role not in ROLES:
+                raise ValueError(f"role must be one of {ROLES} or absent, got {role!r}")
+
+    def _init_state(self, group, p, state) -> None:
+        if role_of(p, group) == "weight":
+            state["rate"] = torch.full_like(p, group["lr"], memory_format=torch.preserve_format)
+
+    def _update(self, group, params, grads, states, t) -> None:
+        w = [i for i, p in enumerate(params) if role_of(p, group) == "weight"]
+        b = [i for i, p in enumerate(params) if role_of(p, group) != "weight"]
+        if w:
+            adamix_weight_update(
+                [params[i] for i in w], [grads[i] for i in w], [states[i]["rate"] for i in w],
+                K=group["K"],
+            )
+        if b:
+            base = group["lr"] if group["bias_lr"] is None else group["bias_lr"]
+            rate = base * power_decay_factor(t, group["total_steps"], group["q"])  # β(t)  (17)-(18)
+            torch._foreach_add_([params[i] for i in b], [grads[i] for i in b], alpha=-rate)

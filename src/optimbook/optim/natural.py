@@ -1,0 +1,154 @@
+"""Adaptive natural gradient descent: our reading of the survey's "ANGD".
+
+The survey lists ANGD without a retrievable definition. We read it as the adaptive natural gradient
+of Amari, Park & Fukumizu (2000): the natural gradient θ ← θ − η G⁻¹ g (Amari 1998), where G is the
+Fisher information matrix, with G⁻¹ estimated recursively from the gradients seen so far instead
+of being formed and inverted. Their update of the estimate (ε the averaging rate):
+
+    Ĝ⁻¹ ← (1 + ε) Ĝ⁻¹ − ε (Ĝ⁻¹ v)(Ĝ⁻¹ v)ᵀ,        θ ← θ − η Ĝ⁻¹ g,
+
+is the first-order expansion in ε of the exact inverse of the running average
+Ĝ ← (1 − ε) Ĝ + ε v vᵀ, which ``update="exact"`` applies instead (Sherman-Morrison):
+
+    Ĝ⁻¹ ← [Ĝ⁻¹ − ε u uᵀ / (1 − ε + ε vᵀu)] / (1 − ε),    u = Ĝ⁻¹ v.
+
+In Amari et al.'s regression setting (Gaussian output noise) v is the gradient of the network's
+output, v = ∇f(x), one example per step; feed such vectors with
+:meth:`NaturalGradient.update_fisher` and ``fisher_from_grad=False``. By default
+(``fisher_from_grad=True``) the optimizer feeds the loss gradient it steps with, the *empirical*
+Fisher: convenient, but it vanishes where the fit is perfect, so its inverse grows and the step can
+blow up late in training. The first-order recursion can also lose positive definiteness when
+ε vᵀĜ⁻¹v is not small; the exact update cannot. The estimate is a dense P × P matrix over all
+parameters, so this is for small models (``max_params``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from ._base import Optimizer, check_number
+
+__all__ = ["NaturalGradient", "amari_inverse_update", "exact_inverse_update"]
+
+UPDATES = ("amari", "exact")
+
+
+def amari_inverse_update(inv: torch.Tensor, v: torch.Tensor, eps: float) -> None:
+    """Ĝ⁻¹ ← (1 + ε) Ĝ⁻¹ − ε (Ĝ⁻¹ v)(Ĝ⁻¹ v)ᵀ, in place (Amari, Park & Fukumizu 2000)."""
+    u = inv @ v
+    inv.mul_(1.0 + eps).addr_(u, u, alpha=-eps)
+
+
+def exact_inverse_update(inv: torch.Tensor, v: torch.Tensor, eps: float) -> None:
+    """Inverse of Ĝ ← (1 − ε) Ĝ + ε v vᵀ by Sherman-Morrison, in place (needs ε < 1)."""
+    u = inv @ v
+    denom = (1.0 - eps) + eps * torch.dot(v, u)
+    inv.addr_(u, u, alpha=-eps / denom.item()).div_(1.0 - eps)
+
+
+class NaturalGradient(Optimizer):
+    """Adaptive natural gradient descent (ANGD; Amari, Park & Fukumizu 2000).
+
+    Args:
+        params: parameters or param groups (each group may have its own ``lr``; the Fisher options
+            below are global and read from the first group); all parameters must share one device
+            and dtype.
+        lr: step size η ≥ 0.
+        eps: averaging rate ε of the Fisher estimate, in (0, 1).
+        damping: the estimate starts at Ĝ = damping · I (damping > 0).
+        update: ``"amari"`` (the paper's first-order recursion) or ``"exact"`` (Sherman-Morrison).
+        fisher_from_grad: feed each step's gradient into the estimate before stepping (online
+            ANGD); set ``False`` to drive the estimate with :meth:`update_fisher` only.
+        max_params: refuse models with more parameters than this (the estimate is P × P).
+    """
+
+    def __init__(
+        self,
+        params,
+        lr: float = 0.01,
+        eps: float = 0.01,
+        damping: float = 1.0,
+        update: str = "amari",
+        fisher_from_grad: bool = True,
+        max_params: int = 10_000,
+    ) -> None:
+        check_number("lr", lr, low=0.0)
+        check_number("eps", eps, low=0.0, high=1.0, low_open=True, high_open=True)
+        check_number("damping", damping, low=0.0, low_open=True)
+        check_number("max_params", max_params, low=1, integer=True)
+        if update not in UPDATES:
+            raise ValueError(f"update must be one of {UPDATES}, got {update!r}")
+        defaults = {"lr": lr, "eps": float(eps), "damping": float(damping), "update": update,
+                    "fisher_from_grad": bool(fisher_from_grad)}
+        super().__init__(params, defaults)
+        flat = self._params()
+        sizes = sum(p.numel() for p in flat)
+        if sizes > max_params:
+            raise ValueError(
+                f"NaturalGradient keeps a dense P x P inverse Fisher; P = {sizes} exceeds "
+                f"max_params = {max_params} (raise it if the memory, {sizes**2 * 4 / 2**20:.0f} MiB in"
+                " float32, is acceptable)"
+            )
+        if len({(p.device, p.dtype) for p in flat}) > 1:
+            raise ValueError("NaturalGradient needs all parameters on one device with one dtype")
+
+    def _params(self) -> list[torch.Tensor]:
+        return [p for g in self.param_groups for p in g["params"]]
+
+    @property
+    def fisher_inverse(self) -> torch.Tensor:
+        """The current estimate Ĝ⁻¹ (P × P, parameters in param-group order)."""
+        first = self._params()[0]
+        state = self.state[first]
+        if "fisher_inverse" not in state:
+            n = sum(p.numel() for p in self._params())
+            damping = self.param_groups[0]["damping"]
+            state["fisher_inverse"] = torch.eye(n, dtype=first.dtype, device=first.device) / damping
+            state["fisher_updates"] = 0
+        return state["fisher_inverse"]
+
+    @torch.no_grad()
+    def update_fisher(self, vectors: torch.Tensor) -> None:
+        """Feed per-example gradients (rows of ``vectors``, shape [n, P] or [P]) into Ĝ⁻¹."""
+        inv = self.fisher_inverse
+        vectors = vectors.reshape(-1, inv.shape[0]).to(inv)
+        options = self.param_groups[0]  # the estimate is global: its options come from group 0
+        apply = amari_inverse_update if options["update"] == "amari" else exact_inverse_update
+        for v in vectors:
+            apply(inv, v, options["eps"])
+        self.state[self._params()[0]]["fisher_updates"] += len(vectors)
+
+    @torch.no_grad()
+    def natural_direction(self, grad: torch.Tensor) -> torch.Tensor:
+        """Ĝ⁻¹ g for a flat gradient ``g`` (no update of the estimate)."""
+        return self.fisher_inverse @ grad.reshape(-1).to(self.fisher_inverse)
+
+    @torch.no_grad()
+    def step(self, closure=None) -> Any:
+        """θ ← θ − η Ĝ⁻¹ g, after feeding g into Ĝ⁻¹ when ``fisher_from_grad``."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        params = self._params()
+        if all(p.grad is None for p in params):
+            return loss
+        for p in params:
+            if p.grad is not None and p.grad.is_sparse:
+                raise RuntimeError("NaturalGradient does not support sparse gradients")
+        grad = torch.cat([
+            (p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1) for p in params
+        ])
+        if self.param_groups[0]["fisher_from_grad"]:
+            self.update_fisher(grad)
+        direction = self.natural_direction(grad)
+        offset = 0
+        for group in self.param_groups:
+            for p in group["params"]:
+                n = p.numel()
+                if p.grad is not None:
+                    p.add_(direction[offset:offset + n].view_as(p), alpha=-group["lr"])
+                offset += n
+        return loss
