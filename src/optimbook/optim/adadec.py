@@ -36,8 +36,8 @@ def adadec_update(
     """θ ← θ − p(t) g / sqrt(K + G(t)) (He & Li eq. (13)-(15)).
 
     ``accumulators`` hold g(t−1)² (literal eq. (14)) or G(t−1) (``recursive``). The recursive form
-    updates them in place and returns ``None``; the literal form returns the new g(t)² tensors, which
-    the caller stores for the next step.
+    updates them in place and returns ``None``; the literal form overwrites them with scratch values
+    and returns the new g(t)² tensors, which the caller stores for the next step.
     """
     if recursive:
         torch._foreach_mul_(accumulators, xi)  # G(t) = ξ G(t−1) + g(t)²
@@ -45,8 +45,9 @@ def adadec_update(
         denom = torch._foreach_add(accumulators, K)
         new_squares = None
     else:
-        new_squares = torch._foreach_mul(grads, grads)  # g(t)²
-        denom = torch._foreach_mul(accumulators, xi)  # G(t) = ξ g(t−1)² + g(t)²   (14)
+        new_squares = torch._foreach_mul(grads, grads)  # g(t)², kept for the next step
+        denom = accumulators  # g(t−1)² is not needed after this step: reuse its memory
+        torch._foreach_mul_(denom, xi)  # G(t) = ξ g(t−1)² + g(t)²   (14)
         torch._foreach_add_(denom, new_squares)
         torch._foreach_add_(denom, K)
     torch._foreach_sqrt_(denom)  # sqrt(K + G(t))
