@@ -17,12 +17,20 @@ import importlib
 import io
 import json
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_write_bytes", "code_version", "key_digest", "results_root"]
+from ..storage import atomic_torch_save, atomic_write_bytes, atomic_write_text
+
+__all__ = [
+    "atomic_torch_save",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "code_version",
+    "key_digest",
+    "results_root",
+]
 
 
 def results_root() -> Path:
@@ -74,27 +82,6 @@ def key_digest(key: dict[str, Any]) -> str:
     """The file stem of a cache entry: SHA-256 of the canonical JSON of ``key``."""
     text = json.dumps(key, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:24]
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and an atomic rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode())
 
 
 def frame_to_csv_bytes(frame) -> bytes:

@@ -1,0 +1,179 @@
+"""Fine-tuning unrolled autoencoders: several strategies in lockstep, checkpointed every epoch.
+
+:func:`finetune` trains the replicas of a :class:`~optimbook.models.autoencoder.DeepAutoencoder`,
+each with its own optimizer (a strategy), on the same mini-batches: the loss of replica k is the
+squared reconstruction error summed over pixels and over the batch (He & Li eq. (6): the mini-batch
+gradient is the sum of the per-example gradients). It records the reconstruction error (RER, the
+per-image squared error summed over pixels, averaged over images) of the test and training images
+every ``eval_every`` epochs, checkpoints after every epoch (atomically), and resumes from a
+checkpoint to exactly the numbers of an uninterrupted run: mini-batches depend only on the seed and
+the epoch, and the checkpoint holds the weights and every optimizer's state.
+
+Wall time: ``seconds`` is the cumulative fine-tuning time of each strategy, evaluations excluded. With
+several replicas, the shared forward and backward pass is split evenly among them and each adds the
+time of its own optimizer steps.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+import torch
+
+from .models.autoencoder import DeepAutoencoder
+from .runtime import check_number
+from .storage import atomic_torch_save
+from .train import NonFiniteLossError, batches
+
+__all__ = ["FineTuning", "finetune", "reconstruction_errors"]
+
+
+@dataclass(frozen=True)
+class FineTuning:
+    """Fine-tuning settings (He & Li: learning rate 0.001, 50 iterations, RER every 5)."""
+
+    epochs: int = 50
+    batch_size: int = 100
+    eval_every: int = 5
+
+    def __post_init__(self) -> None:
+        check_number("epochs", self.epochs, low=0, integer=True)
+        check_number("batch_size", self.batch_size, low=1, integer=True)
+        check_number("eval_every", self.eval_every, low=1, integer=True)
+
+    def eval_epochs(self) -> list[int]:
+        """Epochs after which the RER is recorded: 0, eval_every, 2·eval_every, …, epochs."""
+        out = list(range(0, self.epochs + 1, self.eval_every))
+        return out if out[-1] == self.epochs else out + [self.epochs]
+
+
+@torch.no_grad()
+def reconstruction_errors(model: DeepAutoencoder, x: torch.Tensor, chunk: int = 2000) -> list[float]:
+    """RER of every replica on ``x``: Σ_pixels (out − in)², averaged over the images."""
+    total = torch.zeros(model.replicas, dtype=torch.float64, device=x.device)
+    for i in range(0, len(x), chunk):
+        xb = x[i:i + chunk]
+        total += (model(xb) - xb).pow(2).sum(dim=(1, 2)).double()
+    return (total / len(x)).tolist()
+
+
+def _kill_hook(epoch: int) -> None:
+    """Fault injection for the resume test: ``OPTIMBOOK_KILL_AFTER_EPOCH=n`` SIGKILLs this process
+    right after epoch n's checkpoint is written (no cleanup runs, as with a real kill)."""
+    target = os.environ.get("OPTIMBOOK_KILL_AFTER_EPOCH")
+    if target is not None and int(target) == epoch:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def finetune(
+    model: DeepAutoencoder,
+    optimizers: Sequence[torch.optim.Optimizer],
+    names: Sequence[str],
+    train_x: torch.Tensor,
+    test_x: torch.Tensor,
+    config: FineTuning,
+    *,
+    seed: int = 0,
+    checkpoint: Path | None = None,
+    key: str = "",
+    progress: Callable[[int], None] | None = None,
+) -> list[list[dict[str, float]]]:
+    """Fine-tune every replica of ``model`` with its optimizer; return one record list per replica.
+
+    Args:
+        model: the replicated autoencoder (replica k is trained by ``optimizers[k]``).
+        optimizers: one optimizer per replica, built on ``model.replica_parameters(k)``.
+        names: one label per replica (error messages name it).
+        train_x, test_x: images [N, 784] on the model's device.
+        config: epochs, batch size and evaluation interval.
+        seed: mini-batch order (epoch e uses the permutation seeded by (seed, e)).
+        checkpoint: file to checkpoint to after every epoch and resume from if it exists
+            (its ``key`` must match); removed when the run completes.
+        key: identifies the run in the checkpoint.
+        progress: called with the number of epochs completed.
+
+    Returns:
+        For each replica, records ``{"epoch", "test_rer", "train_rer", "seconds", "train_loss"}``
+        at the epochs of :meth:`FineTuning.eval_epochs`; ``train_loss`` is the mean per-image loss
+        of the preceding epoch (NaN at epoch 0).
+
+    Raises:
+        NonFiniteLossError: a replica's loss became NaN or infinite (its name and step are given).
+    """
+    k = model.replicas
+    if not (len(optimizers) == len(names) == k):
+        raise ValueError(f"need one optimizer and one name per replica ({k}), got "
+                         f"{len(optimizers)} and {len(names)}")
+    eval_at = set(config.eval_epochs())
+    start = 0
+    records: list[list[dict[str, float]]] = [[] for _ in range(k)]
+    seconds = [0.0] * k
+    if checkpoint is not None and Path(checkpoint).is_file():
+        state = torch.load(checkpoint, map_location=train_x.device, weights_only=True)
+        if state.get("key") == key:
+            model.load_state_dict(state["model"])
+            for opt, sd in zip(optimizers, state["optimizers"]):
+                opt.load_state_dict(sd)
+            start, records, seconds = state["epoch"], state["records"], state["seconds"]
+    if start == 0 and not records[0]:
+        test, train = reconstruction_errors(model, test_x), reconstruction_errors(model, train_x)
+        for j in range(k):
+            records[j].append({"epoch": 0, "test_rer": test[j], "train_rer": train[j],
+                               "seconds": 0.0, "train_loss": math.nan})
+    n = len(train_x)
+    sync = train_x.device.type == "cuda"
+    for epoch in range(start, config.epochs):
+        shared = 0.0
+        own = [0.0] * k
+        losses = []
+        for idx in batches(n, config.batch_size, seed=seed, epoch=epoch, device=train_x.device):
+            x = train_x[idx]
+            tic = time.perf_counter()
+            model.zero_grad(set_to_none=True)
+            per_replica = (model(x) - x).pow(2).sum(dim=(1, 2))  # Σ over the batch and the pixels
+            per_replica.sum().backward()
+            model.share_gradients()
+            if sync:
+                torch.cuda.synchronize(train_x.device)
+            shared += time.perf_counter() - tic
+            for j, opt in enumerate(optimizers):
+                tic = time.perf_counter()
+                opt.step()
+                if sync:
+                    torch.cuda.synchronize(train_x.device)
+                own[j] += time.perf_counter() - tic
+            losses.append(per_replica.detach())
+        losses_t = torch.stack(losses)  # [steps, replicas]
+        finite = torch.isfinite(losses_t)
+        if not finite.all():
+            step_idx, j = (~finite).nonzero()[0].tolist()
+            steps_per_epoch = len(losses)
+            raise NonFiniteLossError(
+                f"{names[j]}: loss became {losses_t[step_idx, j].item()} at step "
+                f"{epoch * steps_per_epoch + step_idx + 1} (epoch {epoch + 1})"
+            )
+        epoch_loss = (losses_t.sum(0) / n).tolist()
+        for j in range(k):
+            seconds[j] += shared / k + own[j]
+        if epoch + 1 in eval_at:
+            test, train = reconstruction_errors(model, test_x), reconstruction_errors(model, train_x)
+            for j in range(k):
+                records[j].append({"epoch": epoch + 1, "test_rer": test[j], "train_rer": train[j],
+                                   "seconds": seconds[j], "train_loss": epoch_loss[j]})
+        if checkpoint is not None:
+            atomic_torch_save(Path(checkpoint), {
+                "key": key, "epoch": epoch + 1, "model": model.state_dict(),
+                "optimizers": [opt.state_dict() for opt in optimizers],
+                "records": records, "seconds": seconds,
+            })
+            _kill_hook(epoch + 1)
+        if progress is not None:
+            progress(epoch + 1)
+    if checkpoint is not None and Path(checkpoint).is_file():
+        Path(checkpoint).unlink()
+    return records

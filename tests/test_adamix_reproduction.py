@@ -1,0 +1,317 @@
+"""The AdaMix reproduction: RBMs, unrolling, lockstep fine-tuning, the registry, cache and resume."""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+
+from optimbook.experiments import adamix
+from optimbook.experiments.adamix import EXPERIMENTS, SETUPS, Setup, Strategy, strategy_rules
+from optimbook.finetuning import FineTuning, finetune, reconstruction_errors
+from optimbook.models.autoencoder import DeepAutoencoder
+from optimbook.models.rbm import RBM, data_visible_bias
+from optimbook.optim import SGD, AdaGrad, AdaMix, PerRole, Rule
+from optimbook.pretraining import RBMTraining, pretrain_stack, train_rbm, upward
+from optimbook.storage import atomic_write_bytes
+from optimbook.train import NonFiniteLossError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# --- the registry -------------------------------------------------------------------------------
+def test_registry_has_the_papers_names_and_labels():
+    labels = {name: [s.label for s in e.strategies] for name, e in EXPERIMENTS.items()}
+    assert labels == {
+        "fig4": ["Cons", "AdaGrad", "AdaDec", "AdaMix"],
+        "fig5": ["Cons+Cons", "Cons+None", "None+Cons"],
+        "fig6": ["Cons+Cons", "Exp+Cons", "Power+Cons", "AdaGrad+Cons", "AdaDec+Cons", "AdaMix+Cons"],
+        "fig7": ["Cons+Cons", "Cons+Exp", "Cons+Power", "Cons+AdaGrad", "Cons+AdaDec", "Cons+AdaMix"],
+        "fig8": ["AdaMix"],
+    }
+    assert EXPERIMENTS["fig8"].fractions == (0.1, 0.3, 0.6, 1.0)
+    assert len(adamix.published()) == 23
+    assert SETUPS["paper"].numbers(0.1) == (6000, 1000) and SETUPS["paper"].numbers(1.0) == (60000, 10000)
+
+
+def test_strategy_labels_split_into_weight_and_bias_rules():
+    s = EXPERIMENTS["fig6"].strategies[3]
+    assert (s.label, s.weight_rule, s.bias_rule) == ("AdaGrad+Cons", "AdaGrad", "Cons")
+    with pytest.raises(ValueError, match="weight_rule must be one of"):
+        Strategy("x", "Adam", "Cons")
+
+
+def test_rules_follow_the_paper():
+    setup = SETUPS["paper"]
+    w, b = strategy_rules(Strategy("AdaMix", "AdaMix", "AdaMix"), setup, 60)
+    assert w.optimizer is AdaMix and w.group == {"role": "weight"}
+    assert b.optimizer is AdaMix and b.group == {}  # biases: AdaMix's own β(t)
+    assert w.kwargs["total_steps"] == 50 * 60 and w.kwargs["K"] == 1.0 and w.kwargs["q"] == 0.75
+    w, b = strategy_rules(Strategy("Cons+AdaMix", "Cons", "AdaMix"), setup, 60)
+    assert w.optimizer is SGD and b.group == {"role": "weight"}  # Exp. 4: the weight part
+    w, b = strategy_rules(Strategy("None+Cons", "None", "Cons"), setup, 60)
+    assert w is None and b.optimizer is SGD and b.kwargs == {"lr": 0.001}
+    w, _ = strategy_rules(Strategy("AdaGrad+Cons", "AdaGrad", "Cons"), setup, 60)
+    assert w.optimizer is AdaGrad and w.kwargs == {"lr": 0.001, "K": 1.0, "eps": 0.0}
+    w, _ = strategy_rules(Strategy("Exp+Cons", "Exp", "Cons"), setup, 60)
+    assert w.schedule(0) == pytest.approx(0.001) and w.schedule(3000) == pytest.approx(0.0001)
+    w, _ = strategy_rules(Strategy("Power+Cons", "Power", "Cons"), setup, 60)
+    assert w.schedule(3000) == pytest.approx(0.001 * 2 ** -0.75)
+
+
+# --- RBMs -------------------------------------------------------------------------------------------
+def test_visible_bias_from_the_data_is_the_clipped_log_odds():
+    data = torch.tensor([[0.0, 1.0, 0.5], [0.0, 1.0, 0.3]])
+    bias = data_visible_bias(data, clip=0.01)
+    expected = torch.tensor([math.log(0.01 / 0.99), math.log(0.99 / 0.01), math.log(0.4 / 0.6)])
+    torch.testing.assert_close(bias, expected)
+
+
+def test_cd1_statistics_match_a_literal_computation():
+    g = torch.Generator().manual_seed(0)
+    rbm = RBM(6, 4, generator=g, init_std=0.5)
+    v = torch.rand(5, 6, generator=g)
+    dW, db, dc, err = rbm.cd1(v, torch.Generator().manual_seed(1))
+    # literal: p(h|v) = σ(c + vW); h ~ Bernoulli; v' = σ(b + hWᵀ); p(h|v') = σ(c + v'W)
+    u = torch.rand(5, 4, generator=torch.Generator().manual_seed(1))
+    ph = torch.sigmoid(rbm.c + v @ rbm.W)
+    h = (ph > u).float()
+    v1 = torch.sigmoid(rbm.b + h @ rbm.W.T)
+    ph1 = torch.sigmoid(rbm.c + v1 @ rbm.W)
+    torch.testing.assert_close(dW, v.T @ ph - v1.T @ ph1)
+    torch.testing.assert_close(db, (v - v1).sum(0))
+    torch.testing.assert_close(dc, (ph - ph1).sum(0))
+    torch.testing.assert_close(err, ((v - v1) ** 2).sum())
+
+
+def test_gaussian_hidden_units_are_linear_with_unit_noise():
+    rbm = RBM(3, 2, hidden="gaussian", generator=torch.Generator().manual_seed(0), init_std=1.0)
+    v = torch.rand(4, 3)
+    torch.testing.assert_close(rbm.hidden_mean(v), rbm.c + v @ rbm.W)
+    h = rbm.sample_hidden(torch.zeros(20000, 2), torch.Generator().manual_seed(0))
+    assert abs(h.std().item() - 1.0) < 0.02 and abs(h.mean().item()) < 0.02
+
+
+def test_cd1_training_lowers_the_reconstruction_error_with_hintons_update():
+    g = torch.Generator().manual_seed(0)
+    protos = (torch.rand(4, 20, generator=g) > 0.5).float()
+    data = protos[torch.randint(0, 4, (400,), generator=g)]
+    rbm = RBM(20, 8, generator=g, visible_bias=data_visible_bias(data))
+    errors = train_rbm(rbm, data, RBMTraining(lr=0.1, epochs=15, batch_size=20), seed=0)
+    assert errors[-1] < 0.5 * errors[0]
+
+
+def test_momentum_and_weight_cost_follow_hintons_increments():
+    rbm = RBM(3, 2, generator=torch.Generator().manual_seed(0), init_std=0.3)
+    data = torch.rand(4, 3)
+    W0 = rbm.W.clone()
+    twin = RBM(3, 2, generator=torch.Generator().manual_seed(0), init_std=0.3)
+    cfg = RBMTraining(lr=0.1, weight_cost=0.01, epochs=1, batch_size=4, initial_momentum=0.5)
+    train_rbm(rbm, data, cfg, seed=0)
+    # one batch of 4 (the whole data; CD sampling seeded as in train_rbm):
+    gen = torch.Generator().manual_seed(0)
+    dW, _, _, _ = twin.cd1(data[torch.randperm(4, generator=torch.Generator().manual_seed(0))], gen)
+    expected = W0 + 0.1 * (dW / 4 - 0.01 * W0)
+    torch.testing.assert_close(rbm.W, expected)
+
+
+def test_pretrain_stack_passes_probabilities_upward_and_unrolls():
+    g = torch.Generator().manual_seed(0)
+    data = torch.rand(50, 12, generator=g)
+    sizes = (12, 8, 6, 3)
+    cfgs = [RBMTraining(epochs=1, batch_size=10)] * 3
+    rbms, logs = pretrain_stack(data, sizes, cfgs, seed=0)
+    assert [r.hidden for r in rbms] == ["binary", "binary", "gaussian"]
+    assert [log["layer"] for log in logs] == ["12-8", "8-6", "6-3"]
+    initial, _ = pretrain_stack(data, sizes, [RBMTraining(epochs=0)] * 3, seed=0)
+    torch.testing.assert_close(initial[0].b, data_visible_bias(data))  # first layer: from the data
+    assert all(torch.equal(r.b, torch.zeros_like(r.b)) for r in initial[1:])  # the others: zero
+    assert abs(initial[0].W.std().item() - math.sqrt(0.001)) < 0.005  # N(0, variance 0.001)
+    model = DeepAutoencoder.unroll(rbms)
+    assert model.sizes == [12, 8, 6, 3, 6, 8, 12]
+    assert model.activations == ["sigmoid", "sigmoid", "linear", "sigmoid", "sigmoid", "sigmoid"]
+    x = torch.rand(7, 12)
+    h1 = upward(rbms[0], x)
+    h2 = upward(rbms[1], h1)
+    code = rbms[2].hidden_mean(h2)  # linear code
+    d2 = torch.sigmoid(rbms[2].b + code @ rbms[2].W.T)
+    d1 = torch.sigmoid(rbms[1].b + d2 @ rbms[1].W.T)
+    out = torch.sigmoid(rbms[0].b + d1 @ rbms[0].W.T)
+    torch.testing.assert_close(model(x)[0], out)
+
+
+def test_first_layer_bias_can_start_at_zero():
+    data = torch.rand(30, 5)
+    rbms, _ = pretrain_stack(data, (5, 3), [RBMTraining(epochs=0)], first_visible_bias="zero")
+    assert torch.equal(rbms[0].b, torch.zeros(5))
+
+
+# --- replicas and lockstep fine-tuning ----------------------------------------------------------------
+def small_autoencoder(replicas=1, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    rbms = [RBM(10, 6, generator=g, init_std=0.3), RBM(6, 3, hidden="gaussian", generator=g, init_std=0.3)]
+    return DeepAutoencoder.unroll(rbms, replicas=replicas)
+
+
+def test_replicas_are_independent_copies_sharing_memory_with_their_views():
+    model = small_autoencoder(replicas=3)
+    x = torch.rand(4, 10)
+    out = model(x)
+    assert out.shape == (3, 4, 10)
+    torch.testing.assert_close(out[0], out[2])
+    views = model.replica_parameters(1)
+    assert all(v.is_leaf for v in views)
+    with torch.no_grad():
+        views[0].add_(1.0)
+    assert torch.equal(model.weights[0][1], views[0]) and not torch.equal(model.weights[0][0], views[0])
+    loss = (model(x) - x).pow(2).sum(dim=(1, 2))
+    loss[1].backward()
+    model.share_gradients()
+    assert views[0].grad is not None and views[0].grad.abs().sum() > 0
+    assert model.replica_parameters(0)[0].grad.abs().sum() == 0
+
+
+def test_rer_is_the_per_image_sum_over_pixels():
+    model = small_autoencoder()
+    x = torch.rand(9, 10)
+    expected = (model(x)[0] - x).pow(2).sum(1).mean().item()
+    assert reconstruction_errors(model, x, chunk=4)[0] == pytest.approx(expected, rel=1e-6)
+
+
+def run_group(rules, epochs=3, replicas=None):
+    model = small_autoencoder(replicas=len(rules))
+    opts = [PerRole(model.replica_parameters(k), weight=w, bias=b) for k, (w, b) in enumerate(rules)]
+    x = torch.rand(40, 10, generator=torch.Generator().manual_seed(1))
+    xt = torch.rand(10, 10, generator=torch.Generator().manual_seed(2))
+    return finetune(model, opts, [f"s{k}" for k in range(len(rules))], x, xt,
+                    FineTuning(epochs=epochs, batch_size=8, eval_every=1), seed=3)
+
+
+def test_lockstep_strategies_equal_separate_runs():
+    rules = [(Rule(SGD, {"lr": 0.01}), Rule(SGD, {"lr": 0.01})),
+             (Rule(AdaGrad, {"lr": 0.05, "K": 1.0, "eps": 0.0}), None),
+             (Rule(AdaMix, {"lr": 0.05, "total_steps": 15}), Rule(AdaMix, {"lr": 0.05, "total_steps": 15}))]
+    together = run_group(rules)
+    for k, rule in enumerate(rules):
+        alone = run_group([rule])[0]
+        for a, b in zip(together[k], alone):
+            assert a["epoch"] == b["epoch"]
+            assert a["test_rer"] == pytest.approx(b["test_rer"], rel=1e-5)
+    assert together[0][-1]["test_rer"] < together[0][0]["test_rer"]
+
+
+def test_nonfinite_loss_names_the_strategy_and_step():
+    model = small_autoencoder(replicas=2)
+    opts = [PerRole(model.replica_parameters(0), weight=Rule(SGD, {"lr": 0.01}), bias=None),
+            PerRole(model.replica_parameters(1), weight=Rule(SGD, {"lr": 1e36}), bias=None)]
+    x = torch.rand(16, 10)
+    with pytest.raises(NonFiniteLossError, match=r"^exploding: loss became .* at step \d+ \(epoch \d+\)"):
+        finetune(model, opts, ["calm", "exploding"], x, x, FineTuning(epochs=5, batch_size=4, eval_every=5))
+
+
+def test_checkpoint_resume_in_process(tmp_path):
+    rules = [(Rule(AdaMix, {"lr": 0.05, "total_steps": 25}), Rule(SGD, {"lr": 0.01}))]
+    full = run_group(rules, epochs=5)[0]
+
+    class Crash(Exception):
+        pass
+
+    model = small_autoencoder()
+    opts = [PerRole(model.replica_parameters(0), weight=rules[0][0], bias=rules[0][1])]
+    x = torch.rand(40, 10, generator=torch.Generator().manual_seed(1))
+    xt = torch.rand(10, 10, generator=torch.Generator().manual_seed(2))
+    ckpt = tmp_path / "ck.pt"
+
+    def crash(epoch):
+        if epoch == 2:
+            raise Crash
+
+    with pytest.raises(Crash):
+        finetune(model, opts, ["s0"], x, xt, FineTuning(epochs=5, batch_size=8, eval_every=1), seed=3,
+                 checkpoint=ckpt, key="k", progress=crash)
+    assert ckpt.is_file()
+    model = small_autoencoder()  # a fresh process would rebuild everything from scratch
+    opts = [PerRole(model.replica_parameters(0), weight=rules[0][0], bias=rules[0][1])]
+    resumed = finetune(model, opts, ["s0"], x, xt, FineTuning(epochs=5, batch_size=8, eval_every=1),
+                       seed=3, checkpoint=ckpt, key="k")[0]
+    assert [r["test_rer"] for r in resumed] == [r["test_rer"] for r in full]
+    assert not ckpt.exists()
+
+
+# --- the runner at smoke scale -----------------------------------------------------------------------
+TINY = replace(SETUPS["smoke"], sizes=(784, 64, 32, 16, 8), fraction_scale=0.02, epochs=4, eval_every=2)
+
+
+def test_run_returns_the_tidy_table_and_reuses_the_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPTIMBOOK_RESULTS", str(tmp_path))
+    frame = adamix.run("fig5", scale="smoke", setup=TINY, device="cpu")
+    assert list(frame.columns) == adamix.COLUMNS
+    assert list(dict.fromkeys(frame["strategy"])) == ["Cons+Cons", "Cons+None", "None+Cons"]
+    assert sorted(frame["epoch"].unique()) == [0, 2, 4]
+    assert (frame["data_fraction"] == 0.1).all()
+    assert (frame.groupby("strategy")["seconds"].max() > 0).all()
+    # every strategy fine-tunes from the identical pretrained network
+    start = frame[frame["epoch"] == 0]
+    assert start["test_rer"].nunique() == 1
+    assert len(list((tmp_path / "smoke" / "pretrained").glob("*.pt"))) == 1
+    monkeypatch.setattr(adamix, "finetune", lambda *a, **k: pytest.fail("a cached run was recomputed"))
+    again = adamix.run("fig5", scale="smoke", setup=TINY, device="cpu")
+    pd.testing.assert_frame_equal(frame, again)
+    # Cons+Cons is shared with fig6 and fig7: one cached run serves all three
+    sub = adamix.run("fig7", scale="smoke", setup=TINY, device="cpu",
+                     strategies=[EXPERIMENTS["fig7"].strategies[0]])
+    assert sub["test_rer"].tolist() == frame[frame["strategy"] == "Cons+Cons"]["test_rer"].tolist()
+
+
+def test_run_without_lockstep_gives_the_same_numbers(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPTIMBOOK_RESULTS", str(tmp_path / "a"))
+    a = adamix.run("fig4", scale="smoke", setup=TINY, device="cpu")
+    monkeypatch.setenv("OPTIMBOOK_RESULTS", str(tmp_path / "b"))
+    b = adamix.run("fig4", scale="smoke", setup=replace(TINY, lockstep=False), device="cpu")
+    torch.testing.assert_close(torch.tensor(a["test_rer"].values), torch.tensor(b["test_rer"].values),
+                               rtol=1e-4, atol=0)
+
+
+def test_killed_run_resumes_to_the_uninterrupted_numbers(tmp_path):
+    """SIGKILL the CLI right after epoch 2's checkpoint; a rerun resumes and matches exactly."""
+    env = {**os.environ, "OPTIMBOOK_RESULTS": str(tmp_path / "killed"), "PYTHONPATH": str(ROOT / "src")}
+    cmd = [sys.executable, "-m", "optimbook", "run", "fig4", "--scale", "smoke", "--device", "cpu"]
+    first = subprocess.run(cmd, env={**env, "OPTIMBOOK_KILL_AFTER_EPOCH": "2"}, capture_output=True, text=True)
+    assert first.returncode == -9, first.stderr[-2000:]
+    checkpoints = list((tmp_path / "killed" / "smoke" / "checkpoints").glob("*.pt"))
+    assert len(checkpoints) == 1
+    assert not (tmp_path / "killed" / "smoke" / "fig4.csv").exists()
+    second = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert not any((tmp_path / "killed" / "smoke" / "checkpoints").glob("*.pt"))
+    resumed = pd.read_csv(tmp_path / "killed" / "smoke" / "fig4.csv")
+    clean_env = {**env, "OPTIMBOOK_RESULTS": str(tmp_path / "clean")}
+    third = subprocess.run(cmd, env=clean_env, capture_output=True, text=True)
+    assert third.returncode == 0, third.stderr[-2000:]
+    clean = pd.read_csv(tmp_path / "clean" / "smoke" / "fig4.csv")
+    pd.testing.assert_frame_equal(resumed.drop(columns="seconds"), clean.drop(columns="seconds"))
+
+
+def test_atomic_write_leaves_nothing_on_failure(tmp_path):
+    target = tmp_path / "entry.json"
+    with pytest.raises(TypeError):
+        atomic_write_bytes(target, object())  # type: ignore[arg-type]
+    assert not target.exists() and not list(tmp_path.iterdir())
+    atomic_write_bytes(target, b"ok")
+    assert target.read_bytes() == b"ok"
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="name must be one of"):
+        adamix.run("fig9", scale="smoke")
+    with pytest.raises(ValueError, match="scale must be one of"):
+        adamix.run("fig4", scale="huge")
+    with pytest.raises(ValueError, match="time_unit"):
+        Setup(time_unit="hours")
