@@ -45,7 +45,7 @@ def test_strategy_labels_split_into_weight_and_bias_rules():
     s = EXPERIMENTS["fig6"].strategies[3]
     assert (s.label, s.weight_rule, s.bias_rule) == ("AdaGrad+Cons", "AdaGrad", "Cons")
     with pytest.raises(ValueError, match="weight_rule must be one of"):
-        Strategy("x", "Adam", "Cons")
+        Strategy("x", "Adagrad", "Cons")
 
 
 def test_rules_follow_the_paper():
@@ -264,6 +264,18 @@ def test_run_returns_the_tidy_table_and_reuses_the_cache(tmp_path, monkeypatch):
     monkeypatch.setattr(adamix, "finetune", lambda *a, **k: pytest.fail("a cached run was recomputed"))
     again = adamix.run("fig5", scale="smoke", setup=TINY, device="cpu")
     pd.testing.assert_frame_equal(frame, again)
+    # the fine-tuned network of a run is kept and reloads to the recorded RER
+    from optimbook.data import load_mnist
+
+    net = adamix.trained_model("fig5", "Cons+None", scale="smoke", setup=TINY)
+    _, n_test = TINY.numbers(0.1)
+    xt, _ = load_mnist("test", fraction=n_test / 10_000, seed=TINY.data_seed)
+    final = frame[(frame["strategy"] == "Cons+None") & (frame["epoch"] == 4)]["test_rer"].item()
+    assert reconstruction_errors(net, xt)[0] == pytest.approx(final, rel=1e-5)
+    table = adamix.comparison(frame)
+    assert table["published"].tolist() == [8.37, 9.09, 51.40]
+    assert table["relative_difference"].tolist() == pytest.approx(
+        (table["ours"] / table["published"] - 1).tolist())
     # Cons+Cons is shared with fig6 and fig7: one cached run serves all three
     sub = adamix.run("fig7", scale="smoke", setup=TINY, device="cpu",
                      strategies=[EXPERIMENTS["fig7"].strategies[0]])

@@ -17,6 +17,10 @@ AdaMix    eq. (16): per-element α(t) = α(t−1)/sqrt(1 + g²). As the whole st
           as a bias rule after another weight rule ("Cons+AdaMix", Exp. 4) biases get the
           weight part, as the paper says ("偏置为 AdaMix 的权重部分的学习率").
 None      frozen (learning rate zero)
+Adam,     not in the paper (the "beyond" experiment): torch.optim's defaults at the paper's rate
+AdamW,    0.001
+Nadam,
+RMSProp
 ========  ======================================================================================
 
 t counts optimizer steps and R = epochs × steps per epoch (``Setup.time_unit = "step"``); the
@@ -36,7 +40,7 @@ from ..data import load_mnist
 from ..finetuning import FineTuning, finetune
 from ..models.autoencoder import DeepAutoencoder
 from ..models.rbm import RBM
-from ..optim import SGD, AdaDec, AdaGrad, AdaMix, PerRole, Rule
+from ..optim import SGD, AdaDec, AdaGrad, AdaMix, Adam, AdamW, Nadam, PerRole, RMSProp, Rule
 from ..pretraining import RBMTraining, pretrain_stack
 from ..runtime import check_scale, resolve_device
 from .cache import atomic_torch_save, atomic_write_text, code_version, key_digest, results_root
@@ -44,6 +48,9 @@ from .cache import atomic_torch_save, atomic_write_text, code_version, key_diges
 __all__ = [
     "COLUMNS",
     "EXPERIMENTS",
+    "EXTRA_EXPERIMENTS",
+    "comparison",
+    "trained_model",
     "PUBLISHED_SECONDS",
     "RULES",
     "SETUPS",
@@ -55,7 +62,8 @@ __all__ = [
     "strategy_rules",
 ]
 
-RULES = ("Cons", "Exp", "Power", "AdaGrad", "AdaDec", "AdaMix", "None")
+RULES = ("Cons", "Exp", "Power", "AdaGrad", "AdaDec", "AdaMix", "None",
+         "Adam", "AdamW", "Nadam", "RMSProp")
 
 #: Columns of the tables :func:`run` returns.
 COLUMNS = ["experiment", "strategy", "weight_rule", "bias_rule", "data_fraction", "seed", "epoch",
@@ -134,6 +142,14 @@ EXPERIMENTS: dict[str, Experiment] = {
         (_single("AdaMix"),), fractions=(0.1, 0.3, 0.6, 1.0),
         published={("AdaMix", 0.1): 7.81, ("AdaMix", 0.3): 5.06, ("AdaMix", 0.6): 4.06,
                    ("AdaMix", 1.0): 3.56},
+    ),
+}
+
+#: Not in the paper: the same task with newer optimizers, beside its constant rate and AdaMix.
+EXTRA_EXPERIMENTS: dict[str, Experiment] = {
+    "beyond": Experiment(
+        "beyond", "Beyond the paper: Adam, AdamW, Nadam and RMSProp on the same task",
+        tuple(_single(s) for s in ("Cons", "AdaMix", "Adam", "AdamW", "Nadam", "RMSProp")),
     ),
 }
 
@@ -242,6 +258,8 @@ def strategy_rules(strategy: Strategy, setup: Setup, steps_per_epoch: int) -> tu
                 return Rule(AdaMix, kwargs)  # AdaMix itself: 1-D tensors take its bias rule
             # the per-element α(t) of eq. (16), for the weights or (Exp. 4) for the biases
             return Rule(AdaMix, kwargs, group={"role": "weight"})
+        if name in ("Adam", "AdamW", "Nadam", "RMSProp"):
+            return Rule({"Adam": Adam, "AdamW": AdamW, "Nadam": Nadam, "RMSProp": RMSProp}[name], {"lr": lr})
         raise ValueError(f"unknown rule {name!r}")
 
     both = strategy.weight_rule == strategy.bias_rule
@@ -354,9 +372,9 @@ def run(
     import pandas as pd
 
     check_scale(scale)
-    if name not in EXPERIMENTS:
-        raise ValueError(f"name must be one of {sorted(EXPERIMENTS)}, got {name!r}")
-    experiment = EXPERIMENTS[name]
+    experiment = EXPERIMENTS.get(name) or EXTRA_EXPERIMENTS.get(name)
+    if experiment is None:
+        raise ValueError(f"name must be one of {sorted(EXPERIMENTS) + sorted(EXTRA_EXPERIMENTS)}, got {name!r}")
     setup = setup or SETUPS[scale]
     dev = resolve_device(device)
     folder = results_root() / scale
@@ -403,8 +421,10 @@ def run(
                 key=group_key, progress=(lambda e: bar.update(1)) if bar is not None else None,
             )
             wall = time.perf_counter() - tic
-            for (strategy, key, path), recs in zip(group, records):
+            for k, ((strategy, key, path), recs) in enumerate(zip(group, records)):
                 if cache:
+                    atomic_torch_save(path.with_suffix(".pt"), {
+                        "key": key, "state": model.replica_state(k), "activations": model.activations})
                     atomic_write_text(path, json.dumps({
                         "key": key, "records": recs, "replicas": len(group), "wall_seconds": wall,
                         "pretraining": pre_log, "torch": torch.__version__}))
@@ -416,6 +436,58 @@ def run(
     frame = frame.sort_values(["data_fraction", "seed", "strategy", "epoch"],
                               key=lambda col: col.map(order) if col.name == "strategy" else col)
     return frame.reset_index(drop=True)
+
+
+def trained_model(
+    name: str,
+    strategy: str,
+    *,
+    scale: str = "paper",
+    seed: int = 0,
+    fraction: float | None = None,
+    setup: Setup | None = None,
+    device: str | torch.device = "cpu",
+) -> DeepAutoencoder:
+    """The fine-tuned network of a finished run (from the cache), as a one-replica autoencoder.
+
+    Raises ``FileNotFoundError`` if that run has not been made (``run(name, ...)`` makes it).
+    """
+    experiment = EXPERIMENTS.get(name) or EXTRA_EXPERIMENTS.get(name)
+    if experiment is None:
+        raise ValueError(f"name must be one of {sorted(EXPERIMENTS) + sorted(EXTRA_EXPERIMENTS)}, got {name!r}")
+    found = [s for s in experiment.strategies if s.label == strategy]
+    if not found:
+        raise ValueError(f"strategy must be one of {[s.label for s in experiment.strategies]}, got {strategy!r}")
+    setup = setup or SETUPS[scale]
+    fraction = experiment.fractions[0] if fraction is None else fraction
+    dev = resolve_device(device)
+    steps_per_epoch = math.ceil(setup.numbers(fraction)[0] / setup.batch_size)
+    key = _run_key(found[0], setup, fraction, seed, resolve_device("auto"), steps_per_epoch)
+    path = results_root() / scale / "runs" / f"{key_digest(key)}.pt"
+    if not path.is_file():
+        raise FileNotFoundError(f"no finished run of {name}/{strategy} (seed {seed}) at {path}")
+    saved = torch.load(path, map_location=dev, weights_only=True)
+    state = saved["state"]
+    n = len(saved["activations"])
+    return DeepAutoencoder([state[f"weights.{i}"] for i in range(n)],
+                           [state[f"biases.{i}"] for i in range(n)], saved["activations"])
+
+
+def comparison(frame):
+    """Our final-epoch test RER (mean over seeds) beside every published value in ``frame``'s
+    experiments: ``experiment, strategy, data_fraction, published, ours, seeds, relative_difference``
+    (ours / published − 1)."""
+    import pandas as pd
+
+    last = frame[frame["epoch"] == frame["epoch"].max()]
+    ours = last.groupby(["experiment", "strategy", "data_fraction"], sort=False)["test_rer"].agg(["mean", "count"])
+    rows = []
+    for name in dict.fromkeys(frame["experiment"]):
+        for (label, fraction), value in EXPERIMENTS[name].published.items():
+            mean, count = ours.loc[(name, label, fraction)] if (name, label, fraction) in ours.index else (math.nan, 0)
+            rows.append({"experiment": name, "strategy": label, "data_fraction": fraction, "published": value,
+                         "ours": mean, "seeds": int(count), "relative_difference": mean / value - 1.0})
+    return pd.DataFrame(rows)
 
 
 def _rows(name: str, strategy: Strategy, fraction: float, seed: int, records: list[dict]) -> list[dict]:
