@@ -267,7 +267,7 @@ def test_run_returns_the_tidy_table_and_reuses_the_cache(tmp_path, monkeypatch):
     # the fine-tuned network of a run is kept and reloads to the recorded RER
     from optimbook.data import load_mnist
 
-    net = adamix.trained_model("fig5", "Cons+None", scale="smoke", setup=TINY)
+    net = adamix.trained_model("fig5", "Cons+None", scale="smoke", setup=TINY, device="cpu")
     _, n_test = TINY.numbers(0.1)
     xt, _ = load_mnist("test", fraction=n_test / 10_000, seed=TINY.data_seed)
     final = frame[(frame["strategy"] == "Cons+None") & (frame["epoch"] == 4)]["test_rer"].item()
@@ -327,3 +327,24 @@ def test_bad_arguments():
         adamix.run("fig4", scale="huge")
     with pytest.raises(ValueError, match="time_unit"):
         Setup(time_unit="hours")
+
+
+def test_per_epoch_schedule_is_constant_within_an_epoch():
+    from optimbook.schedules import power_decay
+    from optimbook.schedules.epochwise import per_epoch
+
+    s = per_epoch(power_decay(0.001, 50, 0.75), 60)
+    assert [s(t) for t in (0, 59)] == [0.001, 0.001]
+    assert s(60) == pytest.approx(0.001 * (1 + 1 / 50) ** -0.75)
+    assert s(3000) == pytest.approx(0.001 * 2 ** -0.75)
+    with pytest.raises(ValueError, match="steps_per_epoch"):
+        per_epoch(power_decay(0.1, 5), 0)
+
+
+def test_epoch_reading_rules_change_once_per_epoch():
+    setup = replace(SETUPS["paper"], time_unit="epoch")
+    w, b = strategy_rules(Strategy("AdaMix", "AdaMix", "AdaMix"), setup, 60)
+    assert w.kwargs["total_steps"] == 50  # α does not use R; β comes from the schedule below
+    assert b.schedule(59) == b.schedule(0) and b.schedule(60) < b.schedule(59)
+    w, _ = strategy_rules(Strategy("AdaDec", "AdaDec", "AdaDec"), setup, 60)
+    assert w.kwargs["q"] == 0.0 and w.schedule(120) == pytest.approx(0.001 * (1 + 2 / 50) ** -0.75)

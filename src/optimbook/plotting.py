@@ -20,6 +20,7 @@ __all__ = [
     "subplots",
     "label",
     "mean_band",
+    "rer_curves",
     "contour",
     "trajectory",
 ]
@@ -134,3 +135,38 @@ def trajectory(ax, path: np.ndarray, *, label: str | None = None, color=None, ma
     ax.plot(*path[0], "o", color=line.get_color(), ms=5)
     ax.plot(*path[-1], "*", color=line.get_color(), ms=9)
     return line
+
+
+def rer_curves(
+    ax,
+    frame,
+    published=None,
+    *,
+    hue: str = "strategy",
+    order: Sequence[str] | None = None,
+    y: str = "test_rer",
+    first_epoch: int = 1,
+    published_epoch: int = 50,
+):
+    """He & Li's figures 4-8: test RER against fine-tuning iterations for every strategy.
+
+    ``frame`` is a results table of :func:`optimbook.experiments.adamix.run` (mean and min-max band
+    over seeds); ``published`` (optional) a table with ``strategy`` (or ``hue``) and ``test_rer``: the
+    paper's values after ``published_epoch`` iterations, drawn as ✕ markers in each strategy's
+    colour.
+    Epochs before ``first_epoch`` are left out, as in the paper (which starts at 5).
+    """
+    shown = frame[frame["epoch"] >= first_epoch]
+    levels = list(order) if order is not None else list(dict.fromkeys(shown[hue]))
+    mean_band(ax, shown, x="epoch", y=y, hue=hue, order=levels, marker="o")
+    if published is not None and len(published):
+        colors = dict(zip(levels, sns.color_palette(None, len(levels))))
+        for _, row in published.iterrows():
+            if row[hue] in colors:
+                ax.plot([published_epoch], [row["test_rer"]], marker="X", ms=9, mec="black", mew=0.6,
+                        color=colors[row[hue]], ls="none")
+        ax.plot([], [], marker="X", ls="none", color="0.5", mec="black",
+                label=f"published (He & Li, {published_epoch} iterations)")
+    label(ax, "fine-tuning iterations (epochs)", "test RER (squared error per image)")
+    ax.legend(fontsize=8, ncol=2)
+    return ax

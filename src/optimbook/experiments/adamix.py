@@ -50,6 +50,11 @@ __all__ = [
     "EXPERIMENTS",
     "EXTRA_EXPERIMENTS",
     "comparison",
+    "glue_key",
+    "run_info",
+    "summary",
+    "pretrained",
+    "pretraining_log",
     "trained_model",
     "PUBLISHED_SECONDS",
     "RULES",
@@ -213,7 +218,7 @@ class Setup:
 
 SETUPS = {
     "paper": Setup(),
-    "smoke": Setup(fraction_scale=0.05, pretrain_epochs=1, epochs=4, eval_every=2),
+    "smoke": Setup(fraction_scale=0.03, pretrain_epochs=1, epochs=4, eval_every=2),
 }
 
 
@@ -222,7 +227,7 @@ def strategy_rules(strategy: Strategy, setup: Setup, steps_per_epoch: int) -> tu
     from ..schedules import exponential_decay, power_decay
 
     if setup.time_unit == "epoch":  # t and R count epochs: rates change once per epoch
-        from ..schedules import per_epoch
+        from ..schedules.epochwise import per_epoch
 
         total, unit = setup.epochs, steps_per_epoch
     else:
@@ -318,6 +323,17 @@ def pretrained(setup: Setup, fraction: float, seed: int, train_x: torch.Tensor, 
         atomic_torch_save(path, {"key": key, "rbms": [r.state_dict() for r in rbms],
                                  "hidden": [r.hidden for r in rbms], "log": log})
     return rbms, log
+
+
+def pretraining_log(setup: Setup, fraction: float, seed: int, *, scale: str = "paper") -> dict:
+    """The log of a cached pretraining (``{"layers": [...], "seconds", "device"}``).
+
+    Raises ``FileNotFoundError`` if that stack has not been pretrained yet (:func:`run` does it).
+    """
+    path = results_root() / scale / "pretrained" / f"{key_digest(_pretrain_key(setup, fraction, seed))}.pt"
+    if not path.is_file():
+        raise FileNotFoundError(f"no pretrained stack for fraction {fraction}, seed {seed} at {path}")
+    return torch.load(path, map_location="cpu", weights_only=True)["log"]
 
 
 def _run_key(strategy: Strategy, setup: Setup, fraction: float, seed: int, device: torch.device,
@@ -446,11 +462,12 @@ def trained_model(
     seed: int = 0,
     fraction: float | None = None,
     setup: Setup | None = None,
-    device: str | torch.device = "cpu",
+    device: str | torch.device = "auto",
 ) -> DeepAutoencoder:
     """The fine-tuned network of a finished run (from the cache), as a one-replica autoencoder.
 
-    Raises ``FileNotFoundError`` if that run has not been made (``run(name, ...)`` makes it).
+    ``device`` is the device the run was made on (part of its cache key), where the network is
+    loaded. Raises ``FileNotFoundError`` if that run has not been made (``run(name, ...)`` makes it).
     """
     experiment = EXPERIMENTS.get(name) or EXTRA_EXPERIMENTS.get(name)
     if experiment is None:
@@ -462,7 +479,7 @@ def trained_model(
     fraction = experiment.fractions[0] if fraction is None else fraction
     dev = resolve_device(device)
     steps_per_epoch = math.ceil(setup.numbers(fraction)[0] / setup.batch_size)
-    key = _run_key(found[0], setup, fraction, seed, resolve_device("auto"), steps_per_epoch)
+    key = _run_key(found[0], setup, fraction, seed, dev, steps_per_epoch)
     path = results_root() / scale / "runs" / f"{key_digest(key)}.pt"
     if not path.is_file():
         raise FileNotFoundError(f"no finished run of {name}/{strategy} (seed {seed}) at {path}")
@@ -488,6 +505,76 @@ def comparison(frame):
             rows.append({"experiment": name, "strategy": label, "data_fraction": fraction, "published": value,
                          "ours": mean, "seeds": int(count), "relative_difference": mean / value - 1.0})
     return pd.DataFrame(rows)
+
+
+def run_info(
+    name: str,
+    scale: str = "paper",
+    seeds: Sequence[int] = (0,),
+    device: str | torch.device = "auto",
+    *,
+    setup: Setup | None = None,
+):
+    """Where and how long the cached runs of an experiment took: one row per strategy, fraction and
+    seed with ``wall_seconds`` (the lockstep group's fine-tuning), ``replicas`` (its size),
+    ``pretraining_seconds``, ``device`` and ``torch``. Runs not made yet are left out."""
+    import json
+
+    import pandas as pd
+
+    experiment = EXPERIMENTS.get(name) or EXTRA_EXPERIMENTS.get(name)
+    if experiment is None:
+        raise ValueError(f"name must be one of {sorted(EXPERIMENTS) + sorted(EXTRA_EXPERIMENTS)}, got {name!r}")
+    setup = setup or SETUPS[scale]
+    dev = resolve_device(device)
+    rows = []
+    for fraction in experiment.fractions:
+        steps_per_epoch = math.ceil(setup.numbers(fraction)[0] / setup.batch_size)
+        for seed in seeds:
+            for strategy in experiment.strategies:
+                key = _run_key(strategy, setup, fraction, seed, dev, steps_per_epoch)
+                path = results_root() / scale / "runs" / f"{key_digest(key)}.json"
+                if not path.is_file():
+                    continue
+                saved = json.loads(path.read_text())
+                rows.append({"strategy": strategy.label, "data_fraction": fraction, "seed": seed,
+                             "wall_seconds": saved["wall_seconds"], "replicas": saved["replicas"],
+                             "pretraining_seconds": saved["pretraining"]["seconds"],
+                             "device": saved["pretraining"].get("device", dev.type),
+                             "torch": saved.get("torch")})
+    return pd.DataFrame(rows)
+
+
+def glue_key(label: str) -> str:
+    """A strategy label as a name usable in the book's glue keys ("AdaMix+Cons" -> "AdaMix_Cons")."""
+    return label.replace("+", "_").replace(" ", "_").replace(".", "_")
+
+
+def summary(frame) -> dict[str, object]:
+    """The numbers a chapter quotes about one results table, keyed for ``glue``.
+
+    ``ours_<label>`` and ``published_<label>`` (final test RER, mean over seeds),
+    ``rel_<label>`` (ours / published − 1, in percent), ``n_within`` (published values matched within
+    ±10 %), ``n_rows``, ``best_ours``, ``best_paper`` and ``order_ours``/``order_paper`` (strategies
+    from best to worst), for the experiment's first data fraction.
+    """
+    table = comparison(frame)
+    out: dict[str, object] = {}
+    for _, row in table.iterrows():
+        key = glue_key(row["strategy"]) + ("" if row["data_fraction"] == 0.1 else f"_{glue_key(str(row['data_fraction']))}")
+        out[f"ours_{key}"] = float(row["ours"])
+        out[f"published_{key}"] = float(row["published"])
+        out[f"rel_{key}"] = float(100 * row["relative_difference"])
+    first = table[table["data_fraction"] == table["data_fraction"].iloc[0]]
+    ours = first.set_index("strategy")["ours"]
+    paper = first.set_index("strategy")["published"]
+    out["n_within"] = int((table["relative_difference"].abs() <= 0.10).sum())
+    out["n_rows"] = len(table)
+    out["best_ours"] = str(ours.idxmin())
+    out["best_paper"] = str(paper.idxmin())
+    out["order_ours"] = " < ".join(ours.sort_values().index)
+    out["order_paper"] = " < ".join(paper.sort_values().index)
+    return out
 
 
 def _rows(name: str, strategy: Strategy, fraction: float, seed: int, records: list[dict]) -> list[dict]:
