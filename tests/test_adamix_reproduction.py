@@ -261,7 +261,7 @@ def test_run_returns_the_tidy_table_and_reuses_the_cache(tmp_path, monkeypatch):
     start = frame[frame["epoch"] == 0]
     assert start["test_rer"].nunique() == 1
     assert len(list((tmp_path / "smoke" / "pretrained").glob("*.pt"))) == 1
-    monkeypatch.setattr(adamix, "finetune", lambda *a, **k: pytest.fail("a cached run was recomputed"))
+    monkeypatch.setattr(adamix.runner, "finetune", lambda *a, **k: pytest.fail("a cached run was recomputed"))
     again = adamix.run("fig5", scale="smoke", setup=TINY, device="cpu")
     pd.testing.assert_frame_equal(frame, again)
     # the fine-tuned network of a run is kept and reloads to the recorded RER

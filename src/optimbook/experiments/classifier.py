@@ -29,7 +29,7 @@ __all__ = ["ClassifierConfig", "CONFIGS", "compare"]
 
 #: Modules whose code determines a run's numbers (the cache key includes their hash).
 CODE = ["optimbook.optim", "optimbook.train", "optimbook.data", "optimbook.models",
-        "optimbook.losses", "optimbook.experiments.classifier"]
+        "optimbook.losses", "optimbook.schedules", "optimbook.experiments.classifier"]
 
 
 @dataclass(frozen=True)
