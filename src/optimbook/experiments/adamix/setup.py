@@ -79,7 +79,7 @@ def strategy_rules(strategy: Strategy, setup: Setup, steps_per_epoch: int) -> tu
     from ...schedules import exponential_decay, power_decay
 
     if setup.time_unit == "epoch":  # t and R count epochs: rates change once per epoch
-        from ...schedules.epochwise import per_epoch
+        from ...schedules import per_epoch
 
         total, unit = setup.epochs, steps_per_epoch
     else:

@@ -1,0 +1,123 @@
+"""Composition: :func:`join` schedules at boundaries, and :func:`linear_warmup` in front of one.
+
+Warmup followed by decay is not a new formula but a join: a linear ramp for the first ``w`` steps,
+then the decay restarted at its own step 0 (the style of optax's ``join_schedules``).
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+from collections.abc import Callable, Sequence
+
+from ..runtime import check_number
+from .base import Schedule, plain
+
+__all__ = ["Join", "LinearWarmup", "join", "linear_warmup"]
+
+
+def _check_schedule(name: str, schedule: object) -> None:
+    if not callable(schedule):
+        raise ValueError(f"{name} must be a schedule (a callable step -> rate), got {schedule!r}")
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class Join(Schedule):
+    """Schedules run one after another, each from its own step 0 (see :func:`join`)."""
+
+    name = "join"
+    schedules: tuple[Callable[[float], float], ...]
+    boundaries: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        if isinstance(self.schedules, (str, bytes)) or not isinstance(self.schedules, Sequence):
+            raise ValueError(f"schedules must be a sequence of schedules, got {self.schedules!r}")
+        if isinstance(self.boundaries, (str, bytes)) or not isinstance(self.boundaries, Sequence):
+            raise ValueError(f"boundaries must be a sequence of steps, got {self.boundaries!r}")
+        if not self.schedules:
+            raise ValueError("schedules must hold at least one schedule, got an empty sequence")
+        for i, s in enumerate(self.schedules):
+            _check_schedule(f"schedules[{i}]", s)
+        if len(self.boundaries) != len(self.schedules) - 1:
+            raise ValueError(
+                f"boundaries must have len(schedules) - 1 = {len(self.schedules) - 1} entries,"
+                f" got {len(self.boundaries)}"
+            )
+        for i, b in enumerate(self.boundaries):
+            check_number(f"boundaries[{i}]", b, low=0, integer=True)
+            if i and not b > self.boundaries[i - 1]:
+                raise ValueError(
+                    f"boundaries must be strictly increasing, got boundaries[{i - 1}]="
+                    f"{self.boundaries[i - 1]!r} >= boundaries[{i}]={b!r}"
+                )
+        object.__setattr__(self, "schedules", tuple(self.schedules))
+        object.__setattr__(self, "boundaries", tuple(int(plain(b)) for b in self.boundaries))
+
+    def value(self, step: float) -> float:
+        i = bisect.bisect_right(self.boundaries, step)  # step == boundary: the next schedule
+        start = self.boundaries[i - 1] if i else 0
+        return float(self.schedules[i](step - start))
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class LinearWarmup(Schedule):
+    """A linear ramp from ``start`` to ``schedule(0)``, then ``schedule`` (:func:`linear_warmup`)."""
+
+    name = "linear_warmup"
+    schedule: Callable[[float], float]
+    warmup_steps: int
+    start: float = 0.0
+
+    def __post_init__(self) -> None:
+        _check_schedule("schedule", self.schedule)
+        check_number("warmup_steps", self.warmup_steps, low=0, integer=True)
+        check_number("start", self.start, low=0.0)
+        object.__setattr__(self, "warmup_steps", int(plain(self.warmup_steps)))
+        object.__setattr__(self, "start", plain(self.start))
+
+    def value(self, step: float) -> float:
+        if step >= self.warmup_steps:
+            return float(self.schedule(step - self.warmup_steps))
+        target = float(self.schedule(0))
+        return self.start + (target - self.start) * (step / self.warmup_steps)
+
+
+def join(schedules: Sequence[Callable[[float], float]], boundaries: Sequence[int]) -> Join:
+    """Run ``schedules[0]`` until ``boundaries[0]``, then ``schedules[1]``, and so on.
+
+    .. math::
+        \\eta(t) = s_i(t - b_{i-1}) \\quad \\text{for } b_{i-1} \\le t < b_i
+        \\qquad (b_{-1} = 0,\\; b_n = \\infty)
+
+    Each schedule restarts its own count at its boundary: at step :math:`b_{i-1}` the rate is
+    :math:`s_i(0)`. (A boundary here belongs to the interval on its right, unlike
+    :func:`~optimbook.schedules.piecewise.piecewise_constant`'s, since it is the first step of the
+    next schedule.)
+
+    Args:
+        schedules: :math:`n + 1` schedules (callables ``step -> rate``).
+        boundaries: :math:`n` strictly increasing integer steps :math:`\\ge 0`.
+    """
+    return Join(tuple(schedules), tuple(boundaries))
+
+
+def linear_warmup(
+    schedule: Callable[[float], float], warmup_steps: int, start: float = 0.0
+) -> LinearWarmup:
+    """Linear warmup (学习率预热, Goyal et al. 2017) in front of ``schedule``.
+
+    .. math::
+        \\eta(t) = \\begin{cases}
+        \\eta_s + (s(0) - \\eta_s)\\, t / w & t < w \\\\
+        s(t - w) & t \\ge w \\end{cases}
+
+    It equals ``join([ramp, schedule], [warmup_steps])`` with ``ramp`` the linear
+    ``polynomial_decay(start, warmup_steps, schedule(0), power=1)``: the schedule starts its own
+    decay after the warmup, so a cosine decay over :math:`T` steps ends at step :math:`w + T`.
+
+    Args:
+        schedule: the schedule that follows the warmup.
+        warmup_steps: :math:`w \\ge 0` (0: no warmup).
+        start: :math:`\\eta_s \\ge 0`, the rate at step 0.
+    """
+    return LinearWarmup(schedule, warmup_steps, start)

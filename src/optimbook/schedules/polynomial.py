@@ -1,0 +1,73 @@
+"""Polynomial decay (多项式衰减), TensorFlow 1.x's ``tf.train.polynomial_decay``, with ``cycle``."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from ..runtime import check_number
+from .base import Schedule, check_flag, plain
+
+__all__ = ["PolynomialDecay", "polynomial_decay"]
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class PolynomialDecay(Schedule):
+    """:math:`(\\eta_0 - \\eta_{end})(1 - t/T)^{k} + \\eta_{end}` (see :func:`polynomial_decay`)."""
+
+    name = "polynomial_decay"
+    learning_rate: float
+    decay_steps: float
+    end_learning_rate: float = 1e-4
+    power: float = 1.0
+    cycle: bool = False
+
+    def __post_init__(self) -> None:
+        check_number("learning_rate", self.learning_rate, low=0.0)
+        check_number("decay_steps", self.decay_steps, low=0.0, low_open=True)
+        check_number("end_learning_rate", self.end_learning_rate, low=0.0)
+        check_number("power", self.power, low=0.0)
+        object.__setattr__(self, "cycle", check_flag("cycle", self.cycle))
+        for f in ("learning_rate", "decay_steps", "end_learning_rate", "power"):
+            object.__setattr__(self, f, plain(getattr(self, f)))
+
+    def value(self, step: float) -> float:
+        decay_steps = float(self.decay_steps)
+        if self.cycle:
+            # the first multiple of decay_steps that is >= step; 1 at step 0
+            multiplier = 1.0 if step == 0 else math.ceil(step / decay_steps)
+            decay_steps = decay_steps * multiplier
+        else:
+            step = min(step, decay_steps)
+        p = step / decay_steps
+        return (self.learning_rate - self.end_learning_rate) * (1 - p) ** self.power + (
+            self.end_learning_rate
+        )
+
+
+def polynomial_decay(
+    learning_rate: float,
+    decay_steps: float,
+    end_learning_rate: float = 1e-4,
+    power: float = 1.0,
+    cycle: bool = False,
+) -> PolynomialDecay:
+    """TensorFlow's ``tf.train.polynomial_decay``: from ``learning_rate`` to ``end_learning_rate``.
+
+    .. math::
+        \\eta(t) = (\\eta_0 - \\eta_{\\mathrm{end}})\\left(1 - \\frac{\\min(t, T)}{T}\\right)^{k}
+        + \\eta_{\\mathrm{end}}
+
+    With ``cycle=True`` the step is not clamped; instead the horizon grows to the first multiple of
+    :math:`T` not below :math:`t`, :math:`T_t = T\\lceil t/T \\rceil` (:math:`T_0 = T`), and
+    :math:`t / T_t` replaces :math:`\\min(t,T)/T`. The rate reaches :math:`\\eta_{\\mathrm{end}}`
+    at every multiple of :math:`T` and jumps up on the next step, each cycle to a lower peak.
+
+    Args:
+        learning_rate: :math:`\\eta_0 \\ge 0`.
+        decay_steps: :math:`T > 0`.
+        end_learning_rate: :math:`\\eta_{\\mathrm{end}} \\ge 0`.
+        power: :math:`k \\ge 0` (1 is linear decay, 0.5 the survey's square root).
+        cycle: restart as described above instead of staying at :math:`\\eta_{\\mathrm{end}}`.
+    """
+    return PolynomialDecay(learning_rate, decay_steps, end_learning_rate, power, cycle)
