@@ -125,3 +125,21 @@ def test_default_feeds_the_step_gradient_into_the_estimate():
 def test_too_many_parameters_is_refused_with_the_reason():
     with pytest.raises(ValueError, match="max_params"):
         NaturalGradient([torch.zeros(200, 200, requires_grad=True)])
+
+
+@pytest.mark.parametrize("update", ["exact", "amari"])
+def test_estimate_stays_exactly_symmetric_over_a_long_run(update):
+    """Reported by a chapter: rounding the rank-one term asymmetrically let an antisymmetric part
+    grow by (1 + ε) per update until it swamped the estimate."""
+    torch.manual_seed(0)
+    P, eps = 10, 0.05 if update == "exact" else 0.002
+    theta = torch.zeros(P, dtype=torch.float64, requires_grad=True)
+    opt = NaturalGradient([theta], eps=eps, update=update, fisher_from_grad=False)
+    G = torch.eye(P, dtype=torch.float64)
+    for v in torch.randn(1500, P, dtype=torch.float64) * 0.3:
+        opt.update_fisher(v)
+        G = (1 - eps) * G + eps * torch.outer(v, v)
+    inv = opt.fisher_inverse
+    assert torch.equal(inv, inv.T)
+    if update == "exact":
+        torch.testing.assert_close(inv, torch.linalg.inv(G), rtol=1e-8, atol=1e-10)

@@ -104,7 +104,7 @@ def mean_band(
 
 def contour(
     ax,
-    f: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    f: Callable[[np.ndarray], np.ndarray],
     xlim: tuple[float, float],
     ylim: tuple[float, float],
     *,
@@ -112,11 +112,12 @@ def contour(
     log: bool = True,
     n: int = 300,
 ):
-    """Filled contours of a 2-D function ``f(X, Y)`` on a grid (log-spaced levels by default)."""
+    """Contour lines of a function of points (last dimension 2, as in :mod:`optimbook.landscapes`)
+    on an ``n`` × ``n`` grid (log-spaced levels by default)."""
     xs = np.linspace(*xlim, n)
     ys = np.linspace(*ylim, n)
     X, Y = np.meshgrid(xs, ys)
-    Z = f(X, Y)
+    Z = np.asarray(f(np.stack([X, Y], axis=-1)))
     if log:
         Zp = Z - Z.min() + 1e-3
         lev = np.geomspace(Zp.min(), Zp.max(), levels if isinstance(levels, int) else len(levels))

@@ -35,17 +35,31 @@ __all__ = ["NaturalGradient", "amari_inverse_update", "exact_inverse_update"]
 UPDATES = ("amari", "exact")
 
 
+def _subtract_outer(inv: torch.Tensor, u: torch.Tensor, alpha: float) -> None:
+    """inv ← inv − α u uᵀ, then made exactly symmetric again.
+
+    The rank-one update's rounding is not symmetric (entry (i, j) and (j, i) can be computed by
+    different code paths), and the recursions multiply the estimate by 1 + ε or 1/(1 − ε) at every
+    step, so an uncorrected antisymmetric part grows until it swamps the estimate. Averaging with
+    the transpose, (A + Aᵀ)/2, is exactly symmetric because floating-point addition commutes.
+    """
+    inv.addr_(u, u, alpha=-alpha)
+    inv.copy_(inv + inv.mT).mul_(0.5)
+
+
 def amari_inverse_update(inv: torch.Tensor, v: torch.Tensor, eps: float) -> None:
     """Ĝ⁻¹ ← (1 + ε) Ĝ⁻¹ − ε (Ĝ⁻¹ v)(Ĝ⁻¹ v)ᵀ, in place (Amari, Park & Fukumizu 2000)."""
     u = inv @ v
-    inv.mul_(1.0 + eps).addr_(u, u, alpha=-eps)
+    inv.mul_(1.0 + eps)
+    _subtract_outer(inv, u, eps)
 
 
 def exact_inverse_update(inv: torch.Tensor, v: torch.Tensor, eps: float) -> None:
     """Inverse of Ĝ ← (1 − ε) Ĝ + ε v vᵀ by Sherman-Morrison, in place (needs ε < 1)."""
     u = inv @ v
-    denom = (1.0 - eps) + eps * torch.dot(v, u)
-    inv.addr_(u, u, alpha=-eps / denom.item()).div_(1.0 - eps)
+    denom = (1.0 - eps) + eps * torch.dot(v, u).item()
+    _subtract_outer(inv, u, eps / denom)
+    inv.div_(1.0 - eps)
 
 
 class NaturalGradient(Optimizer):

@@ -101,7 +101,7 @@ PUBLISHED_SECONDS = {"Cons": 693.54, "AdaGrad": 810.20, "AdaDec": 833.79, "AdaMi
 
 
 def experiment(name: str) -> Experiment:
-    """The experiment called ``name`` (one of :data:`EXPERIMENTS` or :data:`EXTRA_EXPERIMENTS`)."""
+    """The experiment called ``name`` (one of ``EXPERIMENTS`` or ``EXTRA_EXPERIMENTS``)."""
     found = EXPERIMENTS.get(name) or EXTRA_EXPERIMENTS.get(name)
     if found is None:
         raise ValueError(f"name must be one of {sorted(EXPERIMENTS) + sorted(EXTRA_EXPERIMENTS)}, got {name!r}")

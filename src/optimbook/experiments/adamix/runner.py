@@ -137,7 +137,7 @@ def run(
         progress: show a tqdm progress bar over fine-tuning epochs.
 
     Returns:
-        A :class:`pandas.DataFrame` with :data:`COLUMNS`, one row per strategy, fraction, seed and
+        A :class:`pandas.DataFrame` with ``COLUMNS``, one row per strategy, fraction, seed and
         recorded epoch (0, 5, …, 50 at paper scale).
     """
     import pandas as pd
