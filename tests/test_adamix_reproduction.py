@@ -210,8 +210,8 @@ def test_lockstep_strategies_equal_separate_runs():
 def test_nonfinite_loss_names_the_strategy_and_step():
     model = small_autoencoder(replicas=2)
     opts = [PerRole(model.replica_parameters(0), weight=Rule(SGD, {"lr": 0.01}), bias=None),
-            PerRole(model.replica_parameters(1), weight=Rule(SGD, {"lr": 1e36}), bias=None)]
-    x = torch.rand(16, 10)
+            PerRole(model.replica_parameters(1), weight=Rule(SGD, {"lr": float("inf")}), bias=None)]
+    x = torch.rand(16, 10, generator=torch.Generator().manual_seed(0))
     with pytest.raises(NonFiniteLossError, match=r"^exploding: loss became .* at step \d+ \(epoch \d+\)"):
         finetune(model, opts, ["calm", "exploding"], x, x, FineTuning(epochs=5, batch_size=4, eval_every=5))
 
@@ -291,10 +291,22 @@ def test_run_without_lockstep_gives_the_same_numbers(tmp_path, monkeypatch):
                                rtol=1e-4, atol=0)
 
 
+def test_parallel_workers_give_the_serial_numbers(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPTIMBOOK_RESULTS", str(tmp_path / "serial"))
+    serial = adamix.run("fig8", scale="smoke", setup=TINY, device="cpu", workers=1)
+    monkeypatch.setenv("OPTIMBOOK_RESULTS", str(tmp_path / "parallel"))
+    parallel = adamix.run("fig8", scale="smoke", setup=TINY, device="cpu", workers=2)
+    assert parallel[["strategy", "data_fraction", "epoch"]].equals(serial[["strategy", "data_fraction", "epoch"]])
+    torch.testing.assert_close(torch.tensor(parallel["test_rer"].values), torch.tensor(serial["test_rer"].values),
+                               rtol=1e-4, atol=0)
+    assert len(list((tmp_path / "parallel" / "smoke" / "pretrained").glob("*.pt"))) == 4
+
+
 def test_killed_run_resumes_to_the_uninterrupted_numbers(tmp_path):
     """SIGKILL the CLI right after epoch 2's checkpoint; a rerun resumes and matches exactly."""
     env = {**os.environ, "OPTIMBOOK_RESULTS": str(tmp_path / "killed"), "PYTHONPATH": str(ROOT / "src")}
-    cmd = [sys.executable, "-m", "optimbook", "run", "fig4", "--scale", "smoke", "--device", "cpu"]
+    cmd = [sys.executable, "-m", "optimbook", "run", "fig4", "--scale", "smoke", "--device", "cpu",
+           "--workers", "1"]
     first = subprocess.run(cmd, env={**env, "OPTIMBOOK_KILL_AFTER_EPOCH": "2"}, capture_output=True, text=True)
     assert first.returncode == -9, first.stderr[-2000:]
     checkpoints = list((tmp_path / "killed" / "smoke" / "checkpoints").glob("*.pt"))

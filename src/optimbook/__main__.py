@@ -22,12 +22,14 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--seeds", type=int, nargs="+", default=[0])
     run.add_argument("--device", default="auto")
     run.add_argument("--no-cache", action="store_true", help="recompute even finished runs")
+    run.add_argument("--workers", type=int, default=None,
+                     help="processes for independent runs (default: one per core at paper scale on CPU)")
     args = parser.parse_args(argv)
     names = sorted(adamix.EXPERIMENTS) if args.experiment == "all" else [args.experiment]
     for name in names:
         tic = time.perf_counter()
         frame = adamix.run(name, scale=args.scale, seeds=args.seeds, device=args.device,
-                           cache=not args.no_cache, progress=True)
+                           cache=not args.no_cache, progress=True, workers=args.workers)
         path = adamix.runs_to_csv(frame, name, args.scale)
         final = frame[frame["epoch"] == frame["epoch"].max()]
         summary = final.groupby(["strategy", "data_fraction"], sort=False)["test_rer"].mean()

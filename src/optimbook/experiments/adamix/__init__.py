@@ -41,6 +41,7 @@ from .registry import (
 from .report import comparison, glue_key, summary
 from .runner import (
     COLUMNS,
+    default_workers,
     pretrained,
     pretraining_log,
     run,
@@ -65,6 +66,7 @@ __all__ = [
     "Setup",
     "Strategy",
     "comparison",
+    "default_workers",
     "experiment",
     "glue_key",
     "published",
