@@ -145,27 +145,37 @@ def _finetune_job(name: str, scale: str, setup: Setup, fraction: float, seed: in
 
 
 def _run_parallel(name, scale, setup, pending, device, workers, bar) -> None:
-    """Fill the cache for ``pending`` with ``workers`` single-purpose processes: first every missing
-    pretrained stack, then every (fraction, seed, strategy) fine-tuning, largest first."""
+    """Fill the cache for ``pending`` with up to ``workers`` processes: first every missing
+    pretrained stack, then every (fraction, seed, strategy) fine-tuning, largest first. A phase with
+    fewer jobs than workers uses fewer processes with more threads each, so no core idles."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    threads = max(1, cpu_count() // workers)
     context = multiprocessing.get_context("spawn")
+
+    def phase(calls):
+        if not calls:
+            return
+        size = min(workers, len(calls))
+        threads = max(1, cpu_count() // size)
+        with ProcessPoolExecutor(size, mp_context=context, initializer=_init_worker,
+                                 initargs=(str(results_root()), threads)) as pool:
+            futures = [(pool.submit(fn, *args), done) for fn, args, done in calls]
+            for future, done in futures:
+                future.result()
+                if done and bar is not None:
+                    bar.update(done)
+
+    folder = results_root() / scale / "pretrained"
+    stacks = sorted({(f, s) for f, s, _, _ in pending
+                     if not (folder / f"{key_digest(_pretrain_key(setup, f, s))}.pt").is_file()},
+                    key=lambda j: -j[0])
+    phase([(_pretrain_job, (scale, setup, f, s, device), 0) for f, s in stacks])
     solo = replace(setup, lockstep=False)
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                             initargs=(str(results_root()), threads)) as pool:
-        jobs = sorted({(fraction, seed) for fraction, seed, _, _ in pending}, key=lambda j: -j[0])
-        for future in [pool.submit(_pretrain_job, scale, setup, f, s, device) for f, s in jobs]:
-            future.result()
-        tasks = sorted(((f, s, strategy) for f, s, _, todo in pending for strategy, _, _ in todo),
-                       key=lambda t: -t[0])
-        futures = [pool.submit(_finetune_job, name, scale, solo, f, s, strategy, device)
-                   for f, s, strategy in tasks]
-        for future in futures:
-            future.result()
-            if bar is not None:
-                bar.update(setup.epochs)
+    tasks = sorted(((f, s, strategy) for f, s, _, todo in pending for strategy, _, _ in todo),
+                   key=lambda t: -t[0])
+    phase([(_finetune_job, (name, scale, solo, f, s, strategy, device), setup.epochs)
+           for f, s, strategy in tasks])
 
 
 def run(
