@@ -27,7 +27,7 @@ class                                              source                       
 from ._base import Optimizer
 from .adadec import AdaDec
 from .adagrad import AdaGrad
-from .adam import AMSGrad, Adam, AdamW, Nadam
+from .adam import Adam, AdamW, AMSGrad, Nadam
 from .adamix import AdaMix
 from .natural import NaturalGradient
 from .per_role import PerRole, Rule, split_by_role

@@ -31,7 +31,6 @@ factory                                                        source
 
 from .base import Schedule, from_dict
 from .compose import Join, LinearWarmup, join, linear_warmup
-from .epochwise import PerEpoch, per_epoch
 from .cosine import (
     CosineDecay,
     CosineDecayRestarts,
@@ -42,6 +41,7 @@ from .cosine import (
     linear_cosine_decay,
     noisy_linear_cosine_decay,
 )
+from .epochwise import PerEpoch, per_epoch
 from .exponential import (
     ExponentialDecay,
     InverseTimeDecay,

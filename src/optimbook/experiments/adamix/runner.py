@@ -11,7 +11,6 @@ from dataclasses import asdict, replace
 
 import torch
 
-from ...data import load_mnist
 from ...finetuning import finetune
 from ...models.autoencoder import DeepAutoencoder
 from ...models.rbm import RBM
@@ -38,20 +37,10 @@ COLUMNS = ["experiment", "strategy", "weight_rule", "bias_rule", "data_fraction"
            "test_rer", "train_rer", "seconds"]
 
 #: Modules whose code decides a run's numbers (the cache key includes their hash).
-PRETRAIN_CODE = ["optimbook.pretraining", "optimbook.models.rbm", "optimbook.data", "optimbook.train"]
+PRETRAIN_CODE = ["optimbook.pretraining", "optimbook.models.rbm", "optimbook.data", "optimbook.train",
+                 "optimbook.experiments.adamix.setup"]
 FINETUNE_CODE = PRETRAIN_CODE + ["optimbook.finetuning", "optimbook.models.autoencoder",
-                                 "optimbook.optim", "optimbook.schedules", "optimbook.experiments.adamix"]
-
-
-def _data(setup: Setup, fraction: float, device: torch.device):
-    n_train, n_test = setup.numbers(fraction)
-    if setup.subset == "first":
-        x, _ = load_mnist("train", device=device)
-        xt, _ = load_mnist("test", device=device)
-        return x[:n_train], xt[:n_test]
-    x, _ = load_mnist("train", fraction=n_train / 60_000, seed=setup.data_seed, device=device)
-    xt, _ = load_mnist("test", fraction=n_test / 10_000, seed=setup.data_seed, device=device)
-    return x, xt
+                                 "optimbook.optim", "optimbook.schedules"]
 
 
 def _pretrain_key(setup: Setup, fraction: float, seed: int) -> dict:
@@ -134,7 +123,7 @@ def _init_worker(root: str, threads: int) -> None:
 
 def _pretrain_job(scale: str, setup: Setup, fraction: float, seed: int, device: str) -> None:
     dev = resolve_device(device)
-    train_x, _ = _data(setup, fraction, dev)
+    train_x, _ = setup.images(fraction, dev)
     pretrained(setup, fraction, seed, train_x, results_root() / scale)
 
 
@@ -254,7 +243,7 @@ def run(
         return run(name, scale, seeds, dev, setup=setup, strategies=strategies, fractions=fractions,
                    workers=1)
     for fraction, seed, steps_per_epoch, todo in pending:
-        train_x, test_x = _data(setup, fraction, dev)
+        train_x, test_x = setup.images(fraction, dev)
         rbms, pre_log = pretrained(setup, fraction, seed, train_x, folder, cache)
         for group in _groups(todo, setup.lockstep):
             model = DeepAutoencoder.unroll(rbms, replicas=len(group)).to(dev)

@@ -6,8 +6,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import torch
+
+from ...data import load_mnist
 from ...finetuning import FineTuning
-from ...optim import SGD, AdaDec, AdaGrad, AdaMix, Adam, AdamW, Nadam, RMSProp, Rule
+from ...optim import SGD, AdaDec, AdaGrad, Adam, AdaMix, AdamW, Nadam, RMSProp, Rule
 from ...pretraining import RBMTraining
 from .registry import Strategy
 
@@ -61,6 +64,17 @@ class Setup:
 
     def finetuning(self) -> FineTuning:
         return FineTuning(epochs=self.epochs, batch_size=self.batch_size, eval_every=self.eval_every)
+
+    def images(self, fraction: float, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+        """The training and test images [N, 784] at an experiment's data ``fraction``."""
+        n_train, n_test = self.numbers(fraction)
+        if self.subset == "first":
+            x, _ = load_mnist("train", device=device)
+            xt, _ = load_mnist("test", device=device)
+            return x[:n_train], xt[:n_test]
+        x, _ = load_mnist("train", fraction=n_train / 60_000, seed=self.data_seed, device=device)
+        xt, _ = load_mnist("test", fraction=n_test / 10_000, seed=self.data_seed, device=device)
+        return x, xt
 
     def numbers(self, fraction: float) -> tuple[int, int]:
         """Training and test images at an experiment's data ``fraction``."""
