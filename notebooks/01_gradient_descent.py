@@ -29,22 +29,20 @@ seed = 0
 
 # %%
 import inspect
-import time
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 import torch
 from IPython.display import Markdown, display
 
 import optimbook
 from optimbook import plotting
-from optimbook.plotting import glue
 from optimbook.data import load_mnist, synthetic_regression
 from optimbook.losses import cross_entropy, half_mse
 from optimbook.models import LinearRegression, mlp
 from optimbook.optim import SGD
 from optimbook.optim.sgd import sgd_update
+from optimbook.plotting import glue
 from optimbook.runtime import check_scale, resolve_device
 from optimbook.train import fit, log_steps
 

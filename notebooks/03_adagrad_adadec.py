@@ -38,15 +38,15 @@ import math
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import NullFormatter
 import pandas as pd
 import torch
 from IPython.display import Markdown, display
+from matplotlib.ticker import NullFormatter
 
 import optimbook
 from optimbook import plotting
-from optimbook.diagnostics import max_difference, record_applied_rates
 from optimbook.data import load_mnist
+from optimbook.diagnostics import max_difference, record_applied_rates
 from optimbook.experiments import compare
 from optimbook.experiments.classifier import CONFIGS
 from optimbook.landscapes import LANDSCAPES, quadratic, trajectory

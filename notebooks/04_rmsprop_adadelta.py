@@ -43,8 +43,8 @@ from matplotlib.ticker import NullFormatter
 
 import optimbook
 from optimbook import plotting
-from optimbook.diagnostics import max_difference, record_applied_rates
 from optimbook.data import load_mnist
+from optimbook.diagnostics import max_difference, record_applied_rates
 from optimbook.experiments import compare
 from optimbook.landscapes import LANDSCAPES, trajectory
 from optimbook.losses import cross_entropy

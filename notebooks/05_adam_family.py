@@ -44,13 +44,13 @@ from matplotlib.ticker import NullFormatter
 
 import optimbook
 from optimbook import plotting
-from optimbook.diagnostics import max_difference
 from optimbook.data import load_mnist
+from optimbook.diagnostics import max_difference
 from optimbook.experiments import compare
 from optimbook.landscapes import LANDSCAPES, trajectory
 from optimbook.losses import cross_entropy
 from optimbook.models import mlp
-from optimbook.optim import SGD, AMSGrad, Adam, AdamW, Nadam, RMSProp
+from optimbook.optim import SGD, Adam, AdamW, AMSGrad, Nadam, RMSProp
 from optimbook.optim.adam import adam_update, nadam_update
 from optimbook.plotting import glue
 from optimbook.runtime import check_scale, resolve_device

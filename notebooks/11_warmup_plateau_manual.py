@@ -32,7 +32,6 @@ device = "auto"  # "auto" picks CUDA when available
 seed = 0
 
 # %%
-import copy
 import inspect
 import io
 import math

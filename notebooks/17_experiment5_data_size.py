@@ -27,7 +27,6 @@ seed = 0
 
 # %%
 import matplotlib.pyplot as plt
-import pandas as pd
 
 from optimbook import plotting
 from optimbook.experiments import adamix
