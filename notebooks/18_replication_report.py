@@ -133,8 +133,8 @@ display_tables[1]
 
 # %%
 info = adamix.run_info("fig4", scale=scale, seeds=seeds, device=device)
-glue("seeds_hours", info.drop_duplicates(["seed"])["wall_seconds"].sum() / 3600
-     + info.drop_duplicates(["seed"])["pretraining_seconds"].sum() / 3600)
+glue("seeds_hours", (info["wall_seconds"].sum()
+                     + info.drop_duplicates(["seed"])["pretraining_seconds"].sum()) / 3600)
 glue("seeds_device", ", ".join(sorted(set(info["device"]))))
 glue("seeds_replicas", int(info["replicas"].max()))
 info
@@ -145,8 +145,8 @@ info
 # {glue:text}`diff_AdaGrad:+.3f` ({glue:text}`verdict_AdaGrad`) and from AdaDec by
 # {glue:text}`diff_AdaDec:+.3f` ({glue:text}`verdict_AdaDec`); "beyond noise" means the paired 95 %
 # interval over seeds excludes zero. These seed runs took {glue:text}`seeds_hours:.2f` hours of
-# pretraining and fine-tuning on {glue:text}`seeds_device` (strategies of one seed trained together
-# as {glue:text}`seeds_replicas` replicas). The other experiments were run with one seed: their
+# pretraining and fine-tuning on {glue:text}`seeds_device`, summed over the runs (at most
+# {glue:text}`seeds_replicas` strategies trained together in one process). The other experiments were run with one seed: their
 # differences smaller than the intervals above cannot be called.
 #
 # ## Beyond the paper: newer optimizers on the same task
