@@ -210,7 +210,7 @@ def test_lockstep_strategies_equal_separate_runs():
 def test_nonfinite_loss_names_the_strategy_and_step():
     model = small_autoencoder(replicas=2)
     opts = [PerRole(model.replica_parameters(0), weight=Rule(SGD, {"lr": 0.01}), bias=None),
-            PerRole(model.replica_parameters(1), weight=Rule(SGD, {"lr": float("inf")}), bias=None)]
+            PerRole(model.replica_parameters(1), weight=Rule(SGD, {"lr": 1e30}), bias=None)]
     x = torch.rand(16, 10, generator=torch.Generator().manual_seed(0))
     with pytest.raises(NonFiniteLossError, match=r"^exploding: loss became .* at step \d+ \(epoch \d+\)"):
         finetune(model, opts, ["calm", "exploding"], x, x, FineTuning(epochs=5, batch_size=4, eval_every=5))

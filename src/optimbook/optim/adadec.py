@@ -32,20 +32,24 @@ def adadec_update(
     K: float,
     xi: float,
     recursive: bool,
+    grad_scale: float = 1.0,
 ) -> list[torch.Tensor] | None:
     """θ ← θ − p(t) g / sqrt(K + G(t)) (He & Li eq. (13)-(15)).
 
     ``accumulators`` hold g(t−1)² (literal eq. (14)) or G(t−1) (``recursive``). The recursive form
     updates them in place and returns ``None``; the literal form overwrites them with scratch values
-    and returns the new g(t)² tensors, which the caller stores for the next step.
+    and returns the new g(t)² tensors, which the caller stores for the next step. ``grad_scale`` s
+    puts s·g in place of g inside G (not in the update).
     """
     if recursive:
         torch._foreach_mul_(accumulators, xi)  # G(t) = ξ G(t−1) + g(t)²
-        torch._foreach_addcmul_(accumulators, grads, grads)
+        torch._foreach_addcmul_(accumulators, grads, grads, value=grad_scale * grad_scale)
         denom = torch._foreach_add(accumulators, K)
         new_squares = None
     else:
         new_squares = torch._foreach_mul(grads, grads)  # g(t)², kept for the next step
+        if grad_scale != 1.0:
+            torch._foreach_mul_(new_squares, grad_scale * grad_scale)
         denom = accumulators  # g(t−1)² is not needed after this step: reuse its memory
         torch._foreach_mul_(denom, xi)  # G(t) = ξ g(t−1)² + g(t)²   (14)
         torch._foreach_add_(denom, new_squares)
@@ -67,6 +71,9 @@ class AdaDec(Optimizer):
         total_steps: R ≥ 1, the number of steps of the run (required).
         recursive: ``False`` (default) uses eq. (14) as printed, G(t) = ξ g(t−1)² + g(t)²;
             ``True`` uses Senior et al.'s recursion G(t) = ξ G(t−1) + g(t)².
+        grad_scale: s > 0, the factor of the gradient inside G (default 1): with the loss summed
+            over a mini-batch of N examples, ``1/N`` computes G from the gradient of the
+            per-example mean loss while the update still uses the summed gradient.
     """
 
     def __init__(
@@ -78,6 +85,7 @@ class AdaDec(Optimizer):
         q: float = 0.75,
         total_steps: int | None = None,
         recursive: bool = False,
+        grad_scale: float = 1.0,
     ) -> None:
         check_number("lr", lr, low=0.0)
         check_number("K", K, low=0.0, low_open=True)
@@ -86,8 +94,9 @@ class AdaDec(Optimizer):
         if total_steps is None:
             raise ValueError("total_steps (R in p(t) = lr (1 + t/R)^-q) is required, an integer >= 1")
         check_number("total_steps", total_steps, low=1, integer=True)
+        check_number("grad_scale", grad_scale, low=0.0, low_open=True)
         defaults = {"lr": lr, "K": K, "xi": xi, "q": q, "total_steps": int(total_steps),
-                    "recursive": bool(recursive)}
+                    "recursive": bool(recursive), "grad_scale": float(grad_scale)}
         super().__init__(params, defaults)
 
     def _init_state(self, group, p, state) -> None:
@@ -98,7 +107,8 @@ class AdaDec(Optimizer):
         rate = group["lr"] * power_decay_factor(t, group["total_steps"], group["q"])  # p(t)  (15)
         acc = [s["accumulator"] for s in states]
         squares = adadec_update(
-            params, grads, acc, rate=rate, K=group["K"], xi=group["xi"], recursive=group["recursive"]
+            params, grads, acc, rate=rate, K=group["K"], xi=group["xi"], recursive=group["recursive"],
+            grad_scale=group.get("grad_scale", 1.0),
         )
         if squares is not None:
             for state, sq in zip(states, squares):

@@ -29,9 +29,10 @@ def adagrad_update(
     *,
     lr: float,
     eps: float,
+    grad_scale: float = 1.0,
 ) -> None:
-    """r ← r + g²; θ ← θ − η g / (√r + eps) (He & Li eq. (12) with K in r; MindSpore alg. 4.1)."""
-    torch._foreach_addcmul_(sums, grads, grads)  # r ← r + g²
+    """r ← r + (s·g)²; θ ← θ − η g / (√r + eps) (He & Li eq. (12) with K in r; MindSpore alg. 4.1)."""
+    torch._foreach_addcmul_(sums, grads, grads, value=grad_scale * grad_scale)  # r ← r + (s·g)²
     denom = torch._foreach_sqrt(sums)  # √(K + Σ g²)
     if eps:
         torch._foreach_add_(denom, eps)
@@ -46,6 +47,9 @@ class AdaGrad(Optimizer):
         lr: global learning rate η(0) ≥ 0.
         K: initial value of the squared-gradient accumulator, K ≥ 0 (the paper uses K = 1).
         eps: δ ≥ 0 added to the root (torch's default 1e-10; the MindSpore box uses 1e-7).
+        grad_scale: s > 0, the factor of the gradient inside the accumulator (default 1): with the
+            loss summed over a mini-batch of N examples, ``1/N`` accumulates the gradient of the
+            per-example mean loss while the update still uses the summed gradient.
 
     With ``K = eps = 0`` an element whose gradients have all been zero gets 0/0; keep one of them
     positive.
@@ -53,15 +57,18 @@ class AdaGrad(Optimizer):
 
     _counts_steps = False
 
-    def __init__(self, params, lr: float = 0.01, K: float = 0.0, eps: float = 1e-10) -> None:
+    def __init__(self, params, lr: float = 0.01, K: float = 0.0, eps: float = 1e-10,
+                 grad_scale: float = 1.0) -> None:
         check_number("lr", lr, low=0.0)
         check_number("K", K, low=0.0)
         check_number("eps", eps, low=0.0)
-        super().__init__(params, {"lr": lr, "K": K, "eps": eps})
+        check_number("grad_scale", grad_scale, low=0.0, low_open=True)
+        super().__init__(params, {"lr": lr, "K": K, "eps": eps, "grad_scale": float(grad_scale)})
 
     def _init_state(self, group, p, state) -> None:
         state["sum"] = torch.full_like(p, group["K"], memory_format=torch.preserve_format)
 
     def _update(self, group, params, grads, states, t) -> None:
         sums = [s["sum"] for s in states]
-        adagrad_update(params, grads, sums, lr=group["lr"], eps=group["eps"])
+        adagrad_update(params, grads, sums, lr=group["lr"], eps=group["eps"],
+                       grad_scale=group.get("grad_scale", 1.0))

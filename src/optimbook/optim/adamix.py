@@ -11,6 +11,17 @@ and every bias (visible and hidden) shares one power-decayed rate:
 with K = 1, q = 0.75, R the total number of steps and t the number of steps already taken. A tensor
 with two or more dimensions is a weight and anything else a bias, unless its param group says
 otherwise with ``role="weight"`` or ``role="bias"`` (the paper's Exp. 4 gives biases the weight rule).
+
+The paper's words admit several readings of eq. (16); ``rate`` chooses one (see :data:`WEIGHT_RATES`):
+
+- ``"literal"``: eq. (16) at every step, as above (the product over time of 1/sqrt(K + g²));
+- ``"current"``: α_ij(t) = η(0) / sqrt(K + g_ij(t)²), no product over time;
+- ``"per-round"``: a round is ``round_steps`` steps (one pass over the data); during round r the
+  weights move with α(r−1), and at its end α(r) = α(r−1) / sqrt(K + Σ_{steps of round r} g²).
+
+``grad_scale`` multiplies the gradient *inside the rate only* (g ↦ s·g in sqrt(K + g²)); the update
+still uses the gradient as given. With the loss summed over a mini-batch of N examples (eq. (6)),
+``grad_scale = 1/N`` computes the rate from the gradient of the per-example mean loss.
 """
 
 from __future__ import annotations
@@ -20,9 +31,12 @@ import torch
 from ._base import Optimizer, check_number
 from .adadec import power_decay_factor
 
-__all__ = ["AdaMix", "adamix_weight_update", "ROLES", "role_of"]
+__all__ = ["AdaMix", "adamix_weight_update", "ROLES", "WEIGHT_RATES", "role_of"]
 
 ROLES = ("weight", "bias")
+
+#: The readings of eq. (16) :class:`AdaMix` implements (its ``rate`` argument).
+WEIGHT_RATES = ("literal", "current", "per-round")
 
 
 def role_of(p: torch.Tensor, group: dict) -> str:
@@ -33,11 +47,20 @@ def role_of(p: torch.Tensor, group: dict) -> str:
     return "weight" if p.ndim >= 2 else "bias"
 
 
+def _scaled_squares(grads: list[torch.Tensor], grad_scale: float) -> list[torch.Tensor]:
+    """(s·g)² for every gradient (new tensors)."""
+    squares = torch._foreach_mul(grads, grads)
+    if grad_scale != 1.0:
+        torch._foreach_mul_(squares, grad_scale * grad_scale)
+    return squares
+
+
 def adamix_weight_update(
-    params: list[torch.Tensor], grads: list[torch.Tensor], rates: list[torch.Tensor], *, K: float
+    params: list[torch.Tensor], grads: list[torch.Tensor], rates: list[torch.Tensor], *, K: float,
+    grad_scale: float = 1.0,
 ) -> None:
-    """α ← α / sqrt(K + g²); θ ← θ − α g (He & Li eq. (16), the weight part of AdaMix)."""
-    shrink = torch._foreach_mul(grads, grads)
+    """α ← α / sqrt(K + (s·g)²); θ ← θ − α g (He & Li eq. (16), the weight part of AdaMix)."""
+    shrink = _scaled_squares(grads, grad_scale)
     torch._foreach_add_(shrink, K)
     torch._foreach_rsqrt_(shrink)  # 1 / sqrt(K + g(t)²)
     torch._foreach_mul_(rates, shrink)  # α(t) = α(t−1) / sqrt(K + g(t)²)
@@ -54,6 +77,10 @@ class AdaMix(Optimizer):
         q: exponent q ≥ 0 of the bias rate's power decay (the paper: 0.75).
         total_steps: R ≥ 1, the number of steps of the run (required).
         bias_lr: β(0) ≥ 0, the initial bias rate (default: ``lr``).
+        rate: the reading of eq. (16) for the weights, one of :data:`WEIGHT_RATES`
+            (default ``"literal"``).
+        grad_scale: s > 0, the factor of the gradient inside the weight rate (default 1).
+        round_steps: steps per round, an integer ≥ 1; required by ``rate="per-round"``.
     """
 
     def __init__(
@@ -64,6 +91,9 @@ class AdaMix(Optimizer):
         q: float = 0.75,
         total_steps: int | None = None,
         bias_lr: float | None = None,
+        rate: str = "literal",
+        grad_scale: float = 1.0,
+        round_steps: int | None = None,
     ) -> None:
         check_number("lr", lr, low=0.0)
         check_number("K", K, low=0.0, low_open=True)
@@ -73,7 +103,18 @@ class AdaMix(Optimizer):
         check_number("total_steps", total_steps, low=1, integer=True)
         if bias_lr is not None:
             check_number("bias_lr", bias_lr, low=0.0)
-        defaults = {"lr": lr, "K": K, "q": q, "total_steps": int(total_steps), "bias_lr": bias_lr}
+        if rate not in WEIGHT_RATES:
+            raise ValueError(f"rate must be one of {WEIGHT_RATES}, got {rate!r}")
+        check_number("grad_scale", grad_scale, low=0.0, low_open=True)
+        if rate == "per-round":
+            if round_steps is None:
+                raise ValueError("round_steps (steps per round) is required by rate='per-round', an integer >= 1")
+            check_number("round_steps", round_steps, low=1, integer=True)
+            round_steps = int(round_steps)
+        elif round_steps is not None:
+            raise ValueError(f"round_steps is used only by rate='per-round', got rate={rate!r}")
+        defaults = {"lr": lr, "K": K, "q": q, "total_steps": int(total_steps), "bias_lr": bias_lr,
+                    "rate": rate, "grad_scale": float(grad_scale), "round_steps": round_steps}
         super().__init__(params, defaults)
         for group in self.param_groups:
             role = group.get("role")
@@ -83,15 +124,35 @@ class AdaMix(Optimizer):
     def _init_state(self, group, p, state) -> None:
         if role_of(p, group) == "weight":
             state["rate"] = torch.full_like(p, group["lr"], memory_format=torch.preserve_format)
+            if group.get("rate", "literal") == "per-round":  # Σ (s·g)² over the current round
+                state["round_sum"] = torch.zeros_like(p, memory_format=torch.preserve_format)
 
     def _update(self, group, params, grads, states, t) -> None:
         w = [i for i, p in enumerate(params) if role_of(p, group) == "weight"]
         b = [i for i, p in enumerate(params) if role_of(p, group) != "weight"]
         if w:
-            adamix_weight_update(
-                [params[i] for i in w], [grads[i] for i in w], [states[i]["rate"] for i in w],
-                K=group["K"],
-            )
+            wp, wg, rates = [params[i] for i in w], [grads[i] for i in w], [states[i]["rate"] for i in w]
+            reading, scale = group.get("rate", "literal"), group.get("grad_scale", 1.0)
+            if reading == "literal":
+                adamix_weight_update(wp, wg, rates, K=group["K"], grad_scale=scale)
+            elif reading == "current":  # α(t) = η(0) / sqrt(K + (s·g(t))²)
+                shrink = _scaled_squares(wg, scale)
+                torch._foreach_add_(shrink, group["K"])
+                torch._foreach_rsqrt_(shrink)
+                torch._foreach_mul_(shrink, group["lr"])
+                for rate, new in zip(rates, shrink):
+                    rate.copy_(new)
+                torch._foreach_addcmul_(wp, rates, wg, value=-1.0)
+            else:  # per-round: move with the round's rate, accumulate, update α at the round's end
+                torch._foreach_addcmul_(wp, rates, wg, value=-1.0)
+                sums = [states[i]["round_sum"] for i in w]
+                squares = _scaled_squares(wg, scale)
+                torch._foreach_add_(sums, squares)
+                if (t + 1) % group["round_steps"] == 0:  # α(r) = α(r−1) / sqrt(K + Σ_round g²)
+                    torch._foreach_add_(sums, group["K"])
+                    torch._foreach_rsqrt_(sums)
+                    torch._foreach_mul_(rates, sums)
+                    torch._foreach_zero_(sums)
         if b:
             base = group["lr"] if group["bias_lr"] is None else group["bias_lr"]
             rate = base * power_decay_factor(t, group["total_steps"], group["q"])  # β(t)  (17)-(18)

@@ -23,8 +23,9 @@ Nadam,
 RMSProp
 ========  ======================================================================================
 
-t counts optimizer steps and R = epochs × steps per epoch (``Setup.time_unit = "step"``); the
-book's ablation compares the reading where both count epochs.
+t counts optimizer steps and R = epochs × steps per epoch (``Setup.time_unit = "step"``). Every
+ambiguity of the paper is a field of :class:`Setup` with its choices (:func:`readings_table`); the
+``readings`` experiment runs Exp. 1's strategies under each (:data:`READINGS`).
 """
 
 from . import registry, report, runner, setup
@@ -32,16 +33,23 @@ from .registry import (
     EXPERIMENTS,
     EXTRA_EXPERIMENTS,
     PUBLISHED_SECONDS,
+    READINGS,
     RULES,
     Experiment,
+    Reading,
     Strategy,
     experiment,
+    experiment_names,
     published,
 )
 from .report import comparison, glue_key, summary
 from .runner import (
     COLUMNS,
+    Plan,
+    collect,
     default_workers,
+    execute,
+    plan,
     pretrained,
     pretraining_log,
     run,
@@ -49,7 +57,7 @@ from .runner import (
     runs_to_csv,
     trained_model,
 )
-from .setup import SETUPS, Setup, strategy_rules
+from .setup import SETUPS, Setup, readings_table, strategy_rules
 
 __all__ = [
     "registry",
@@ -60,18 +68,26 @@ __all__ = [
     "EXPERIMENTS",
     "EXTRA_EXPERIMENTS",
     "PUBLISHED_SECONDS",
+    "READINGS",
     "RULES",
     "SETUPS",
     "Experiment",
+    "Plan",
+    "Reading",
     "Setup",
     "Strategy",
+    "collect",
     "comparison",
     "default_workers",
+    "execute",
     "experiment",
+    "experiment_names",
     "glue_key",
+    "plan",
     "published",
     "pretrained",
     "pretraining_log",
+    "readings_table",
     "run",
     "run_info",
     "runs_to_csv",

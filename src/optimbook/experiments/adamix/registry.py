@@ -10,8 +10,11 @@ __all__ = [
     "PUBLISHED_SECONDS",
     "RULES",
     "Experiment",
+    "READINGS",
+    "Reading",
     "Strategy",
     "experiment",
+    "experiment_names",
     "published",
 ]
 
@@ -42,14 +45,38 @@ def _single(label: str) -> Strategy:
 
 
 @dataclass(frozen=True)
+class Reading:
+    """A reading of the paper's ambiguities: ``Setup`` fields set away from their defaults, and the
+    strategies (labels) whose numbers they can change."""
+
+    name: str
+    overrides: tuple[tuple[str, object], ...] = ()
+    strategies: tuple[str, ...] | None = None  # None: every strategy of the experiment
+    description: str = ""
+
+
+#: The default reading: the setup as it is.
+DEFAULT_READING = Reading("default", description="the book's default readings (chapter 18's table)")
+
+
+@dataclass(frozen=True)
 class Experiment:
-    """One of the paper's experiments: strategies, data fractions and published 50-epoch RERs."""
+    """One of the paper's experiments: strategies, data fractions and published 50-epoch RERs, run
+    under one or more readings (default: the setup as given)."""
 
     name: str
     title: str
     strategies: tuple[Strategy, ...]
     fractions: tuple[float, ...] = (0.1,)
     published: dict[tuple[str, float], float] = field(default_factory=dict)
+    readings: tuple[Reading, ...] = (DEFAULT_READING,)
+
+    def pairs(self, strategies=None):
+        """(reading, strategy) for every reading and every strategy it applies to (optionally only
+        ``strategies``, a subset of this experiment's)."""
+        chosen = list(strategies or self.strategies)
+        return [(r, s) for r in self.readings for s in chosen
+                if r.strategies is None or s.label in r.strategies]
 
 
 EXPERIMENTS: dict[str, Experiment] = {
@@ -96,15 +123,41 @@ EXTRA_EXPERIMENTS: dict[str, Experiment] = {
     ),
 }
 
+#: The readings of the paper's ambiguities that the ``readings`` experiment measures (Exp. 1's
+#: strategies under each; see ``Setup`` and chapter 18).
+READINGS: tuple[Reading, ...] = (
+    DEFAULT_READING,
+    Reading("mean-gradient", (("rate_gradient", "mean"),), ("AdaGrad", "AdaDec", "AdaMix"),
+            "the adaptive rates' roots use the gradient of the per-example mean loss (g/N)"),
+    Reading("current", (("adamix_rate", "current"),), ("AdaMix",),
+            "AdaMix's weight rate from the current gradient only: η(0)/sqrt(K + g(t)²)"),
+    Reading("per-round", (("adamix_rate", "per-round"),), ("AdaMix",),
+            "AdaMix's weight rate updated once per epoch from that epoch's sum of squared gradients"),
+    Reading("pretrain-10", (("pretrain_epochs", 10),), None,
+            "10 RBM epochs per layer (Hinton & Salakhutdinov's code) instead of 50 (their paper)"),
+)
+
+EXTRA_EXPERIMENTS["readings"] = Experiment(
+    "readings", "The readings: Exp. 1's strategies under every reading of the paper's ambiguities",
+    tuple(_single(s) for s in ("Cons", "AdaGrad", "AdaDec", "AdaMix")),
+    published=dict(EXPERIMENTS["fig4"].published), readings=READINGS,
+)
+
 #: Exp. 1's wall time for 50 iterations (seconds), in the paper's order Cons, AdaGrad, AdaDec, AdaMix.
 PUBLISHED_SECONDS = {"Cons": 693.54, "AdaGrad": 810.20, "AdaDec": 833.79, "AdaMix": 752.56}
+
+
+def experiment_names() -> list[str]:
+    """Every experiment :func:`~optimbook.experiments.adamix.run` knows: the paper's five, then the
+    book's own."""
+    return sorted(EXPERIMENTS) + sorted(EXTRA_EXPERIMENTS)
 
 
 def experiment(name: str) -> Experiment:
     """The experiment called ``name`` (one of ``EXPERIMENTS`` or ``EXTRA_EXPERIMENTS``)."""
     found = EXPERIMENTS.get(name) or EXTRA_EXPERIMENTS.get(name)
     if found is None:
-        raise ValueError(f"name must be one of {sorted(EXPERIMENTS) + sorted(EXTRA_EXPERIMENTS)}, got {name!r}")
+        raise ValueError(f"name must be one of {experiment_names()}, got {name!r}")
     return found
 
 

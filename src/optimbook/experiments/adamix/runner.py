@@ -1,13 +1,22 @@
-"""The runner: pretrain once per (fraction, seed), fine-tune every strategy from that network, cache."""
+"""The runner as plan → execute → collect.
+
+:func:`plan` turns experiments (their strategies, data fractions, readings) and seeds into one
+:class:`Plan`: the pretraining jobs (one per distinct RBM stack) and the fine-tuning jobs (one per
+distinct run), each with its cache key. Jobs that several experiments share — Cons+Cons of Exp. 2,
+3 and 4, Exp. 1's strategies under the default reading of the ``readings`` experiment — are one job.
+:func:`execute` fills the cache for the jobs not in it (serially, strategies that share a
+pretrained network in lockstep, or over worker processes); :func:`collect` reads the tables from the
+cache. :func:`run` is the three in a row.
+"""
 
 from __future__ import annotations
 
 import json
-import math
 import os
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import torch
 
@@ -18,12 +27,18 @@ from ...optim import PerRole
 from ...pretraining import pretrain_stack
 from ...runtime import check_scale, cpu_count, resolve_device
 from ..cache import atomic_torch_save, atomic_write_text, code_version, key_digest, results_root
-from .registry import Strategy, experiment
+from .registry import Reading, Strategy, experiment
 from .setup import SETUPS, Setup, strategy_rules
 
 __all__ = [
     "COLUMNS",
+    "FinetuneJob",
+    "Plan",
+    "PretrainJob",
+    "collect",
     "default_workers",
+    "execute",
+    "plan",
     "pretrained",
     "pretraining_log",
     "run",
@@ -33,8 +48,8 @@ __all__ = [
 ]
 
 #: Columns of the tables :func:`run` returns.
-COLUMNS = ["experiment", "strategy", "weight_rule", "bias_rule", "data_fraction", "seed", "epoch",
-           "test_rer", "train_rer", "seconds"]
+COLUMNS = ["experiment", "reading", "strategy", "weight_rule", "bias_rule", "data_fraction", "seed",
+           "epoch", "test_rer", "train_rer", "seconds"]
 
 #: Modules whose code decides a run's numbers (the cache key includes their hash).
 PRETRAIN_CODE = ["optimbook.pretraining", "optimbook.models.rbm", "optimbook.data", "optimbook.train",
@@ -43,70 +58,185 @@ FINETUNE_CODE = PRETRAIN_CODE + ["optimbook.finetuning", "optimbook.models.autoe
                                  "optimbook.optim", "optimbook.schedules"]
 
 
+# --- plan ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PretrainJob:
+    """Pretrain the RBM stack of (setup, fraction, seed)."""
+
+    setup: Setup
+    fraction: float
+    seed: int
+    key: dict = field(compare=False, repr=False)
+    path: Path = field(compare=False)
+
+
+@dataclass(frozen=True)
+class FinetuneJob:
+    """Fine-tune one strategy from a pretrained stack; ``runs/<digest>.json`` holds its records."""
+
+    strategy: Strategy
+    setup: Setup
+    fraction: float
+    seed: int
+    device: str
+    pretrain: PretrainJob
+    key: dict = field(compare=False, repr=False)
+    path: Path = field(compare=False)
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return self.setup.steps_per_epoch(self.fraction)
+
+    def lockstep_group(self) -> str:
+        """Jobs with the same value may train as replicas of one network: same pretrained stack,
+        same fine-tuning loop, same seed."""
+        return key_digest({"pretrain": self.pretrain.key, "loop": self.setup.key("finetune"),
+                           "seed": self.seed, "device": self.device})
+
+
+@dataclass
+class Plan:
+    """What a set of experiments needs: its jobs, and which rows of which table each run fills."""
+
+    scale: str
+    device: str
+    pretrain: list[PretrainJob]
+    finetune: list[FinetuneJob]
+    #: (experiment, reading, strategy label, fraction, seed) -> the job that makes it
+    rows: dict[tuple[str, str, str, float, int], FinetuneJob]
+
+    def missing(self) -> list[FinetuneJob]:
+        """Fine-tuning jobs whose result is not in the cache."""
+        return [j for j in self.finetune if not j.path.is_file()]
+
+    def missing_pretraining(self) -> list[PretrainJob]:
+        needed = {j.pretrain for j in self.missing()}
+        return [p for p in self.pretrain if p in needed and not p.path.is_file()]
+
+
 def _pretrain_key(setup: Setup, fraction: float, seed: int) -> dict:
-    fields = ("sizes", "fraction_scale", "subset", "data_seed", "init_std", "first_visible_bias",
-              "pretrain_epochs", "pretrain_lr", "top_lr", "weight_cost", "batch_size")
-    return {"what": "pretrain", **{f: getattr(setup, f) for f in fields}, "fraction": fraction,
-            "seed": seed, "code": code_version(PRETRAIN_CODE)}
+    return {"what": "pretrain", **setup.key("pretrain"), "fraction": fraction, "seed": seed,
+            "code": code_version(PRETRAIN_CODE)}
 
 
-def pretrained(setup: Setup, fraction: float, seed: int, train_x: torch.Tensor, folder,
-               cache: bool = True) -> tuple[list[RBM], dict]:
-    """The RBM stack for (setup, fraction, seed): from the cache, or pretrained and cached."""
-    key = _pretrain_key(setup, fraction, seed)
-    path = folder / "pretrained" / f"{key_digest(key)}.pt"
-    if cache and path.is_file():
-        saved = torch.load(path, map_location=train_x.device, weights_only=True)
+def _finetune_key(strategy: Strategy, setup: Setup, fraction: float, seed: int, device: str) -> dict:
+    weight, bias = strategy_rules(strategy, setup, setup.steps_per_epoch(fraction))
+    return {"what": "finetune", "weight": repr(weight), "bias": repr(bias),
+            "setup": setup.key("finetune"), "fraction": fraction, "seed": seed, "device": device,
+            "code": code_version(FINETUNE_CODE)}
+
+
+def apply_reading(setup: Setup, reading: Reading) -> Setup:
+    """``setup`` with ``reading``'s fields set."""
+    return replace(setup, **dict(reading.overrides)) if reading.overrides else setup
+
+
+def plan(
+    names: str | Sequence[str],
+    scale: str = "paper",
+    seeds: Sequence[int] = (0,),
+    device: str | torch.device = "auto",
+    *,
+    setup: Setup | None = None,
+    strategies: Sequence[Strategy] | None = None,
+    fractions: Sequence[float] | None = None,
+) -> Plan:
+    """The jobs of experiments ``names`` at ``scale`` over ``seeds`` (duplicates merged)."""
+    check_scale(scale)
+    names = [names] if isinstance(names, str) else list(names)
+    base = setup or SETUPS[scale]
+    dev = resolve_device(device).type
+    folder = results_root() / scale
+    pretrain: dict[str, PretrainJob] = {}
+    jobs: dict[str, FinetuneJob] = {}
+    rows: dict = {}
+    for name in names:
+        found = experiment(name)
+        for fraction in (fractions or found.fractions):
+            for seed in dict.fromkeys(int(s) for s in seeds):
+                for reading, strategy in found.pairs(strategies):
+                    s = apply_reading(base, reading)
+                    pkey = _pretrain_key(s, fraction, seed)
+                    pdigest = key_digest(pkey)
+                    pjob = pretrain.setdefault(pdigest, PretrainJob(
+                        s, fraction, seed, pkey, folder / "pretrained" / f"{pdigest}.pt"))
+                    fkey = _finetune_key(strategy, s, fraction, seed, dev)
+                    fdigest = key_digest(fkey)
+                    job = jobs.setdefault(fdigest, FinetuneJob(
+                        strategy, s, fraction, seed, dev, pjob, fkey, folder / "runs" / f"{fdigest}.json"))
+                    rows[(name, reading.name, strategy.label, fraction, seed)] = job
+    return Plan(scale, dev, list(pretrain.values()), list(jobs.values()), rows)
+
+
+# --- execute ---------------------------------------------------------------------------------------
+def pretrained(job: PretrainJob, train_x: torch.Tensor, cache: bool = True) -> tuple[list[RBM], dict]:
+    """The RBM stack of ``job``: from the cache, or pretrained (and cached)."""
+    if cache and job.path.is_file():
+        saved = torch.load(job.path, map_location=train_x.device, weights_only=True)
         rbms = []
         for state, hidden in zip(saved["rbms"], saved["hidden"]):
             rbm = RBM(state["W"].shape[0], state["W"].shape[1], hidden=hidden).to(train_x.device)
             rbm.load_state_dict(state)
             rbms.append(rbm)
         return rbms, saved["log"]
+    s = job.setup
     tic = time.perf_counter()
-    rbms, layers = pretrain_stack(train_x, setup.sizes, setup.pretraining(), seed=seed,
-                                  init_std=setup.init_std, first_visible_bias=setup.first_visible_bias)
+    rbms, layers = pretrain_stack(train_x, s.sizes, s.pretraining(), seed=job.seed,
+                                  init_std=s.init_std, first_visible_bias=s.first_visible_bias)
     log = {"layers": layers, "seconds": time.perf_counter() - tic, "device": train_x.device.type}
     if cache:
-        atomic_torch_save(path, {"key": key, "rbms": [r.state_dict() for r in rbms],
-                                 "hidden": [r.hidden for r in rbms], "log": log})
+        atomic_torch_save(job.path, {"key": job.key, "rbms": [r.state_dict() for r in rbms],
+                                     "hidden": [r.hidden for r in rbms], "log": log})
     return rbms, log
 
 
-def pretraining_log(setup: Setup, fraction: float, seed: int, *, scale: str = "paper") -> dict:
-    """The log of a cached pretraining (``{"layers": [...], "seconds", "device"}``).
+def _finetune_group(group: list[FinetuneJob], cache: bool, progress=None) -> dict[str, list[dict]]:
+    """Fine-tune ``group`` (jobs of one lockstep group) as replicas of one network; return the
+    records of each job by its path (and cache them)."""
+    first = group[0]
+    dev = torch.device(first.device)
+    train_x, test_x = first.setup.images(first.fraction, dev)
+    rbms, pre_log = pretrained(first.pretrain, train_x, cache)
+    model = DeepAutoencoder.unroll(rbms, replicas=len(group)).to(dev)
+    optimizers, labels = [], []
+    for k, job in enumerate(group):
+        weight, bias = strategy_rules(job.strategy, job.setup, job.steps_per_epoch)
+        optimizers.append(PerRole(model.replica_parameters(k), weight=weight, bias=bias))
+        labels.append(f"{job.strategy.label} (fraction {job.fraction}, seed {job.seed})")
+    group_key = key_digest({"group": [job.key for job in group]})
+    checkpoint = first.path.parent.parent / "checkpoints" / f"{group_key}.pt"
+    tic = time.perf_counter()
+    records = finetune(model, optimizers, labels, train_x, test_x, first.setup.finetuning(),
+                       seed=first.seed, checkpoint=checkpoint if cache else None, key=group_key,
+                       progress=progress)
+    wall = time.perf_counter() - tic
+    out = {}
+    for k, (job, recs) in enumerate(zip(group, records)):
+        if cache:
+            atomic_torch_save(job.path.with_suffix(".pt"), {
+                "key": job.key, "state": model.replica_state(k), "activations": model.activations})
+            atomic_write_text(job.path, json.dumps({
+                "key": job.key, "records": recs, "replicas": len(group), "wall_seconds": wall,
+                "pretraining": pre_log, "torch": torch.__version__}))
+        out[str(job.path)] = recs
+    return out
 
-    Raises ``FileNotFoundError`` if that stack has not been pretrained yet (:func:`run` does it).
-    """
-    path = results_root() / scale / "pretrained" / f"{key_digest(_pretrain_key(setup, fraction, seed))}.pt"
-    if not path.is_file():
-        raise FileNotFoundError(f"no pretrained stack for fraction {fraction}, seed {seed} at {path}")
-    return torch.load(path, map_location="cpu", weights_only=True)["log"]
 
-
-def _run_key(strategy: Strategy, setup: Setup, fraction: float, seed: int, device: torch.device,
-             steps_per_epoch: int) -> dict:
-    weight, bias = strategy_rules(strategy, setup, steps_per_epoch)
-    return {"what": "finetune", "weight": repr(weight), "bias": repr(bias),
-            "setup": {k: v for k, v in asdict(setup).items() if k != "lockstep"},
-            "fraction": fraction, "seed": seed, "device": device.type,
-            "code": code_version(FINETUNE_CODE)}
-
-
-def _groups(items: list, lockstep: bool) -> Iterable[list]:
-    if lockstep:
-        if items:
-            yield items
-    else:
-        for item in items:
-            yield [item]
+def _lockstep_groups(jobs: list[FinetuneJob], lockstep: bool) -> list[list[FinetuneJob]]:
+    groups: dict[str, list[FinetuneJob]] = {}
+    for job in jobs:
+        if lockstep and job.setup.lockstep:
+            groups.setdefault(job.lockstep_group(), []).append(job)
+        else:
+            groups[str(job.path)] = [job]
+    return list(groups.values())
 
 
 def default_workers(scale: str, device: torch.device) -> int:
-    """Processes :func:`run` uses when not told: ``$OPTIMBOOK_WORKERS`` if set; else one per CPU core
-    at paper scale on the CPU (each single-threaded: small matrix products run more efficiently on
-    one core each than split across cores), and one on a GPU or at smoke scale (where starting
-    processes would cost more than it saves)."""
+    """Processes :func:`execute` uses when not told: ``$OPTIMBOOK_WORKERS`` if set; else one per
+    CPU core at paper scale on the CPU (each single-threaded: small matrix products run more
+    efficiently on one core each than split across cores), and one on a GPU or at smoke scale
+    (where starting processes would cost more than it saves)."""
     env = os.environ.get("OPTIMBOOK_WORKERS")
     if env:
         return max(1, int(env))
@@ -121,50 +251,98 @@ def _init_worker(root: str, threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def _pretrain_job(scale: str, setup: Setup, fraction: float, seed: int, device: str) -> None:
-    dev = resolve_device(device)
-    train_x, _ = setup.images(fraction, dev)
-    pretrained(setup, fraction, seed, train_x, results_root() / scale)
+def _pretrain_work(job: PretrainJob, device: str) -> None:
+    train_x, _ = job.setup.images(job.fraction, torch.device(device))
+    pretrained(job, train_x)
 
 
-def _finetune_job(name: str, scale: str, setup: Setup, fraction: float, seed: int,
-                  strategy: Strategy, device: str) -> None:
-    run(name, scale, seeds=(seed,), device=device, setup=setup, strategies=[strategy],
-        fractions=[fraction], workers=1)
+def _finetune_work(job: FinetuneJob) -> None:
+    _finetune_group([job], cache=True)
 
 
-def _run_parallel(name, scale, setup, pending, device, workers, bar) -> None:
-    """Fill the cache for ``pending`` with up to ``workers`` processes: first every missing
-    pretrained stack, then every (fraction, seed, strategy) fine-tuning, largest first. A phase with
-    fewer jobs than workers uses fewer processes with more threads each, so no core idles."""
+def _pool_phase(calls, workers: int, bar=None) -> None:
+    """Run ``calls`` ``(fn, args, epochs)`` over up to ``workers`` spawned processes, largest first;
+    with fewer jobs than workers, fewer processes with more threads each, so no core idles."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    context = multiprocessing.get_context("spawn")
+    if not calls:
+        return
+    size = min(workers, len(calls))
+    threads = max(1, cpu_count() // size)
+    with ProcessPoolExecutor(size, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_init_worker, initargs=(str(results_root()), threads)) as pool:
+        futures = [(pool.submit(fn, *args), epochs) for fn, args, epochs in calls]
+        for future, epochs in futures:
+            future.result()
+            if epochs and bar is not None:
+                bar.update(epochs)
 
-    def phase(calls):
-        if not calls:
-            return
-        size = min(workers, len(calls))
-        threads = max(1, cpu_count() // size)
-        with ProcessPoolExecutor(size, mp_context=context, initializer=_init_worker,
-                                 initargs=(str(results_root()), threads)) as pool:
-            futures = [(pool.submit(fn, *args), done) for fn, args, done in calls]
-            for future, done in futures:
-                future.result()
-                if done and bar is not None:
-                    bar.update(done)
 
-    folder = results_root() / scale / "pretrained"
-    stacks = sorted({(f, s) for f, s, _, _ in pending
-                     if not (folder / f"{key_digest(_pretrain_key(setup, f, s))}.pt").is_file()},
-                    key=lambda j: -j[0])
-    phase([(_pretrain_job, (scale, setup, f, s, device), 0) for f, s in stacks])
-    solo = replace(setup, lockstep=False)
-    tasks = sorted(((f, s, strategy) for f, s, _, todo in pending for strategy, _, _ in todo),
-                   key=lambda t: -t[0])
-    phase([(_finetune_job, (name, scale, solo, f, s, strategy, device), setup.epochs)
-           for f, s, strategy in tasks])
+def execute(the_plan: Plan, *, workers: int | None = None, cache: bool = True,
+            progress: bool = False) -> dict[str, list[dict]]:
+    """Make every job of ``the_plan`` that the cache lacks (all of them without ``cache``).
+
+    With one worker, strategies that share a pretrained network and a fine-tuning loop train in
+    lockstep as replicas of one batched network; with more (needs ``cache``), each job trains alone
+    in a spawned single-threaded process. Returns the records made, by run path.
+    """
+    todo = the_plan.missing() if cache else list(the_plan.finetune)
+    if not todo:
+        return {}
+    dev = torch.device(the_plan.device)
+    workers = default_workers(the_plan.scale, dev) if workers is None else int(workers)
+    if workers < 1:
+        raise ValueError(f"workers must be an integer >= 1, got {workers}")
+    parallel = cache and workers > 1 and len(todo) > 1
+    groups = [[j] for j in todo] if parallel else _lockstep_groups(todo, lockstep=True)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=sum(g[0].setup.epochs for g in groups), desc=f"fine-tuning ({the_plan.scale})",
+                   unit="epoch")
+    try:
+        if parallel:
+            stacks = sorted(the_plan.missing_pretraining(), key=lambda p: -p.fraction)
+            _pool_phase([(_pretrain_work, (p, the_plan.device), 0) for p in stacks], workers)
+            jobs = sorted(todo, key=lambda j: -j.fraction)  # largest first: fewer idle workers at the end
+            _pool_phase([(_finetune_work, (replace(j, setup=replace(j.setup, lockstep=False)),),
+                          j.setup.epochs) for j in jobs], workers, bar)
+            return {}
+        made: dict[str, list[dict]] = {}
+        for group in groups:
+            made.update(_finetune_group(group, cache, (lambda e: bar.update(1)) if bar else None))
+        return made
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+# --- collect ---------------------------------------------------------------------------------------
+def collect(the_plan: Plan, made: dict[str, list[dict]] | None = None, strategies_order=None):
+    """The tidy table of ``the_plan``'s rows (``COLUMNS``), read from ``made`` or the cache."""
+    import pandas as pd
+
+    made = made or {}
+    rows = []
+    for (name, reading, label, fraction, seed), job in the_plan.rows.items():
+        records = made.get(str(job.path))
+        if records is None:
+            records = json.loads(job.path.read_text())["records"]
+        s = job.strategy
+        rows += [{"experiment": name, "reading": reading, "strategy": label, "weight_rule": s.weight_rule,
+                  "bias_rule": s.bias_rule, "data_fraction": fraction, "seed": seed, "epoch": r["epoch"],
+                  "test_rer": r["test_rer"], "train_rer": r["train_rer"], "seconds": r["seconds"]}
+                 for r in records]
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    order = {label: i for i, label in enumerate(strategies_order or dict.fromkeys(frame["strategy"]))}
+    readings = {r: i for i, r in enumerate(dict.fromkeys(frame["reading"]))}
+    frame = frame.sort_values(
+        ["reading", "data_fraction", "seed", "strategy", "epoch"],
+        key=lambda col: col.map(order) if col.name == "strategy" else (
+            col.map(readings) if col.name == "reading" else col), kind="stable")
+    return frame.reset_index(drop=True)
 
 
 def run(
@@ -180,101 +358,44 @@ def run(
     progress: bool = False,
     workers: int | None = None,
 ):
-    """Run experiment ``name`` ("fig4" … "fig8") and return its tidy results table.
+    """Run experiment ``name`` ("fig4" … "fig8", "beyond", "readings") and return its tidy table.
 
     Args:
         name: the experiment.
         scale: ``"paper"`` (the paper's configuration) or ``"smoke"`` (seconds, for CI).
         seeds: training seeds (pretraining initialisation and sampling, mini-batch order); the data
-            subset is fixed by ``Setup.data_seed``.
+            subset is fixed by ``Setup.data_seed``. Repeated seeds count once.
         device: ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``.
         setup: override the scale's :class:`Setup` (ablations).
         strategies, fractions: run only these (default: the experiment's own).
         cache: reuse finished runs and pretrained stacks from ``results/<scale>/``.
         progress: show a tqdm progress bar over fine-tuning epochs.
         workers: processes to spread independent pretrainings and fine-tunings over (default:
-            :func:`default_workers`). With more than one, each strategy fine-tunes alone in a
-            worker and its ``seconds`` are measured there; the numbers do not depend on it beyond
-            floating-point rounding. Needs ``cache`` (the workers hand results over through it).
+            :func:`default_workers`); see :func:`execute`.
 
     Returns:
-        A :class:`pandas.DataFrame` with ``COLUMNS``, one row per strategy, fraction, seed and
-        recorded epoch (0, 5, …, 50 at paper scale).
+        A :class:`pandas.DataFrame` with ``COLUMNS``, one row per reading, strategy, fraction, seed
+        and recorded epoch (0, 5, …, 50 at paper scale).
     """
-    import pandas as pd
+    the_plan = plan(name, scale, seeds, device, setup=setup, strategies=strategies, fractions=fractions)
+    made = execute(the_plan, workers=workers, cache=cache, progress=progress)
+    chosen = strategies or experiment(name).strategies
+    return collect(the_plan, made, [s.label for s in chosen])
 
-    check_scale(scale)
-    found = experiment(name)
-    setup = setup or SETUPS[scale]
-    dev = resolve_device(device)
-    folder = results_root() / scale
-    strategies = list(strategies or found.strategies)
-    fractions = list(fractions or found.fractions)
-    ft = setup.finetuning()
-    rows: list[dict] = []
-    pending = []  # (fraction, seed, [(strategy, key, path)])
-    for fraction in fractions:
-        n_train, _ = setup.numbers(fraction)
-        steps_per_epoch = math.ceil(n_train / setup.batch_size)
-        for seed in seeds:
-            todo = []
-            for strategy in strategies:
-                key = _run_key(strategy, setup, fraction, seed, dev, steps_per_epoch)
-                path = folder / "runs" / f"{key_digest(key)}.json"
-                if cache and path.is_file():
-                    rows += _rows(name, strategy, fraction, seed, json.loads(path.read_text())["records"])
-                else:
-                    todo.append((strategy, key, path))
-            if todo:
-                pending.append((fraction, seed, steps_per_epoch, todo))
-    workers = default_workers(scale, dev) if workers is None else int(workers)
-    parallel = cache and workers > 1 and sum(len(todo) for *_, todo in pending) > 1
-    bar = None
-    if progress and pending:
-        from tqdm.auto import tqdm
 
-        groups = sum(len(todo) if parallel else len(list(_groups(todo, setup.lockstep)))
-                     for *_, todo in pending)
-        bar = tqdm(total=ft.epochs * groups, desc=f"{name} ({scale})", unit="epoch")
-    if parallel:
-        _run_parallel(name, scale, setup, pending, str(dev), workers, bar)
-        if bar is not None:
-            bar.close()
-        return run(name, scale, seeds, dev, setup=setup, strategies=strategies, fractions=fractions,
-                   workers=1)
-    for fraction, seed, steps_per_epoch, todo in pending:
-        train_x, test_x = setup.images(fraction, dev)
-        rbms, pre_log = pretrained(setup, fraction, seed, train_x, folder, cache)
-        for group in _groups(todo, setup.lockstep):
-            model = DeepAutoencoder.unroll(rbms, replicas=len(group)).to(dev)
-            optimizers, labels = [], []
-            for k, (strategy, _, _) in enumerate(group):
-                weight, bias = strategy_rules(strategy, setup, steps_per_epoch)
-                optimizers.append(PerRole(model.replica_parameters(k), weight=weight, bias=bias))
-                labels.append(f"{name}/{strategy.label} (fraction {fraction}, seed {seed})")
-            group_key = key_digest({"group": [key for _, key, _ in group]})
-            tic = time.perf_counter()
-            records = finetune(
-                model, optimizers, labels, train_x, test_x, ft, seed=seed,
-                checkpoint=folder / "checkpoints" / f"{group_key}.pt" if cache else None,
-                key=group_key, progress=(lambda e: bar.update(1)) if bar is not None else None,
-            )
-            wall = time.perf_counter() - tic
-            for k, ((strategy, key, path), recs) in enumerate(zip(group, records)):
-                if cache:
-                    atomic_torch_save(path.with_suffix(".pt"), {
-                        "key": key, "state": model.replica_state(k), "activations": model.activations})
-                    atomic_write_text(path, json.dumps({
-                        "key": key, "records": recs, "replicas": len(group), "wall_seconds": wall,
-                        "pretraining": pre_log, "torch": torch.__version__}))
-                rows += _rows(name, strategy, fraction, seed, recs)
-    if bar is not None:
-        bar.close()
-    frame = pd.DataFrame(rows, columns=COLUMNS)
-    order = {s.label: i for i, s in enumerate(strategies)}
-    frame = frame.sort_values(["data_fraction", "seed", "strategy", "epoch"],
-                              key=lambda col: col.map(order) if col.name == "strategy" else col)
-    return frame.reset_index(drop=True)
+def _job(name: str, strategy: str, scale: str, seed: int, fraction: float | None, setup: Setup | None,
+         device, reading: str = "default") -> FinetuneJob:
+    exp = experiment(name)
+    labels = [s.label for s in exp.strategies]
+    if strategy not in labels:
+        raise ValueError(f"strategy must be one of {labels}, got {strategy!r}")
+    fraction = exp.fractions[0] if fraction is None else fraction
+    p = plan(name, scale, (seed,), device, setup=setup,
+             strategies=[s for s in exp.strategies if s.label == strategy], fractions=[fraction])
+    key = (name, reading, strategy, fraction, seed)
+    if key not in p.rows:
+        raise ValueError(f"reading must be one of {sorted({k[1] for k in p.rows})}, got {reading!r}")
+    return p.rows[key]
 
 
 def trained_model(
@@ -286,29 +407,33 @@ def trained_model(
     fraction: float | None = None,
     setup: Setup | None = None,
     device: str | torch.device = "auto",
+    reading: str = "default",
 ) -> DeepAutoencoder:
     """The fine-tuned network of a finished run (from the cache), as a one-replica autoencoder.
 
     ``device`` is the device the run was made on (part of its cache key), where the network is
     loaded. Raises ``FileNotFoundError`` if that run has not been made (``run(name, ...)`` makes it).
     """
-    exp = experiment(name)
-    found = [s for s in exp.strategies if s.label == strategy]
-    if not found:
-        raise ValueError(f"strategy must be one of {[s.label for s in exp.strategies]}, got {strategy!r}")
-    setup = setup or SETUPS[scale]
-    fraction = exp.fractions[0] if fraction is None else fraction
-    dev = resolve_device(device)
-    steps_per_epoch = math.ceil(setup.numbers(fraction)[0] / setup.batch_size)
-    key = _run_key(found[0], setup, fraction, seed, dev, steps_per_epoch)
-    path = results_root() / scale / "runs" / f"{key_digest(key)}.pt"
+    job = _job(name, strategy, scale, seed, fraction, setup, device, reading)
+    path = job.path.with_suffix(".pt")
     if not path.is_file():
         raise FileNotFoundError(f"no finished run of {name}/{strategy} (seed {seed}) at {path}")
-    saved = torch.load(path, map_location=dev, weights_only=True)
+    saved = torch.load(path, map_location=job.device, weights_only=True)
     state = saved["state"]
     n = len(saved["activations"])
     return DeepAutoencoder([state[f"weights.{i}"] for i in range(n)],
                            [state[f"biases.{i}"] for i in range(n)], saved["activations"])
+
+
+def pretraining_log(setup: Setup, fraction: float, seed: int, *, scale: str = "paper") -> dict:
+    """The log of a cached pretraining (``{"layers": [...], "seconds", "device"}``).
+
+    Raises ``FileNotFoundError`` if that stack has not been pretrained yet (:func:`run` does it).
+    """
+    path = results_root() / scale / "pretrained" / f"{key_digest(_pretrain_key(setup, fraction, seed))}.pt"
+    if not path.is_file():
+        raise FileNotFoundError(f"no pretrained stack for fraction {fraction}, seed {seed} at {path}")
+    return torch.load(path, map_location="cpu", weights_only=True)["log"]
 
 
 def run_info(
@@ -319,37 +444,22 @@ def run_info(
     *,
     setup: Setup | None = None,
 ):
-    """Where and how long the cached runs of an experiment took: one row per strategy, fraction and
-    seed with ``wall_seconds`` (the lockstep group's fine-tuning), ``replicas`` (its size),
-    ``pretraining_seconds``, ``device`` and ``torch``. Runs not made yet are left out."""
+    """Where and how long the cached runs of an experiment took: one row per reading, strategy,
+    fraction and seed with ``wall_seconds`` (the lockstep group's fine-tuning), ``replicas`` (its
+    size), ``pretraining_seconds``, ``device`` and ``torch``. Runs not made yet are left out."""
     import pandas as pd
 
-    found = experiment(name)
-    setup = setup or SETUPS[scale]
-    dev = resolve_device(device)
     rows = []
-    for fraction in found.fractions:
-        steps_per_epoch = math.ceil(setup.numbers(fraction)[0] / setup.batch_size)
-        for seed in seeds:
-            for strategy in found.strategies:
-                key = _run_key(strategy, setup, fraction, seed, dev, steps_per_epoch)
-                path = results_root() / scale / "runs" / f"{key_digest(key)}.json"
-                if not path.is_file():
-                    continue
-                saved = json.loads(path.read_text())
-                rows.append({"strategy": strategy.label, "data_fraction": fraction, "seed": seed,
-                             "wall_seconds": saved["wall_seconds"], "replicas": saved["replicas"],
-                             "pretraining_seconds": saved["pretraining"]["seconds"],
-                             "device": saved["pretraining"].get("device", dev.type),
-                             "torch": saved.get("torch")})
+    for (_, reading, label, fraction, seed), job in plan(name, scale, seeds, device, setup=setup).rows.items():
+        if not job.path.is_file():
+            continue
+        saved = json.loads(job.path.read_text())
+        rows.append({"reading": reading, "strategy": label, "data_fraction": fraction, "seed": seed,
+                     "wall_seconds": saved["wall_seconds"], "replicas": saved["replicas"],
+                     "pretraining_seconds": saved["pretraining"]["seconds"],
+                     "device": saved["pretraining"].get("device", job.device),
+                     "torch": saved.get("torch")})
     return pd.DataFrame(rows)
-
-
-def _rows(name: str, strategy: Strategy, fraction: float, seed: int, records: list[dict]) -> list[dict]:
-    return [{"experiment": name, "strategy": strategy.label, "weight_rule": strategy.weight_rule,
-             "bias_rule": strategy.bias_rule, "data_fraction": fraction, "seed": seed,
-             "epoch": r["epoch"], "test_rer": r["test_rer"], "train_rer": r["train_rer"],
-             "seconds": r["seconds"]} for r in records]
 
 
 def runs_to_csv(frame, name: str, scale: str):

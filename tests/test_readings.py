@@ -1,0 +1,220 @@
+"""The readings of the AdaMix paper's ambiguities: each against a literal transcription of its
+formula (float64, a few steps), the setup's cache keys, and the ``readings`` experiment."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import replace
+
+import pytest
+import torch
+
+from optimbook.experiments import adamix
+from optimbook.experiments.adamix import READINGS, SETUPS, Setup, Strategy, strategy_rules
+from optimbook.experiments.adamix.registry import RULES
+from optimbook.experiments.adamix.runner import _finetune_key, _pretrain_key
+from optimbook.experiments.cache import key_digest
+from optimbook.optim import AdaDec, AdaGrad, AdaMix
+
+torch.set_default_dtype(torch.float64)
+
+
+def _grads(steps: int, shape=(3, 4), seed: int = 0) -> list[torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    return [torch.randn(shape, generator=g, dtype=torch.float64) * 3 for _ in range(steps)]
+
+
+def _drive(opt_factory, grads, shape=(3, 4)):
+    p = torch.nn.Parameter(torch.ones(shape, dtype=torch.float64))
+    opt = opt_factory([p])
+    out = []
+    for g in grads:
+        p.grad = g.clone()
+        opt.step()
+        out.append(p.detach().clone())
+    return out
+
+
+# --- the formulas ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("s", [1.0, 0.01])
+def test_adamix_literal_is_eq_16_with_the_gradient_scaled_in_the_rate(s):
+    grads, eta, K = _grads(6), 0.05, 1.0
+    got = _drive(lambda ps: AdaMix(ps, lr=eta, K=K, total_steps=6, grad_scale=s), grads)
+    theta, alpha = torch.ones(3, 4), torch.full((3, 4), eta)
+    for g, p in zip(grads, got):
+        alpha = alpha / torch.sqrt(K + (s * g) ** 2)  # α(t) = α(t−1) / sqrt(K + g(t)²)
+        theta = theta - alpha * g  # the update uses the gradient as given
+        torch.testing.assert_close(p, theta, rtol=1e-12, atol=0)
+
+
+def test_adamix_current_has_no_product_over_time():
+    grads, eta, K = _grads(5), 0.05, 1.0
+    got = _drive(lambda ps: AdaMix(ps, lr=eta, K=K, total_steps=5, rate="current"), grads)
+    theta = torch.ones(3, 4)
+    for g, p in zip(grads, got):
+        theta = theta - eta * g / torch.sqrt(K + g ** 2)  # α(t) = η(0) / sqrt(K + g(t)²)
+        torch.testing.assert_close(p, theta, rtol=1e-12, atol=0)
+
+
+def test_adamix_per_round_updates_the_rate_once_per_round():
+    grads, eta, K, n = _grads(7), 0.05, 1.0, 3  # rounds of 3 steps: 0-2, 3-5, 6
+    got = _drive(lambda ps: AdaMix(ps, lr=eta, K=K, total_steps=7, rate="per-round", round_steps=n,
+                                   grad_scale=0.5), grads)
+    theta, alpha, round_sum = torch.ones(3, 4), torch.full((3, 4), eta), torch.zeros(3, 4)
+    for t, (g, p) in enumerate(zip(grads, got)):
+        theta = theta - alpha * g  # the round moves with the rate the previous round left
+        round_sum = round_sum + (0.5 * g) ** 2
+        if (t + 1) % n == 0:  # α(r) = α(r−1) / sqrt(K + Σ_round g²)
+            alpha, round_sum = alpha / torch.sqrt(K + round_sum), torch.zeros(3, 4)
+        torch.testing.assert_close(p, theta, rtol=1e-12, atol=0)
+
+
+def test_adamix_bias_rule_ignores_the_weight_reading():
+    grads = _grads(4, shape=(5,))
+    a = _drive(lambda ps: AdaMix(ps, lr=0.1, total_steps=4), grads, shape=(5,))
+    b = _drive(lambda ps: AdaMix(ps, lr=0.1, total_steps=4, rate="per-round", round_steps=2,
+                                 grad_scale=0.01), grads, shape=(5,))
+    for x, y in zip(a, b):
+        torch.testing.assert_close(x, y, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("s", [1.0, 0.01])
+def test_adagrad_gradient_scale_enters_the_accumulator_only(s):
+    grads, eta, K = _grads(5), 0.05, 1.0
+    got = _drive(lambda ps: AdaGrad(ps, lr=eta, K=K, eps=0.0, grad_scale=s), grads)
+    theta, r = torch.ones(3, 4), torch.full((3, 4), K)
+    for g, p in zip(grads, got):
+        r = r + (s * g) ** 2  # eq. (12): η / sqrt(K + Σ g²), g of the chosen scale
+        theta = theta - eta * g / torch.sqrt(r)
+        torch.testing.assert_close(p, theta, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("recursive", [False, True])
+@pytest.mark.parametrize("s", [1.0, 0.01])
+def test_adadec_gradient_scale_enters_G_only(recursive, s):
+    grads, eta, K, xi, q, R = _grads(5), 0.05, 1.0, 0.999, 0.75, 5
+    got = _drive(lambda ps: AdaDec(ps, lr=eta, K=K, xi=xi, q=q, total_steps=R, recursive=recursive,
+                                   grad_scale=s), grads)
+    theta, G, previous = torch.ones(3, 4), torch.zeros(3, 4), torch.zeros(3, 4)
+    for t, (g, p) in enumerate(zip(grads, got)):
+        sq = (s * g) ** 2
+        G = xi * G + sq if recursive else xi * previous + sq  # eq. (14) or Senior et al.
+        previous = sq
+        theta = theta - eta * (1 + t / R) ** (-q) * g / torch.sqrt(K + G)  # eq. (13), (15)
+        torch.testing.assert_close(p, theta, rtol=1e-12, atol=0)
+
+
+def test_bad_reading_arguments_are_refused_by_name():
+    p = [torch.nn.Parameter(torch.ones(2, 2))]
+    with pytest.raises(ValueError, match="rate must be one of"):
+        AdaMix(p, total_steps=3, rate="sometimes")
+    with pytest.raises(ValueError, match="round_steps"):
+        AdaMix(p, total_steps=3, rate="per-round")
+    with pytest.raises(ValueError, match="round_steps"):
+        AdaMix(p, total_steps=3, round_steps=4)
+    for cls, kw in ((AdaMix, {"total_steps": 3}), (AdaGrad, {}), (AdaDec, {"total_steps": 3})):
+        with pytest.raises(ValueError, match="grad_scale"):
+            cls(p, grad_scale=0.0, **kw)
+    with pytest.raises(ValueError, match="adamix_rate must be one of"):
+        Setup(adamix_rate="sometimes")
+    with pytest.raises(ValueError, match="rate_gradient must be one of"):
+        Setup(rate_gradient="median")
+
+
+# --- the setup's readings and rules ---------------------------------------------------------------
+def test_readings_choose_the_rules_they_name():
+    paper = SETUPS["paper"]
+    mix = Strategy("AdaMix", "AdaMix", "AdaMix")
+    w, b = strategy_rules(mix, replace(paper, adamix_rate="per-round", rate_gradient="mean"), 60)
+    assert w.kwargs["rate"] == "per-round" and w.kwargs["round_steps"] == 60
+    assert w.kwargs["grad_scale"] == pytest.approx(1 / 100)
+    w, _ = strategy_rules(Strategy("AdaGrad", "AdaGrad", "AdaGrad"), replace(paper, rate_gradient="mean"), 60)
+    assert w.kwargs["grad_scale"] == pytest.approx(1 / 100)
+    # the defaults build the same rules as before the readings existed (no extra arguments)
+    w, _ = strategy_rules(mix, paper, 60)
+    assert "rate" not in w.kwargs and "grad_scale" not in w.kwargs
+
+
+def test_readings_table_quotes_the_paper_for_every_reading_field():
+    table = adamix.readings_table()
+    reading_fields = [f.name for f in dataclasses.fields(Setup) if f.metadata.get("reading")]
+    assert table["field"].tolist() == reading_fields
+    assert {"adamix_rate", "rate_gradient", "pretrain_epochs", "time_unit", "adadec_recursive",
+            "exp_decay_rate", "q", "subset", "first_visible_bias"} <= set(reading_fields)
+    assert table["source (English)"].str.len().min() > 10 and table["alternatives"].str.len().min() > 0
+    for r in READINGS:
+        for name, value in r.overrides:
+            assert name in reading_fields, r.name
+            Setup(**{name: value})  # a valid value of the field
+
+
+def _other(f: dataclasses.Field, value):
+    """A different valid value of a Setup field."""
+    choices = f.metadata.get("choices")
+    if choices:
+        return next(c for c in choices if c != value)
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, tuple):
+        return value[:-1] + (value[-1] + 1,)
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, float):
+        return value * 0.5
+    raise AssertionError(f"no alternative for {f.name}")
+
+
+ALL_STRATEGIES = [Strategy(f"{w}+{b}", w, b) for w in RULES for b in RULES]
+
+
+@pytest.mark.parametrize("f", dataclasses.fields(Setup), ids=lambda f: f.name)
+def test_every_setup_field_enters_the_cache_key_of_what_it_decides(f):
+    base = replace(SETUPS["paper"], pretrain_epochs=50)
+    changed = replace(base, **{f.name: _other(f, getattr(base, f.name))})
+    stage = f.metadata["stage"]
+    pre = key_digest(_pretrain_key(base, 0.1, 0)) != key_digest(_pretrain_key(changed, 0.1, 0))
+    fine = {s.label for s in ALL_STRATEGIES
+            if key_digest(_finetune_key(s, base, 0.1, 0, "cpu")) != key_digest(_finetune_key(s, changed, 0.1, 0, "cpu"))}
+    if stage == "pretrain":
+        assert pre and len(fine) == len(ALL_STRATEGIES)
+    elif stage == "finetune":
+        assert not pre and len(fine) == len(ALL_STRATEGIES)
+    elif stage == "rule":  # enters through the rules of the strategies that read it
+        assert not pre and fine, f"changing {f.name} changes no strategy's key"
+        assert "Cons+Cons" not in fine
+    else:
+        assert stage == "execution" and not pre and not fine
+
+
+# --- the readings experiment -------------------------------------------------------------------------
+TINY = replace(SETUPS["smoke"], sizes=(784, 64, 32, 16, 8), fraction_scale=0.02, epochs=4, eval_every=2)
+
+
+def test_readings_plan_shares_runs_with_fig4():
+    p = adamix.plan(["fig4", "readings"], "smoke", (0, 1), "cpu", setup=TINY)
+    fig4 = adamix.plan("fig4", "smoke", (0, 1), "cpu", setup=TINY)
+    shared = {j.path for j in fig4.finetune}
+    default = {job.path for (name, reading, *_), job in p.rows.items() if name == "readings" and reading == "default"}
+    assert default == shared  # the default reading is Exp. 1 itself: no run twice
+    # per seed: 4 default + 3 mean-gradient + current + per-round + 4 pretrain-10 = 13 distinct runs
+    assert len(p.finetune) == 2 * 13
+    assert len(p.pretrain) == 2 * 2  # 50-epoch-equivalent and 10-epoch stacks per seed
+    cons = {job.path for (name, reading, label, *_), job in p.rows.items() if label == "Cons" and name == "readings"}
+    assert len(cons) == 2 * 2  # Cons runs under the default stack and the 10-epoch stack, per seed
+
+
+def test_readings_experiment_runs_and_reports_the_reading(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPTIMBOOK_RESULTS", str(tmp_path))
+    frame = adamix.run("readings", scale="smoke", seeds=(0, 0), setup=TINY, device="cpu")
+    last = frame[frame["epoch"] == frame["epoch"].max()]
+    assert list(dict.fromkeys(last["reading"])) == [r.name for r in READINGS]
+    assert len(last) == 13 and last["seed"].unique().tolist() == [0]  # the repeated seed counts once
+    got = {(r, s) for r, s in zip(last["reading"], last["strategy"])}
+    assert ("current", "AdaMix") in got and ("current", "Cons") not in got
+    assert last["test_rer"].notna().all()
+    # same pretrained network within a reading's stack: equal RER before fine-tuning
+    start = frame[(frame["epoch"] == 0) & (frame["reading"] != "pretrain-10")]
+    assert start["test_rer"].nunique() == 1
+    # the readings differ where they should: the weight rate changes AdaMix's numbers
+    mix = last[last["strategy"] == "AdaMix"].set_index("reading")["test_rer"]
+    assert mix["current"] != mix["default"] and mix["per-round"] != mix["default"]
