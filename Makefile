@@ -4,6 +4,7 @@
 #   make book SCALE=smoke   the quick path (what CI builds)
 #   make test               the test suite, notebooks and a smoke build of the book included
 #   make env                create or update .venv/ (the registry's torch + torchvision, the extras)
+#   make colab              regenerate the chapters' Colab notebooks book/chapters/*.ipynb (commit them)
 #
 # Every target creates the environment when it is missing and copies MNIST from ../shared/data
 # when that folder exists and $(DATA) lacks the files.
@@ -32,15 +33,18 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.py))
 EXECUTED := $(patsubst notebooks/%.py,executed/$(SCALE)/%.ipynb,$(NOTEBOOKS))
 LAST := $(lastword $(EXECUTED))
 SOURCES := $(shell find src -name '*.py' -not -path '*/__pycache__/*') tools/execute_notebook.py
-BOOK_SOURCES := _config.yml _toc.yml $(wildcard book/*.md book/*.bib)
+BOOK_SOURCES := _config.yml _toc.yml $(wildcard book/*.md book/*.bib book/_static/* book/_ext/*.py)
+# The book is built from a staged copy: book/chapters/ holds the committed Colab notebooks (the
+# launch buttons' targets), so the executed notebooks go to $(STAGE)/book/chapters/ instead.
+STAGE := _build/source
 
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export OPTIMBOOK_DATA := $(abspath $(DATA))
 
-.PHONY: help env data notebooks book test clean
+.PHONY: help env data notebooks colab book test clean
 
 help:
-	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,10p' Makefile | sed 's/^# \{0,1\}//'
 
 env: $(ENV_STAMP)
 
@@ -70,14 +74,21 @@ executed/$(SCALE)/%.ipynb: notebooks/%.py $(SOURCES) $(ENV_STAMP) | data
 # The last notebook (environment and timings) reports on all the others: run it after them.
 $(LAST): $(filter-out $(LAST),$(EXECUTED))
 
+colab: $(ENV_STAMP)
+	$(PY) tools/colab.py
+
 book: $(EXECUTED) $(BOOK_SOURCES)
-	@rm -rf book/chapters && mkdir -p book/chapters
-	@cp $(EXECUTED) book/chapters/
-	$(VENV)/bin/jupyter-book build . --all -W -n --keep-going
+	@rm -rf $(STAGE) && mkdir -p $(STAGE)/book/chapters
+	@cp _config.yml _toc.yml $(STAGE)/
+	@cp book/*.md book/*.bib $(STAGE)/book/
+	@cp -r book/_static $(STAGE)/_static
+	@cp -r book/_ext $(STAGE)/_ext
+	@cp $(EXECUTED) $(STAGE)/book/chapters/
+	$(VENV)/bin/jupyter-book build $(STAGE) --path-output . --all -W -n --keep-going
 	@echo "book built at SCALE=$(SCALE): _build/html/index.html"
 
 test: $(ENV_STAMP) | data
 	$(PY) -m pytest
 
 clean:
-	rm -rf _build book/chapters executed
+	rm -rf _build executed

@@ -104,6 +104,11 @@ plotting.label(axes[1], "step t", r"$f(\theta_t)$ (1)", "loss", logy=True)
 axes[1].legend()
 plt.show()
 
+# %% [markdown] tags=["caption"]
+# Gradient descent on the elongated quadratic bowl: paths for a small and an edge-of-stability step
+# size (left) and the loss along them (right).
+
+# %%
 gd_rate_best = (kappa - 1) / (kappa + 1)
 glue("kappa", kappa)
 glue("gd_rate_best", gd_rate_best)
@@ -215,6 +220,11 @@ plotting.label(axes[1], "step t", r"$f(\theta_t)$ (1)", "loss", logy=True)
 axes[1].legend(fontsize="small")
 plt.show()
 
+# %% [markdown] tags=["caption"]
+# Momentum on the same bowl with the small step size and several momentum coefficients: paths
+# (left) and loss (right).
+
+# %%
 final = {name: float(land.f(path[-1])) for name, path in mom_paths.items()}
 glue("mom_final_0", final["μ = 0.0"])
 glue("mom_final_05", final["μ = 0.5"])
@@ -282,6 +292,11 @@ for ax, kind in zip(axes, ("momentum", "Nesterov")):
 fig.colorbar(im, ax=axes, label=r"rate $\rho$ per step (grey: ≥ 1, diverges)")
 plt.show()
 
+# %% [markdown] tags=["caption"]
+# Convergence rate per step of momentum (left) and Nesterov's method (right) over the plane of step
+# size and momentum coefficient, on the quadratic bowl.
+
+# %%
 R_hb = rate("momentum", E, M)
 R_nag = rate("Nesterov", E, M)
 glue("hb_best_rate", R_hb.min())
@@ -330,6 +345,11 @@ plotting.label(ax, r"momentum $\mu$ (1)", r"rate $\rho$ per step (1)", f"η = {e
 ax.legend(fontsize="small")
 plt.show()
 
+# %% [markdown] tags=["caption"]
+# A slice of the previous figure at the small step size: rate per step against the momentum
+# coefficient, for momentum and Nesterov's method.
+
+# %%
 gap = (measured["measured"] - measured["theory"]).abs()
 glue("rate_gap_max", gap.max())
 glue("rate_gap_max_mu", measured.loc[gap.idxmax(), "mu"])
@@ -423,7 +443,11 @@ axes[1].set_ylim(1e-8, 1e6)
 axes[1].legend(fontsize="small")
 plt.show()
 
+# %% [markdown] tags=["caption"]
+# Momentum and Nesterov's method with a high momentum coefficient: paths (left) and loss (right);
+# the dotted curves use a larger step size, where Nesterov's look-ahead keeps the iteration stable.
 
+# %%
 def last_finite_loss(path):
     ok = torch.isfinite(path).all(dim=1)
     return float(land.f(path[ok][-1])), int(ok.sum()) - 1
@@ -506,6 +530,11 @@ plotting.label(axes[1], "step t", r"$f(\theta_t)$ (1)", "loss", logy=True)
 axes[0].legend(fontsize="small")
 plt.show()
 
+# %% [markdown] tags=["caption"]
+# The two ways of writing momentum (torch's and Sutskever's) when the step size drops mid-run: step
+# length (left) and loss (right).
+
+# %%
 same_before = max((forms[(n, "torch")][: drop_at + 1] - forms[(n, "sutskever")][: drop_at + 1]).abs().max().item()
                   for n in ("Momentum", "Nesterov"))
 same_constant = (constant["torch"] - constant["sutskever"]).abs().max().item()
@@ -594,6 +623,11 @@ plotting.label(axes[1], "epoch", "test accuracy (1)", "test accuracy")
 axes[0].legend(fontsize="small")
 plt.show()
 
+# %% [markdown] tags=["caption"]
+# The MLP on MNIST with SGD, momentum and Nesterov's method: training loss per epoch (left) and
+# test accuracy (right).
+
+# %%
 last = results[results.epoch == results.epoch.max()].groupby("label", sort=False)[
     ["train_loss", "test_loss", "test_accuracy"]].agg(["mean", "min", "max"])
 for key, label in (("sgd", "SGD, η = 0.1"), ("mom_small", "momentum 0.9, η = 0.01"),

@@ -53,7 +53,7 @@ from optimbook.landscapes import LANDSCAPES, quadratic, trajectory
 from optimbook.losses import cross_entropy
 from optimbook.models import mlp
 from optimbook.optim import SGD, AdaDec, AdaGrad
-from optimbook.optim.adadec import adadec_update, power_decay_factor
+from optimbook.optim.adadec import adadec_update, unit_power_decay
 from optimbook.optim.adagrad import adagrad_update
 from optimbook.plotting import glue
 from optimbook.runtime import check_scale, resolve_device
@@ -185,6 +185,11 @@ axes[2].legend(fontsize="x-small")
 axes[0].legend(fontsize="x-small", loc="lower right")
 plt.show()
 
+# %% [markdown] tags=["caption"]
+# AdaGrad and its variants on two bowls, an axis-aligned and a rotated one (left, middle), and the
+# loss along each path (right).
+
+# %%
 final = {key: float(bowls[key[0]](path[-1])) for key, path in paths.items()}
 glue("bowl_gd_aligned", final[("axis-aligned", "gradient descent, η = 0.035")])
 glue("bowl_ada_aligned", final[("axis-aligned", "AdaGrad, η(0) = 0.5, K = 1")])
@@ -275,7 +280,7 @@ def rate_figure(selected, ceilings):
                    "median and 10–90 % of the elements", logx=True, logy=True)
     plotting.label(axes[1], "step t", r"median $|\Delta \log \eta_{\mathrm{eff}}|$ per step (1)",
                    "step-to-step change of each element's rate", logx=True, logy=True)
-    axes[0].legend(fontsize="x-small", loc="lower left")
+    axes[0].legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.22))
     for ax in axes:
         ax.xaxis.set_minor_formatter(NullFormatter())
     return fig
@@ -284,6 +289,12 @@ def rate_figure(selected, ceilings):
 rate_figure(names[:2], [(np.full(rate_steps, 0.01 / math.sqrt(K_mean)), ":")])
 plt.show()
 
+# %% [markdown] tags=["caption"]
+# The rate AdaGrad applies per element of the MLP, for two values of K: its distribution over the
+# elements against the step (left) and its change from one step to the next (right), with the
+# ceiling the derivation predicts.
+
+# %%
 ada_K1 = rates[names[0]]
 ada_Kn = rates[names[1]]
 glue("K1_median_last", np.nanmedian(ada_K1[-1]))
@@ -367,7 +378,7 @@ glue("rate_images", f"{len(xr):,}")
 # :::
 
 # %%
-display(Markdown(f"```python\n{inspect.getsource(power_decay_factor)}\n\n{inspect.getsource(adadec_update)}```"))
+display(Markdown(f"```python\n{inspect.getsource(unit_power_decay)}\n\n{inspect.getsource(adadec_update)}```"))
 display(Markdown(f"```python\n{inspect.getsource(AdaDec)}```"))
 
 # %% [markdown]
@@ -403,9 +414,9 @@ for form, path in dec_paths.items():
     axes[1].plot(path[:, 1].numpy(), label=f"AdaDec, {form}")
     axes[2].plot(aligned(path).numpy(), label=f"AdaDec, {form}")
 lam_y, xi, K = 50.0, 0.999, 1.0  # the steep axis of the aligned bowl; the paper's ξ and K
-p_t = 0.3 * np.array([power_decay_factor(t, R2, 0.75) for t in range(R2)])
+p_t = 0.3 * np.array([unit_power_decay(R2, 0.75)(t) for t in range(R2)])
 amplitude = np.sqrt(np.maximum((p_t * lam_y / 2) ** 2 - K, 0) / (1 + xi)) / lam_y
-axes[1].plot(np.arange(1, R2 + 1), amplitude, "k:", lw=1, label="±(eq-ada-cycle)")
+axes[1].plot(np.arange(1, R2 + 1), amplitude, "k:", lw=1, label="predicted amplitude of the cycle")
 axes[1].plot(np.arange(1, R2 + 1), -amplitude, "k:", lw=1)
 plotting.label(axes[0], "x (1)", "y (1)", "axis-aligned bowl")
 plotting.label(axes[1], "step t", "y, the steep coordinate (1)", "steep coordinate")
@@ -414,6 +425,11 @@ axes[0].legend(fontsize="x-small", loc="lower right")
 axes[1].legend(fontsize="x-small")
 plt.show()
 
+# %% [markdown] tags=["caption"]
+# AdaDec's decay factor as printed in the paper and in its recursive reading, on the axis-aligned
+# bowl: paths (left), the steep coordinate (middle) and the loss (right).
+
+# %%
 printed = dec_paths["as printed"]
 glue("cycle_measured", printed[-10:, 1].abs().mean().item())
 glue("cycle_predicted", float(amplitude[-10:].mean()))
@@ -438,11 +454,16 @@ glue("cycle_f_recursive", float(aligned(dec_paths["recursive"][-1])))
 # line is the ceiling $p(t)/\sqrt K$ common to both.
 
 # %%
-ceiling = 0.01 / math.sqrt(K_mean) * np.array([power_decay_factor(t, rate_steps, 0.75)
+ceiling = 0.01 / math.sqrt(K_mean) * np.array([unit_power_decay(rate_steps, 0.75)(t)
                                                 for t in range(rate_steps)])
 rate_figure(names[1:], [(ceiling, "--"), (np.full(rate_steps, 0.01 / math.sqrt(K_mean)), ":")])
 plt.show()
 
+# %% [markdown] tags=["caption"]
+# The same for AdaGrad with the small K and for AdaDec in both readings, with AdaDec's ceiling
+# (dashed) and AdaGrad's (dotted).
+
+# %%
 printed_r, recursive_r = rates[names[2]], rates[names[3]]
 last = slice(-max(1, rate_steps // 10), None)  # the last tenth of the run
 
@@ -512,9 +533,14 @@ plotting.mean_band(axes[0], results[results.epoch > 0], x="epoch", y="train_loss
 plotting.mean_band(axes[1], results[results.epoch > 0], x="epoch", y="test_accuracy", hue="label", marker="o")
 plotting.label(axes[0], "epoch", "training cross-entropy (nats)", "training loss (mean over the epoch)")
 plotting.label(axes[1], "epoch", "test accuracy (1)", "test accuracy")
-axes[0].legend(fontsize="x-small")
+axes[0].legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2)
 plt.show()
 
+# %% [markdown] tags=["caption"]
+# The MLP on MNIST with AdaGrad and AdaDec: training loss per epoch (left) and test accuracy
+# (right).
+
+# %%
 final_cmp = results[results.epoch == results.epoch.max()].groupby("label", sort=False)[
     ["train_loss", "test_loss", "test_accuracy"]].agg(["mean", "min", "max"])
 for key, label in zip(("K1", "Kn", "printed", "recursive"), candidates):

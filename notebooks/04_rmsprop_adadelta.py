@@ -168,6 +168,11 @@ plotting.label(axes[2], "step t", r"step length $\|\theta_{t+1}-\theta_t\|$ (1)"
 axes[0].legend(fontsize="x-small", loc="lower right")
 plt.show()
 
+# %% [markdown] tags=["caption"]
+# AdaGrad, RMSProp and Adadelta on the quadratic bowl: paths (left), loss (middle) and step length
+# (right).
+
+# %%
 names = list(bowl_runs)
 first_step = {name: (path[1] - path[0]).norm().item() for name, path in bowl_paths.items()}
 glue("bowl_final_adagrad", float(land.f(bowl_paths[names[0]][-1])))
@@ -240,6 +245,11 @@ ax.xaxis.set_minor_formatter(NullFormatter())
 ax.legend(fontsize="x-small")
 plt.show()
 
+# %% [markdown] tags=["caption"]
+# The rate AdaGrad and the two RMSProp variants apply to the MLP's parameters: median and the band
+# from the 10th to the 90th percentile of the elements, against the step.
+
+# %%
 rnames = list(rate_runs)
 quarter = max(1, rate_steps // 4)
 med = {name: np.nanmedian(A, axis=1) for name, A in rates.items()}
@@ -330,6 +340,12 @@ plotting.label(axes[2], "step t", r"$|y_{t+1} - y_t|$ (1)", "steps of y", logy=T
 axes[0].legend(fontsize="x-small", loc="lower right")
 plt.show()
 
+# %% [markdown] tags=["caption"]
+# RMSProp with the y coordinate frozen for the first steps, three ways (a parameter mask, a
+# gradient hook, no mask): paths (left), the running average of y's squared gradient (middle) and
+# the steps taken in y (right).
+
+# %%
 sm_path, sm_avg = masked["set_mask"]
 hk_path, hk_avg = masked["gradient hook"]
 glue("mask_y_moved", (sm_path[: phase + 1, 1] - sm_path[0, 1]).abs().max().item())
@@ -423,6 +439,11 @@ plotting.label(axes[2], "step t", r"$f(\theta_t)$ (1)", "loss", logy=True)
 axes[0].legend(fontsize="x-small", loc="lower right")
 plt.show()
 
+# %% [markdown] tags=["caption"]
+# Adadelta for three values of its epsilon: paths (left), step length (middle) and loss (right).
+# Epsilon sets the size of the first steps.
+
+# %%
 for eps, key in zip(eps_values, ("6", "4", "2")):
     path = delta_paths[eps]
     glue(f"dd_first_{key}", (path[1] - path[0]).norm().item())
@@ -471,6 +492,11 @@ plotting.label(axes[1], "epoch", "test accuracy (1)", "test accuracy")
 axes[0].legend(fontsize="x-small")
 plt.show()
 
+# %% [markdown] tags=["caption"]
+# The MLP on MNIST with AdaGrad, the two RMSProp variants and Adadelta: training loss per epoch
+# (left) and test accuracy (right).
+
+# %%
 final_cmp = results[results.epoch == results.epoch.max()].groupby("label", sort=False)[
     ["train_loss", "test_loss", "test_accuracy"]].agg(["mean", "min", "max"])
 for key, label in zip(("ada", "rms_torch", "rms_ms", "delta"), candidates):

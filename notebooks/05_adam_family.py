@@ -181,6 +181,11 @@ for ax in axes:
     ax.xaxis.set_minor_formatter(NullFormatter())
 plt.show()
 
+# %% [markdown] tags=["caption"]
+# Adam's moment estimates under random gradients with a fixed mean, raw and bias-corrected: first
+# moment (left) and second moment (right), averaged over the coordinates, on a log step axis.
+
+# %%
 glue("bias_v10_ratio", v_mean[9] / (mean_g**2 + std_g**2))
 glue("bias_vhat10_ratio", v_hat[9] / (mean_g**2 + std_g**2))
 glue("bias_m3_ratio", m_mean[2] / mean_g)
@@ -266,6 +271,11 @@ for ax in axes:
     ax.xaxis.set_minor_formatter(NullFormatter())
 plt.show()
 
+# %% [markdown] tags=["caption"]
+# Reddi et al.'s online problem: the iterate (left) and the average regret (right) of Adam and
+# AMSGrad.
+
+# %%
 glue("ams_steps", cfg["ams_steps"])
 glue("ams_adam_x", ams["Adam"][0][-300:].mean())
 glue("ams_ams_x", ams["AMSGrad"][0][-300:].mean())
@@ -350,6 +360,11 @@ plotting.label(ax, "step t", "mean weight (1)", f"η = {eta_wd}, λ = {lam}")
 ax.legend(fontsize="x-small")
 plt.show()
 
+# %% [markdown] tags=["caption"]
+# The mean weight under L2 regularisation added to Adam's gradient and under AdamW's decoupled
+# weight decay.
+
+# %%
 glue("wd_steps", cfg["decay_steps"])
 glue("wd_l2_idle", decay["Adam + L2"][-1, 0])
 glue("wd_l2_busy", decay["Adam + L2"][-1, 1])
@@ -392,6 +407,11 @@ plotting.label(axes[1], "epoch", "test accuracy (1)", "test accuracy")
 axes[0].legend(fontsize="x-small")
 plt.show()
 
+# %% [markdown] tags=["caption"]
+# The MLP on MNIST with the weight-decay variants: parameter norm (left) and test accuracy (right)
+# per epoch.
+
+# %%
 wd_end = wd.groupby("run", sort=False).tail(1).set_index("run")
 wd_start = wd.groupby("run", sort=False).head(1).set_index("run")
 glue("wdm_start", wd_start.loc["Adam", "weight_norm"])
@@ -504,6 +524,10 @@ plotting.label(axes[1], "step t", r"$f(\theta_t)$ (1)", "loss", logy=True)
 axes[0].legend(fontsize="x-small", loc="lower right")
 plt.show()
 
+# %% [markdown] tags=["caption"]
+# RMSProp, Adam, AMSGrad and Nadam on the Rosenbrock function: paths (left) and loss (right).
+
+# %%
 for name, key in zip(makers, ("rms", "adam", "ams", "nadam")):
     glue(f"rosen_{key}", float(rosen.f(paths[name][-1])))
 first = (paths["Adam"][1] - paths["Adam"][0]).abs()
@@ -584,6 +608,11 @@ plotting.label(axes[1], "step t", r"$f(\theta_t)$ (1)", "loss", logy=True)
 axes[0].legend(fontsize="x-small", loc="upper right")
 plt.show()
 
+# %% [markdown] tags=["caption"]
+# Gradient descent on the Rosenbrock function from a point on its steep wall, without clipping and
+# with clipnorm or clipvalue: paths (left) and loss (right).
+
+# %%
 z0 = torch.tensor(wall_start, dtype=torch.float64, requires_grad=True)
 rosen.f(z0).backward()
 glue("wall_grad_norm", z0.grad.norm().item())
@@ -680,6 +709,11 @@ plotting.label(axes[1], "step t", "test accuracy (1)", "test accuracy")
 axes[0].legend(fontsize="x-small")
 plt.show()
 
+# %% [markdown] tags=["caption"]
+# SGD with a large step size on the MLP, with the three clipping options and without: training loss
+# (left, log scale) and test accuracy (right) against the step.
+
+# %%
 end = clipping.groupby("option", sort=False).tail(1).set_index("option")
 for name, key in zip(clip_runs, ("none", "clipnorm", "global", "clipvalue")):
     glue(f"clip_{key}_acc", end.loc[name, "test_accuracy"])
@@ -728,6 +762,10 @@ plotting.label(axes[1], "epoch", "test accuracy (1)", "test accuracy")
 axes[0].legend(fontsize="x-small")
 plt.show()
 
+# %% [markdown] tags=["caption"]
+# The MLP on MNIST with the Adam family: training loss per epoch (left) and test accuracy (right).
+
+# %%
 final_cmp = results[results.epoch == results.epoch.max()].groupby("label", sort=False)[
     ["train_loss", "test_loss", "test_accuracy"]].agg(["mean", "min", "max"])
 for key, label in zip(("adam", "ams", "nadam", "adamw"), candidates):

@@ -73,6 +73,7 @@ from optimbook.models import mlp
 from optimbook.optim import SGD, NaturalGradient
 from optimbook.optim.natural import amari_inverse_update, exact_inverse_update
 from optimbook.plotting import glue
+from optimbook.tables import table
 from optimbook.runtime import check_scale, resolve_device
 
 check_scale(scale)
@@ -410,11 +411,19 @@ plotting.label(axes[1], "examples fed to the estimate", r"$\|\hat G^{-1}-\hat G^
 axes[0].legend(ncol=2, fontsize="x-small")
 plt.show()
 
+# %% [markdown] tags=["caption"]
+# The library's running estimate of the inverse Fisher matrix, exact and approximate updates, for
+# several forgetting rates ε: relative error against the true inverse (left) and asymmetry (right),
+# against the examples fed to it.
+
+
 # %%
 final_est = estimates.groupby(["eps", "update"]).tail(1).set_index(["eps", "update"])
 for eps, key in zip(rates, ["e05", "e01", "e002"]):
     for update in ["amari", "exact"]:
-        glue(f"est_{update}_{key}", final_est.loc[(eps, update), "rel_error"], display=False)
+        error = final_est.loc[(eps, update), "rel_error"]
+        glue(f"est_{update}_{key}", f"{error:.2f}" if np.isfinite(error) else "no finite value (it diverged)",
+             display=False)
 broken = estimates[~estimates["positive_definite"]].groupby(["eps", "update"])["updates"].min()
 glue("est_broken", "; ".join(f"{u} at ε = {e:g}, after {n:,} examples" for (e, u), n in broken.items())
      or "none", display=False)
@@ -428,15 +437,16 @@ if len(blown):
 else:
     note = (f"the estimate stays symmetric to {drift['asymmetry'].max():.1e} (relative) over these runs")
 glue("drift_note", note, display=False)
-final_est
+table(final_est, formats={"rel_error": "{:.3g}"},
+      missing="the estimate diverged (it left the positive-definite matrices) before the end")
 
 # %% [markdown]
 # The matrix $G$ at the teacher has condition number {glue:text}`fisher_cond:.0f`. After
 # {glue:text}`est_updates` examples the exact (Sherman-Morrison) estimate is within
-# {glue:text}`est_exact_e05:.2f`, {glue:text}`est_exact_e01:.2f` and {glue:text}`est_exact_e002:.2f`
+# {glue:text}`est_exact_e05`, {glue:text}`est_exact_e01` and {glue:text}`est_exact_e002`
 # (relative error) of the true inverse for $\varepsilon$ = 0.05, 0.01 and 0.002; Amari's first-order
-# recursion reaches {glue:text}`est_amari_e05:.2f`, {glue:text}`est_amari_e01:.2f` and
-# {glue:text}`est_amari_e002:.2f`. Estimates that lost positive definiteness (dropped from the figure
+# recursion reaches {glue:text}`est_amari_e05`, {glue:text}`est_amari_e01` and
+# {glue:text}`est_amari_e002`. Estimates that lost positive definiteness (dropped from the figure
 # from that point on): {glue:text}`est_broken`. Over the pool, $a = v^\top G^{-1} v$ averages
 # {glue:text}`a_true_mean:.1f` (it must average $P$: $\mathbb{E}[v^\top G^{-1}v] = \operatorname{tr}(G^{-1}G)$)
 # but reaches {glue:text}`a_true_max:.0f`, so $\varepsilon a$ exceeds Amari's limit
@@ -503,6 +513,12 @@ n_seeds = len(cfg["seeds"])
 fig.suptitle(f"Teacher-student network 4-2-1, σ = {SIGMA}, "
              + (f"mean and range over {n_seeds} seeds" if n_seeds > 1 else "one seed"))
 plt.show()
+
+# %% [markdown] tags=["caption"]
+# The teacher-student network with SGD and natural-gradient descent: generalisation error (left)
+# and the weaker hidden unit's smallest output weight (right), against the examples seen. The
+# plateau is where that unit stays near zero.
+
 
 # %%
 threshold = 0.005
@@ -649,6 +665,11 @@ plotting.label(axes[1], "examples seen (steps)", r"$\mathrm{tr}(\hat G^{-1})/P$"
                logx=True, logy=True)
 axes[0].legend(fontsize="small")
 plt.show()
+
+# %% [markdown] tags=["caption"]
+# The same network with the empirical Fisher matrix: generalisation error (left) and the size of
+# the inverse estimate (right).
+
 
 # %%
 emp_tail = empirical[empirical["step"] >= 0.5 * cfg["steps"]].groupby("method")[["error", "mean_eig"]].median()

@@ -33,7 +33,6 @@ seed = 0
 import inspect
 import math
 import statistics
-import time
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -49,10 +48,12 @@ from optimbook.data import load_mnist
 from optimbook.losses import cross_entropy
 from optimbook.models import mlp
 from optimbook.optim import SGD, AdaDec, AdaGrad, AdaMix, PerRole, Rule, split_by_role
-from optimbook.optim.adadec import power_decay_factor
+from optimbook.optim.adadec import unit_power_decay
 from optimbook.optim.adamix import adamix_weight_update, role_of
 from optimbook.plotting import glue
 from optimbook.runtime import check_scale, resolve_device
+from optimbook.tables import table
+from optimbook.timing import kernel_counts, step_times
 from optimbook.train import fit
 
 check_scale(scale)
@@ -164,7 +165,7 @@ pd.Series(paper_exp2, name="RER (He & Li, Fig. 5)")
 
 # %%
 display(Markdown(f"```python\n{inspect.getsource(adamix_weight_update)}\n"
-                 f"{inspect.getsource(power_decay_factor)}```"))
+                 f"{inspect.getsource(unit_power_decay)}```"))
 display(Markdown(f"```python\n{inspect.getsource(AdaMix)}```"))
 
 # %% [markdown]
@@ -242,6 +243,11 @@ plotting.label(axes, "step t", r"learning rate $\alpha(t)/\eta(0)$", "constant g
                logx=True, logy=True)
 axes.legend(ncol=4, fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.22))
 plt.show()
+
+# %% [markdown] tags=["caption"]
+# AdaMix's learning rate relative to its initial value on a constant gradient, for several gradient
+# magnitudes.
+
 
 # %%
 half = pd.DataFrame({
@@ -353,6 +359,11 @@ plotting.label(axes[1], "step", "training cross-entropy (nats)", "loss", logx=Tr
 axes[1].legend(fontsize="small")
 fig.suptitle(f"MLP 784-100-10, {len(xtr):,} MNIST images, batches of {batch}, η(0) = {lr_mean} on the mean scale")
 plt.show()
+
+# %% [markdown] tags=["caption"]
+# AdaMix on the MLP with the rate measured on the mean-loss scale: the effective weight rates
+# (median and 10-90 % band, left) and the training loss (right), for each run.
+
 
 # %%
 last = scale_runs.groupby("run").tail(1).set_index("run")
@@ -517,21 +528,6 @@ ops
 # during a `step()`:
 
 # %%
-from torch.utils._python_dispatch import TorchDispatchMode
-
-
-class CountKernels(TorchDispatchMode):
-    """Record the name of every aten operator called while active."""
-
-    def __init__(self):
-        super().__init__()
-        self.names = []
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        self.names.append(func.overloadpacket.__name__)
-        return func(*args, **(kwargs or {}))
-
-
 R_time = 10_000
 rules = {
     "Cons (SGD)": lambda p: SGD(p, lr=1e-3),
@@ -540,21 +536,7 @@ rules = {
     "AdaDec (recursive)": lambda p: AdaDec(p, lr=1e-3, total_steps=R_time, recursive=True),
     "AdaMix": lambda p: AdaMix(p, lr=1e-3, total_steps=R_time),
 }
-kernel_rows = {}
-for name, make in rules.items():
-    row = {}
-    for role, shape in [("weight", (20, 30)), ("bias", (20,))]:
-        p = torch.zeros(shape, requires_grad=True)
-        opt = make([p])
-        p.grad = torch.randn(shape)
-        opt.step()  # the first step creates the state
-        with CountKernels() as counter:
-            opt.step()
-        element_wise = [n for n in counter.names if n.startswith("_foreach")]
-        row[f"kernels per {role}"] = len(element_wise)
-        row[f"{role}: which"] = ", ".join(n.removeprefix("_foreach_") for n in element_wise)
-    kernel_rows[name] = row
-kernels = pd.DataFrame(kernel_rows).T
+kernels = kernel_counts(rules)
 kernels
 
 # %% [markdown]
@@ -586,51 +568,10 @@ def autoencoder_shaped() -> nn.Sequential:
     return nn.Sequential(*layers).to(dev)
 
 
-def sync():
-    if dev.type == "cuda":
-        torch.cuda.synchronize(dev)
-
-
-clock = time.thread_time if dev.type == "cpu" else time.perf_counter
-threads = torch.get_num_threads()
-if dev.type == "cpu":
-    torch.set_num_threads(1)
-try:
-    optimizers = {}
-    for name, make in rules.items():
-        torch.manual_seed(seed)
-        params = list(autoencoder_shaped().parameters())
-        for p in params:
-            p.grad = torch.randn_like(p) * 1e-2
-        optimizers[name] = make(params)
-    n_weights = sum(p.numel() for p in params if p.ndim >= 2)
-    n_biases = sum(p.numel() for p in params if p.ndim < 2)
-
-    times = {name: [] for name in rules}
-    warmup = 3
-    for i in range(warmup + cfg["timing_repeats"]):
-        for name in (list(rules) if i % 2 == 0 else list(reversed(rules))):
-            sync()
-            tic = clock()
-            optimizers[name].step()
-            sync()
-            if i >= warmup:
-                times[name].append(clock() - tic)
-
-    ae = autoencoder_shaped()
-    xbatch = torch.rand(batch, 784, device=dev)
-    fb = []
-    for i in range(warmup + cfg["timing_repeats"]):
-        sync()
-        tic = clock()
-        ae.zero_grad(set_to_none=True)
-        ((ae(xbatch) - xbatch) ** 2).sum().backward()
-        sync()
-        if i >= warmup:
-            fb.append(clock() - tic)
-finally:
-    torch.set_num_threads(threads)
-del optimizers
+measured = step_times(rules, autoencoder_shaped, torch.rand(batch, 784, device=dev),
+                      repeats=cfg["timing_repeats"], seed=seed)
+times, fb = measured.steps, measured.forward_backward
+n_weights, n_biases = measured.n_weights, measured.n_biases
 step_ms = {name: statistics.median(v) * 1e3 for name, v in times.items()}
 ratio = {name: step_ms[name] / step_ms["AdaGrad"] for name in rules}
 fb_ms = statistics.median(fb) * 1e3
@@ -646,7 +587,8 @@ timing = pd.DataFrame({
     "wall time / Cons (He & Li)": {n: paper_seconds[n] / paper_seconds["Cons (SGD)"] if n in paper_seconds
                                    else np.nan for n in rules},
 })
-timing
+table(timing.rename_axis("rule"), formats={c: "{:.3f}" for c in timing.columns if c != "step, 10-90 % (ms)"},
+      missing="the paper times only Cons, AdaGrad, AdaDec and AdaMix")
 
 # %%
 fig, axes = plotting.subplots(2)
@@ -667,9 +609,14 @@ plotting.label(axes[1], "rule", "time relative to Cons", "training cost relative
 axes[1].legend(fontsize="small", loc="upper left")
 plt.show()
 
+# %% [markdown] tags=["caption"]
+# The cost of a step of each rule: time of one optimizer step (left) and the training cost relative
+# to a constant rate, ours beside the paper's (right).
+
+
 # %%
 glue("cost_device", str(dev), display=False)
-glue("cost_clock", "CPU time of one thread" if dev.type == "cpu" else "wall-clock time", display=False)
+glue("cost_clock", measured.clock, display=False)
 glue("cost_params", f"{n_weights + n_biases:,}", display=False)
 glue("cost_bias_share", 100 * n_biases / (n_weights + n_biases), display=False)
 glue("cost_repeats", cfg["timing_repeats"], display=False)

@@ -42,7 +42,7 @@ from optimbook import plotting
 from optimbook.experiments.classifier import CONFIGS, compare
 from optimbook.landscapes import LANDSCAPES, trajectory, tune_lr
 from optimbook.models import mlp
-from optimbook.optim import Rule
+from optimbook.optim import Rule, registry
 from optimbook.plotting import glue
 from optimbook.runtime import check_scale, resolve_device
 from optimbook.train import NonFiniteLossError
@@ -63,40 +63,27 @@ grid = [10.0**k for k in cfg["grid"]]
 # %% [markdown]
 # ## The line-up
 #
-# Each optimizer with the defaults of its chapter; only the learning rate is tuned. AdaDec and AdaMix
-# need the run length $R$ (`total_steps`). NaturalGradient appears twice: with Amari's first-order
-# recursion (the library's default) and with the exact Sherman-Morrison update (chapter 6). On a
-# function of two variables there is no probabilistic model, so its estimate is the *empirical*
-# Fisher, the running average of $g g^\top$ (the default `fisher_from_grad=True`).
+# Every optimizer of {mod}`optimbook.optim`, read from its registry
+# ({data}`optimbook.optim.registry.REGISTRY`, the table the tests, the benchmark and the experiments
+# also read): its source, its torch.optim counterpart, and what it supports. Each runs with the
+# defaults of its chapter; only the learning rate is tuned. AdaDec and AdaMix need the run length
+# $R$ (`total_steps`). NaturalGradient appears twice: with Amari's first-order recursion (the
+# library's default) and with the exact Sherman-Morrison update (chapter 6). On a function of two
+# variables there is no probabilistic model, so its estimate is the *empirical* Fisher, the running
+# average of $g g^\top$ (the default `fisher_from_grad=True`). PerRole, a composition of two of
+# the others, is the subject of chapter 7.
+
+# %%
+display(registry.table().set_index("optimizer"))
+
 
 # %%
 def lineup(R: int) -> dict:
-    """name -> (optimizer class, keyword arguments other than lr)."""
-    return {
-        "SGD": (O.SGD, {}),
-        "Momentum": (O.Momentum, {}),
-        "Nesterov": (O.Nesterov, {}),
-        "AdaGrad": (O.AdaGrad, {}),
-        "AdaDec": (O.AdaDec, {"total_steps": R}),
-        "AdaMix": (O.AdaMix, {"total_steps": R}),
-        "RMSProp": (O.RMSProp, {}),
-        "Adadelta": (O.Adadelta, {}),
-        "Adam": (O.Adam, {}),
-        "AMSGrad": (O.AMSGrad, {}),
-        "AdamW": (O.AdamW, {}),
-        "Nadam": (O.Nadam, {}),
-        "NaturalGradient (amari)": (O.NaturalGradient, {"update": "amari"}),
-        "NaturalGradient (exact)": (O.NaturalGradient, {"update": "exact"}),
-    }
+    """name -> (optimizer class, keyword arguments other than lr), from the registry."""
+    return registry.lineup(R)
 
 
-families = {
-    "gradient descent": ["SGD", "Momentum", "Nesterov"],
-    "AdaGrad family": ["AdaGrad", "AdaDec", "AdaMix"],
-    "RMSProp, Adadelta": ["RMSProp", "Adadelta"],
-    "Adam family": ["Adam", "AMSGrad", "AdamW", "Nadam"],
-    "natural gradient": ["NaturalGradient (amari)", "NaturalGradient (exact)"],
-}
+families = registry.families()
 names = [n for members in families.values() for n in members]
 # one colour per optimizer in every figure, distinct within each family's panel
 palette = dict(zip(names, sns.color_palette("tab10") + sns.color_palette("Dark2")[:4]))

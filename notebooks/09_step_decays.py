@@ -53,7 +53,7 @@ from optimbook.data import synthetic_regression
 from optimbook.losses import half_mse
 from optimbook.models import LinearRegression
 from optimbook.optim import SGD
-from optimbook.optim.adadec import power_decay_factor
+from optimbook.optim.adadec import unit_power_decay
 from optimbook.plotting import glue
 from optimbook.runtime import check_scale, resolve_device
 from optimbook.schedules.base import Schedule, check_step
@@ -130,6 +130,12 @@ for b in pc.boundaries:
 plotting.label(ax, "global step t", "learning rate η(t)",
                "piecewise_constant(boundaries=[10, 20, 30], values=[0.1, 0.07, 0.025, 0.0125])")
 plt.show()
+
+# %% [markdown] tags=["caption"]
+# A piecewise-constant schedule: the learning rate against the global step, with the boundaries
+# marked.
+
+# %%
 glue("pc_at_10", pc(10))
 glue("pc_at_11", pc(11))
 glue("pc_at_31", pc(31))
@@ -187,6 +193,11 @@ plotting.label(ax, "global step t", "learning rate η(t)",
                "exponential_decay(0.5, decay_steps=10, decay_rate=0.9)")
 ax.legend()
 plt.show()
+
+# %% [markdown] tags=["caption"]
+# Exponential decay with and without the staircase option.
+
+# %%
 glue("exp_half_life", 10 * math.log(2) / math.log(1 / 0.9))
 glue("exp_at_200", exp_cont(200))
 
@@ -238,6 +249,12 @@ axes[1].plot(steps200, [nat_cont(t) for t in steps200], ls="--", color="C1",
 plotting.label(axes[1], "global step t", "learning rate η(t)", "the printed formula")
 axes[1].legend(fontsize=8)
 plt.show()
+
+# %% [markdown] tags=["caption"]
+# Natural exponential decay beside exponential decay as the survey plots them (left, log scale) and
+# the formula as printed (right).
+
+# %%
 glue("nat_at_200", nat_cont(200))
 glue("nat_exp_equiv", max(abs(nat_cont(t) - S.exponential_decay(0.5, 10, math.exp(-0.9))(t))
                           for t in steps200))
@@ -290,11 +307,11 @@ show(S.InverseTimeDecay)
 # %%
 show(S.PowerDecay)
 p_check = S.power_decay(0.01, 50, 0.75)
-glue("power_vs_adadec", max(abs(p_check(t) - 0.01 * power_decay_factor(t, 50, 0.75)) for t in range(500)))
+glue("power_vs_adadec", max(abs(p_check(t) - 0.01 * unit_power_decay(50, 0.75)(t)) for t in range(500)))
 glue("power_at_R", S.power_decay(1.0, 1.0)(1.0))
 
 # %% [markdown]
-# The factor AdaDec uses internally ({func}`optimbook.optim.adadec.power_decay_factor`) and this
+# The factor AdaDec uses internally (`optimbook.optim.adadec.unit_power_decay`) and this
 # schedule differ by at most {glue:text}`power_vs_adadec:.1e` over 500 steps. Note what $T = R$
 # implies: at the end of the run the rate is still $2^{-0.75}$ = {glue:text}`power_at_R:.3f` of its
 # initial value. The paper's power schedule hardly decays within a run.
@@ -336,6 +353,10 @@ plotting.label(ax, "step t", "learning rate η(t)", f"the rules of the experimen
 ax.legend(fontsize=8, ncol=2)
 plt.show()
 
+# %% [markdown] tags=["caption"]
+# The step-decay rules of the experiment over its whole run.
+
+
 # %%
 x, y, _ = synthetic_regression(cfg["m"], cfg["d"], noise=0.5, condition=10.0, seed=seed,
                                dtype=torch.float64)
@@ -368,6 +389,10 @@ plotting.label(ax, "step t", r"excess loss $J(\theta)-J(\hat\theta)$",
                f"mini-batch SGD (b = {cfg['batch_size']}), η0 = {lr0}", logx=True, logy=True)
 ax.legend(fontsize=8, ncol=2)
 plt.show()
+
+# %% [markdown] tags=["caption"]
+# Linear regression with SGD under each step-decay rule: excess loss against the step.
+
 
 # %%
 final = noise_floor.groupby("rule", sort=False).tail(1).set_index("rule")["excess_loss"]

@@ -118,6 +118,11 @@ plotting.label(ax, "global step t", "learning rate η(t)",
                "polynomial_decay(0.1, decay_steps=50, end_learning_rate=0.01, power=0.5)")
 ax.legend()
 plt.show()
+
+# %% [markdown] tags=["caption"]
+# Polynomial decay with and without the cycle option.
+
+# %%
 for c in (1, 2, 3):
     glue(f"poly_peak_{c}", poly_cycle(50 * c + 1))
 glue("poly_at_50", poly_cycle(50))
@@ -206,8 +211,12 @@ for t_mul in (1.0, 1.5):
 plotting.label(axes[0], "global step t", "learning rate η(t)", "first_decay_steps = 10")
 plotting.label(axes[1], "global step t", "learning rate η(t)", "first_decay_steps = 40")
 for ax in axes:
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22))
 plt.show()
+
+# %% [markdown] tags=["caption"]
+# Cosine decay with restarts for two first periods and several period and height multipliers.
+
 
 # %% [markdown]
 # In the left panel the periods start at steps 10, 30, 70 and 150. With $M = 0.5$ and $\alpha = 0.1$
@@ -294,6 +303,11 @@ ax.fill_between(steps200, mid - band, mid + band, color="C2", alpha=0.15, lw=0, 
 plotting.label(ax, "global step t", "learning rate η(t)", "cosine, linear cosine and noisy linear cosine decay")
 ax.legend(fontsize=8)
 plt.show()
+
+# %% [markdown] tags=["caption"]
+# Cosine, linear cosine and noisy linear cosine decay.
+
+# %%
 glue("lin_at_0", lin(0))
 glue("lin_floor", lin(200))
 glue("cos_floor", cos(200))
@@ -394,8 +408,12 @@ ts = np.arange(R + 1)
 for name, s in candidates.items():
     ax.plot(ts / steps_per_epoch, [s(t) for t in ts], label=name, lw=1.2)
 plotting.label(ax, "epoch", "learning rate η(t)", f"the rules of the experiment (R = {R:,} steps)")
-ax.legend(fontsize=8, ncol=3)
+ax.legend(fontsize=8, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.22))
 plt.show()
+
+# %% [markdown] tags=["caption"]
+# The smooth-decay rules of the experiment, against the epoch.
+
 
 # %% [markdown]
 # The run is {glue:text}`mnist_epochs` epochs over {glue:text}`mnist_n` images in batches of
@@ -412,6 +430,11 @@ plotting.label(axes[0], "epoch", "training cross-entropy (nats)", "mean batch lo
 plotting.label(axes[1], "epoch", "test accuracy (fraction)", "test accuracy")
 axes[1].legend(fontsize=7, ncol=2)
 plt.show()
+
+# %% [markdown] tags=["caption"]
+# The MLP on MNIST with SGD under each smooth-decay rule: training loss (left) and test accuracy
+# (right) per epoch, mean and min-max band over seeds.
+
 
 # %%
 last = results[results["epoch"] == results["epoch"].max()]

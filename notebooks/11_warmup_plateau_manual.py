@@ -122,6 +122,11 @@ plotting.label(ax, "step t", "learning rate η(t)", "warmup and join")
 ax.legend(fontsize=8)
 plt.show()
 
+# %% [markdown] tags=["caption"]
+# A base schedule, the same with linear warmup, and a constant rate joined to an exponential
+# staircase.
+
+
 # %% [markdown]
 # Torch builds the same warmup from two schedulers, `SequentialLR([LinearLR, scheduler], milestones)`.
 # Driving an optimizer with `SequentialLR` over `LinearLR` and a `ScheduleLR` of the cosine gives the
@@ -179,19 +184,28 @@ show(ScheduleLR._rates)
 # %%
 hand = np.array([base(t) * 0.99**t for t in range(R_demo)])
 fig, ax = plotting.subplots(height=3.0)
+chain_errors = {}
 for order in ("ScheduleLR first", "ExponentialLR first"):
     opt = fresh_optimizer()
     ours = ScheduleLR(opt, base)
     expo = L.ExponentialLR(opt, gamma=0.99)
     chain = L.ChainedScheduler([ours, expo] if order == "ScheduleLR first" else [expo, ours], opt)
     trace = lr_trace(opt, chain, R_demo)
-    glue(f"chain_err_{order.split()[0]}", np.abs(trace - hand).max())
+    chain_errors[order.split()[0]] = np.abs(trace - hand).max()
     ax.plot(np.arange(R_demo), trace, label=f"ChainedScheduler, {order}",
             ls="-" if order.startswith("ScheduleLR") else "--")
 ax.plot(np.arange(R_demo), [base(t) for t in range(R_demo)], color="0.6", lw=1, label="cosine alone")
 plotting.label(ax, "step t", "learning rate η(t)", r"ChainedScheduler: $\eta(t)\cdot 0.99^t$")
 ax.legend(fontsize=8)
 plt.show()
+
+# %% [markdown] tags=["caption"]
+# torch's ChainedScheduler applying a cosine schedule and an exponential factor in both orders,
+# beside the product computed by hand.
+
+# %%
+for key, error in chain_errors.items():
+    glue(f"chain_err_{key}", error)
 
 # %% [markdown]
 # Both orders follow $\eta(t)\,0.99^t$ to within {glue:text}`chain_err_ScheduleLR:.1e` and
@@ -257,6 +271,11 @@ plotting.label(axes[0], "epoch", "held-out cross-entropy (nats)", "metric after 
 plotting.label(axes[1], "epoch", "learning rate during the epoch", "rate")
 axes[0].legend(fontsize=8)
 plt.show()
+
+# %% [markdown] tags=["caption"]
+# Reduce-on-plateau on the MLP: the held-out loss after each epoch (left) and the learning rate
+# during the epoch (right).
+
 
 # %%
 reduce_frame = plateau_runs["ReduceOnPlateau"]
@@ -371,6 +390,11 @@ plotting.label(ax, "epoch", "learning rate η(t)", "hand changes on a running co
 ax.legend(fontsize=8, loc="lower left")
 plt.show()
 
+# %% [markdown] tags=["caption"]
+# Hand changes to a running cosine schedule (a scale, a checkpoint and resume, a switch to a
+# constant rate): the rate against the epoch, with the uninterrupted schedule in grey.
+
+
 # %% [markdown]
 # The interrupted and the uninterrupted run have {glue:text}`manual_same` rates at every step and
 # parameters at the end. The schedule the scheduler finally holds, and saves, is
@@ -464,6 +488,11 @@ plotting.label(axes[1], "step t", r"median $\eta_t/\sqrt{K+G_{t,i}}$", "AdaGrad'
 axes[0].legend(fontsize=7, ncol=2)
 axes[1].legend(fontsize=8)
 plt.show()
+
+# %% [markdown] tags=["caption"]
+# SGD, Adam and AdaGrad on the MLP with a constant and a cosine-decayed rate: the RMS size of each
+# step relative to the initial rate (left) and AdaGrad's median per-coordinate rate (right).
+
 
 # %%
 def slope(run, column, lo, hi):

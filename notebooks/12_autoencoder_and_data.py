@@ -68,12 +68,24 @@ fig, ax = plt.subplots(figsize=(9, 4.2))
 diagrams.autoencoder_training(ax, setup.sizes)
 ax.set_title("Fig. 1: pretraining, unrolling, fine-tuning")
 plt.show()
+
+# %% [markdown] tags=["caption"]
+# The paper's Fig. 1, redrawn: greedy RBM pretraining, unrolling into an encoder and a decoder, and
+# fine-tuning.
+
+
+# %%
 fig, axes = plt.subplots(1, 2, figsize=(9, 2.8))
 diagrams.rbm_graph(axes[0])
 axes[0].set_title("Fig. 2: an RBM")
 diagrams.neuron(axes[1])
 axes[1].set_title("Fig. 3: a neuron")
 plt.show()
+
+# %% [markdown] tags=["caption"]
+# The paper's Fig. 2 (an RBM: visible and hidden units, fully connected between the layers) and
+# Fig. 3 (a neuron: weighted inputs, bias and activation).
+
 
 # %% [markdown]
 # ## The data
@@ -88,6 +100,8 @@ plt.show()
 
 # %%
 display(Markdown(f"```python\n{inspect.getsource(subset_indices)}```"))
+
+# %%
 n_train, n_test = setup.numbers(0.1)
 x_train, y_train = load_mnist("train", fraction=n_train / 60_000, seed=setup.data_seed, device=dev)
 x_test, y_test = load_mnist("test", fraction=n_test / 10_000, seed=setup.data_seed, device=dev)
@@ -106,6 +120,11 @@ axes[0].set_title("the first training images of the subset")
 balance.plot.bar(ax=axes[1], width=0.8)
 plotting.label(axes[1], "digit", "share of the images", "class balance")
 plt.show()
+
+# %% [markdown] tags=["caption"]
+# The training subset: its first images (left) and the share of each digit in the subset and in all
+# of MNIST (right).
+
 
 # %% [markdown]
 # At this scale the training subset has {glue:text}`n_train` images and the test subset
@@ -163,6 +182,12 @@ for log in pre_log["layers"]:
 plotting.label(ax, "pretraining epoch", "CD-1 reconstruction error per example", logy=True)
 ax.legend()
 plt.show()
+
+# %% [markdown] tags=["caption"]
+# Greedy pretraining of the RBM stack: the CD-1 reconstruction error per example of each layer
+# against its pretraining epochs.
+
+# %%
 layers
 
 # %% [markdown]
@@ -236,6 +261,11 @@ for ax, (name, images) in zip(axes, rows):
     ax.set_title(name, fontsize=9, loc="left")
 plt.show()
 
+# %% [markdown] tags=["caption"]
+# Test images and their reconstructions by the unrolled network before fine-tuning and after fine-
+# tuning with Cons and with AdaMix.
+
+
 # %% [markdown]
 # ## Two readings and what they move
 #
@@ -264,6 +294,12 @@ fig, ax = plotting.subplots(1, height=3.0, width=6.5)
 ablation.plot.bar(ax=ax, rot=0)
 plotting.label(ax, "", f"test RER after {setup.epochs} epochs")
 plt.show()
+
+# %% [markdown] tags=["caption"]
+# The test RER of Cons and AdaMix at the end of the run under each reading of the paper's ambiguous
+# details.
+
+# %%
 ablation
 
 # %% [markdown]

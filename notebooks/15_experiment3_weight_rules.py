@@ -39,9 +39,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from optimbook import plotting
+from optimbook import plotting, tables
 from optimbook.experiments import adamix
 from optimbook.plotting import glue
+from optimbook.tables import table
 from optimbook.runtime import check_scale
 
 check_scale(scale)
@@ -63,6 +64,11 @@ plotting.rer_curves(axes[1], frame, adamix.published(name), order=[s.label for s
 axes[1].set_title("Fig. 6 rerun")
 plt.show()
 
+# %% [markdown] tags=["caption"]
+# The simple weight rules of Experiment 3: their learning rate against the iterations (left) and
+# the Fig. 6 rerun, test RER per strategy with the paper's values as crosses (right).
+
+
 # %%
 for key, value in adamix.summary(frame).items():
     glue(key, value)
@@ -72,7 +78,7 @@ adaptive = final[["AdaGrad+Cons", "AdaDec+Cons", "AdaMix+Cons"]]
 glue("best_simple", simple.min())
 glue("best_adaptive", adaptive.min())
 glue("adaptive_all_better", "yes" if adaptive.max() < simple.min() else "no")
-adamix.comparison(frame).style.format({"published": "{:.2f}", "ours": "{:.2f}", "relative_difference": "{:+.1%}"})
+table(adamix.comparison(frame), **tables.COMPARISON)
 
 # %% [markdown]
 # Our final test RERs: Cons+Cons {glue:text}`ours_Cons_Cons:.2f`, Exp+Cons
@@ -100,7 +106,12 @@ fig, ax = plotting.subplots(1, height=2.8, width=6)
 ablation.plot.barh(ax=ax)
 plotting.label(ax, f"test RER after {setup.epochs} epochs", "")
 plt.show()
-ablation.to_frame()
+
+# %% [markdown] tags=["caption"]
+# The test RER of Exp+Cons at the end of the run under each reading of the exponential rule.
+
+# %%
+table(ablation.rename_axis("reading of the exponential rule"), formats={ablation.name: "{:.2f}"})
 
 # %% [markdown]
 # Across these three choices of $r$ the final error of Exp+Cons varies by

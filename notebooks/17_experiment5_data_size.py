@@ -28,9 +28,10 @@ seed = 0
 # %%
 import matplotlib.pyplot as plt
 
-from optimbook import plotting
+from optimbook import plotting, tables
 from optimbook.experiments import adamix
 from optimbook.plotting import glue
+from optimbook.tables import table
 from optimbook.runtime import check_scale
 
 check_scale(scale)
@@ -46,8 +47,13 @@ plotting.rer_curves(ax, frame, published, hue="data")
 ax.set_title("Fig. 8 rerun: AdaMix with more data")
 plt.show()
 
+# %% [markdown] tags=["caption"]
+# Fig. 8 rerun: AdaMix's test RER against fine-tuning iterations for each fraction of the training
+# data; crosses mark the paper's values.
+
+
 # %%
-table = adamix.comparison(frame)
+compared = adamix.comparison(frame)
 for key, value in adamix.summary(frame).items():
     glue(key, value)
 final = frame[frame["epoch"] == setup.epochs].set_index("data_fraction")["test_rer"]
@@ -57,7 +63,8 @@ for fraction, value in final.items():
     glue(f"p{int(round(10 * fraction))}", adamix.EXPERIMENTS[name].published[("AdaMix", fraction)])
 seconds = frame[frame["epoch"] == setup.epochs].set_index("data_fraction")["seconds"]
 glue("seconds_all", seconds.max())
-table.style.format({"published": "{:.2f}", "ours": "{:.2f}", "relative_difference": "{:+.1%}"})
+glue("epochs", setup.epochs)
+table(compared, **tables.COMPARISON)
 
 # %% [markdown]
 # After the last iteration our AdaMix reaches {glue:text}`f1:.2f` on 1/10 (paper
@@ -66,5 +73,6 @@ table.style.format({"published": "{:.2f}", "ours": "{:.2f}", "relative_differenc
 # {glue:text}`n_within` of the {glue:text}`n_rows` published values are within ±10 %. Does the error
 # fall with every increase of the data, as in the paper? {glue:text}`monotone`. Fine-tuning on all
 # of MNIST took {glue:text}`seconds_all:.0f` s. Note that an epoch over more data is also more
-# updates: at 50 epochs the full-data run has taken ten times as many steps as the 1/10 run, so
+# updates: after {glue:text}`epochs` epochs the full-data run has taken ten times as many steps as the
+# 1/10 run, so
 # "more data" and "more optimization" are confounded here as they are in the paper.

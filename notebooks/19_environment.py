@@ -23,51 +23,21 @@ scale = "smoke"
 device = "auto"
 
 # %%
-import json
-import platform
-import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
-import torch
 
-import optimbook
-from optimbook import plotting
+from optimbook import ledger, plotting
+from optimbook.machine import describe, versions
 from optimbook.plotting import glue
-from optimbook.runtime import check_scale, cpu_count, matmul_gflops, resolve_device
+from optimbook.runtime import check_scale, matmul_gflops, resolve_device
 
 check_scale(scale)
 dev = resolve_device(device)
 plotting.use_style()
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-versions = {"python": sys.version.split()[0], "torch": torch.__version__, "optimbook": optimbook.__version__}
-for name in ["torchvision", "numpy", "pandas", "matplotlib", "seaborn", "papermill", "jupytext", "myst_nb"]:
-    try:
-        versions[name] = __import__(name).__version__
-    except ImportError:
-        versions[name] = "not installed"
-machine = {
-    "scale": scale,
-    "device": str(dev),
-    "GPU": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "none",
-    "CPU": cpu_model(),
-    "CPU cores available": cpu_count(),
-    "torch threads": torch.get_num_threads(),
-    "platform": platform.platform(),
-}
-pd.DataFrame({"value": {**machine, **versions}})
+machine = describe(dev)
+pd.DataFrame({"value": {"scale": scale, **machine, **versions()}})
 
 # %% [markdown]
 # ## Measured matrix-multiply rate
@@ -78,7 +48,8 @@ pd.DataFrame({"value": {**machine, **versions}})
 # %%
 sizes = [256, 512, 1024, 2048] if scale == "smoke" else [256, 512, 1024, 2048, 4096]
 rates = pd.DataFrame({"size": sizes, "GFLOP/s": [matmul_gflops(s, device=dev, repeats=5) for s in sizes]})
-glue("env_peak", rates["GFLOP/s"].max(), display=False)
+peak = rates["GFLOP/s"].max()
+glue("env_peak", peak, display=False)
 glue("env_device", machine["GPU"] if dev.type == "cuda" else machine["CPU"], display=False)
 fig, ax = plotting.subplots(1, height=3.0, width=5.5)
 ax.plot(rates["size"], rates["GFLOP/s"], marker="o")
@@ -94,12 +65,8 @@ rates
 
 # %%
 executed = Path("..") / "executed" / scale
-rows = []
-for path in sorted(executed.glob("[0-9][0-9]_*.ipynb")):
-    meta = json.loads(path.read_text()).get("metadata", {}).get("papermill", {})
-    if meta.get("duration") is not None:
-        rows.append({"notebook": path.stem, "seconds": meta["duration"], "finished": meta.get("end_time")})
-timings = pd.DataFrame(rows, columns=["notebook", "seconds", "finished"])
+seconds = ledger.notebook_seconds(executed)
+timings = pd.DataFrame({"notebook": list(seconds), "seconds": list(seconds.values())})
 glue("env_total_minutes", timings["seconds"].sum() / 60 if len(timings) else 0.0, display=False)
 glue("env_chapters", len(timings), display=False)
 if len(timings):
@@ -114,3 +81,42 @@ timings
 # The {glue:text}`env_chapters` notebooks executed before this one took
 # {glue:text}`env_total_minutes:.1f` minutes together at this scale (papermill's own timing, kernel
 # start included).
+#
+# ## The FLOP ledger of the paper-scale book
+#
+# How much floating-point work each chapter does at paper scale, counted from its models, data
+# sizes and steps by `optimbook.ledger` (matrix products, and the element operations of the
+# parameter updates; the conventions are in the module's documentation and are checked against
+# PyTorch's FLOP counter on real runs). Work that chapters share through the results cache (a
+# pretrained stack, a fine-tuning run) is paid by the first chapter that needs it: "TFLOP" is what a
+# chapter does in a build from an empty cache, "TFLOP needed" what it would do alone. Beside it, the
+# time of the last paper-scale build found here, the rate it achieved, and how far that is from the
+# floor: the work at the peak rate measured above.
+
+# %%
+paper_build = Path("..") / "executed" / "paper"
+built = ledger.notebook_seconds(paper_build)
+book = ledger.table("paper", executed=paper_build, peak_gflops=peak)
+total = book.set_index("chapter").loc["total"]
+glue("ledger_tflop", total["TFLOP"], display=False)
+glue("ledger_needed", total["TFLOP needed"], display=False)
+glue("ledger_floor_minutes", total["floor s"] / 60, display=False)
+if built:
+    timed = book[book["chapter"] != "total"].dropna(subset=["seconds"])
+    glue("ledger_status", f"The last paper-scale build here executed {len(built)} chapters in "
+         f"{sum(built.values()) / 60:.1f} minutes, {timed['seconds'].sum() / timed['floor s'].sum():.1f} times "
+         f"the floor of the chapters it timed.", display=False)
+else:
+    glue("ledger_status", "No paper-scale build exists on this machine (there is no executed/paper "
+         "folder), so the table shows the work only; `make book` fills in the times.", display=False)
+book.style.format({"TFLOP": "{:.3f}", "TFLOP needed": "{:.3f}", "matmul share": "{:.1%}", "seconds": "{:.1f}",
+                   "GFLOP/s": "{:.1f}", "floor s": "{:.1f}", "× floor": "{:.1f}"}, na_rep="not run")
+
+# %% [markdown]
+# The paper-scale book does {glue:text}`ledger_tflop:.0f` TFLOP of work from an empty cache
+# ({glue:text}`ledger_needed:.0f` TFLOP if no chapter reused another's runs), a floor of
+# {glue:text}`ledger_floor_minutes:.1f` minutes at the peak rate measured above.
+# {glue:text}`ledger_status` Chapters whose work is negligible (two-dimensional test functions,
+# the small networks of chapter 6) or bounded by time rather than steps (chapter 1's races) are
+# listed with a note: their time is spent on launching small operations and on Python, not on
+# arithmetic.

@@ -61,9 +61,13 @@ def test_rules_follow_the_paper():
     w, _ = strategy_rules(Strategy("AdaGrad+Cons", "AdaGrad", "Cons"), setup, 60)
     assert w.optimizer is AdaGrad and w.kwargs == {"lr": 0.001, "K": 1.0, "eps": 0.0}
     w, _ = strategy_rules(Strategy("Exp+Cons", "Exp", "Cons"), setup, 60)
-    assert w.schedule(0) == pytest.approx(0.001) and w.schedule(3000) == pytest.approx(0.0001)
+    assert w.optimizer is SGD and w.kwargs["lr"](0) == pytest.approx(0.001)  # a schedule as lr
+    assert w.kwargs["lr"](3000) == pytest.approx(0.0001)
     w, _ = strategy_rules(Strategy("Power+Cons", "Power", "Cons"), setup, 60)
-    assert w.schedule(3000) == pytest.approx(0.001 * 2 ** -0.75)
+    assert w.kwargs["lr"](3000) == pytest.approx(0.001 * 2 ** -0.75)
+    w, _ = strategy_rules(Strategy("AdaDec", "AdaDec", "AdaDec"), setup, 60)  # p(t) is its lr
+    assert "q" not in w.kwargs and "total_steps" not in w.kwargs
+    assert w.kwargs["lr"](3000) == 0.001 * (1 + 3000 / 3000) ** -0.75
 
 
 # --- RBMs -------------------------------------------------------------------------------------------
@@ -357,6 +361,31 @@ def test_epoch_reading_rules_change_once_per_epoch():
     setup = replace(SETUPS["paper"], time_unit="epoch")
     w, b = strategy_rules(Strategy("AdaMix", "AdaMix", "AdaMix"), setup, 60)
     assert w.kwargs["total_steps"] == 50  # α does not use R; β comes from the schedule below
-    assert b.schedule(59) == b.schedule(0) and b.schedule(60) < b.schedule(59)
+    beta = b.kwargs["lr"]  # a schedule as the biases' lr
+    assert beta(59) == beta(0) and beta(60) < beta(59)
     w, _ = strategy_rules(Strategy("AdaDec", "AdaDec", "AdaDec"), setup, 60)
-    assert w.kwargs["q"] == 0.0 and w.schedule(120) == pytest.approx(0.001 * (1 + 2 / 50) ** -0.75)
+    assert "q" not in w.kwargs and "total_steps" not in w.kwargs  # no q = 0, R = 1 workaround
+    assert w.kwargs["lr"](120) == pytest.approx(0.001 * (1 + 2 / 50) ** -0.75)
+
+
+def test_a_damaged_cache_entry_is_named_moved_aside_and_recomputed(tmp_path, monkeypatch):
+    from optimbook.storage import CorruptFileWarning
+
+    monkeypatch.setenv("OPTIMBOOK_RESULTS", str(tmp_path))
+    first = adamix.run("fig5", scale="smoke", setup=TINY, device="cpu")
+    runs = sorted((tmp_path / "smoke" / "runs").glob("*.json"))
+    stack = next((tmp_path / "smoke" / "pretrained").glob("*.pt"))
+    runs[0].write_text(runs[0].read_text()[:40])  # a write cut short
+    stack.write_bytes(stack.read_bytes()[:1000])
+    with pytest.warns(CorruptFileWarning, match=runs[0].name):
+        again = adamix.run("fig5", scale="smoke", setup=TINY, device="cpu")
+    pd.testing.assert_frame_equal(first.drop(columns="seconds"), again.drop(columns="seconds"))
+    assert (runs[0].parent / (runs[0].name + ".corrupt")).exists() or any(
+        p.name.startswith(runs[0].name) and "corrupt" in p.name for p in runs[0].parent.iterdir())
+    assert json_ok(runs[0])
+
+
+def json_ok(path) -> bool:
+    import json
+
+    return "records" in json.loads(path.read_text())

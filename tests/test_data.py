@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pytest
 import torch
 
 from optimbook.data import (
     MNIST_FILES,
+    MNIST_RAW_SIZES,
+    MNISTCorruptError,
     MNISTNotFoundError,
+    check_mnist,
     data_root,
     load_mnist,
     subset_indices,
@@ -71,9 +75,9 @@ def test_subset_is_roughly_class_balanced(mnist_root):
     assert (counts - full).abs().max() < 0.015  # 4 binomial standard deviations
 
 
-@pytest.mark.parametrize("fraction", [0.0, -0.1, 1.5, float("nan"), "half"])
+@pytest.mark.parametrize("fraction", [0.0, -0.1, 1.5, float("nan"), float("inf"), "half", None])
 def test_bad_fraction_names_the_argument(fraction):
-    with pytest.raises(ValueError, match=r"fraction must be .* in \(0\.0, 1\.0\]"):
+    with pytest.raises((ValueError, TypeError), match=r"^fraction must be .* in \(0\.0, 1\.0\]"):
         subset_indices(100, fraction)
 
 
@@ -120,3 +124,95 @@ def test_synthetic_regression_is_linear_with_known_optimum():
     xc, _, _ = synthetic_regression(20000, 4, condition=100.0, seed=0, dtype=torch.float64)
     eig = torch.linalg.eigvalsh(xc.T @ xc / len(xc))
     assert 50 < (eig.max() / eig.min()).item() < 200
+
+
+# --- damaged files are named, never mistaken for a failed download ----------------------------
+def raw_folder(tmp_path):
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    return raw
+
+
+@pytest.fixture
+def fresh_cache():
+    from optimbook import data
+
+    data._load_split.cache_clear()
+    yield
+    data._load_split.cache_clear()
+
+
+def test_the_md5_sums_are_the_published_ones():
+    shared = Path(__file__).resolve().parents[2] / "shared" / "data" / "MNIST" / "MD5SUMS"
+    if not shared.is_file():
+        pytest.skip(f"{shared} is not on this machine")
+    published = dict(line.split()[::-1] for line in shared.read_text().splitlines() if line.strip())
+    assert published == MNIST_FILES
+
+
+def test_the_real_files_pass_the_check(mnist_root):
+    assert check_mnist(mnist_root) == mnist_root / "MNIST" / "raw"
+
+
+@pytest.mark.parametrize("damage", ["truncated", "corrupted"])
+def test_a_damaged_gz_is_named_as_corrupt(mnist_root, tmp_path, fresh_cache, damage):
+    raw = raw_folder(tmp_path)
+    good = (mnist_root / "MNIST" / "raw" / "t10k-labels-idx1-ubyte.gz").read_bytes()
+    bad = good[: len(good) // 2] if damage == "truncated" else good[:100] + bytes(len(good) - 100)
+    (raw / "t10k-labels-idx1-ubyte.gz").write_bytes(bad)
+    (raw / "t10k-images-idx3-ubyte.gz").write_bytes(
+        (mnist_root / "MNIST" / "raw" / "t10k-images-idx3-ubyte.gz").read_bytes()
+    )
+    for call in (lambda: load_mnist("test", root=tmp_path), lambda: check_mnist(tmp_path, ("test",))):
+        with pytest.raises(MNISTCorruptError) as info:
+            call()
+        message = str(info.value)
+        assert str(raw / "t10k-labels-idx1-ubyte.gz") in message and "corrupt" in message
+        assert "download" not in message.lower() and "\n" not in message
+    assert not (raw / "t10k-labels-idx1-ubyte").exists()  # nothing extracted from a bad archive
+
+
+def test_a_wrong_sized_raw_file_is_named(tmp_path, fresh_cache):
+    raw = raw_folder(tmp_path)
+    (raw / "t10k-images-idx3-ubyte").write_bytes(bytes(1000))
+    (raw / "t10k-labels-idx1-ubyte").write_bytes(bytes(MNIST_RAW_SIZES["t10k-labels-idx1-ubyte"]))
+    with pytest.raises(MNISTCorruptError, match=r"t10k-images-idx3-ubyte is corrupt: it has 1000 bytes, expected 7840016"):
+        load_mnist("test", root=tmp_path)
+
+
+def test_a_raw_file_with_a_bad_header_is_named(tmp_path, fresh_cache):
+    raw = raw_folder(tmp_path)
+    (raw / "t10k-labels-idx1-ubyte").write_bytes(bytes(MNIST_RAW_SIZES["t10k-labels-idx1-ubyte"]))
+    with pytest.raises(MNISTCorruptError, match=r"t10k-labels-idx1-ubyte is corrupt: its idx header"):
+        check_mnist(tmp_path, ("test",))
+
+
+def test_extracted_files_alone_are_read(tmp_path, fresh_cache):
+    raw = raw_folder(tmp_path)
+    images = bytearray(MNIST_RAW_SIZES["t10k-images-idx3-ubyte"])
+    images[:16] = b"".join(v.to_bytes(4, "big") for v in (0x0803, 10_000, 28, 28))
+    images[16 + 784 * 3 + 5] = 255
+    labels = bytearray(MNIST_RAW_SIZES["t10k-labels-idx1-ubyte"])
+    labels[:8] = b"".join(v.to_bytes(4, "big") for v in (0x0801, 10_000))
+    labels[8 + 3] = 7
+    (raw / "t10k-images-idx3-ubyte").write_bytes(bytes(images))
+    (raw / "t10k-labels-idx1-ubyte").write_bytes(bytes(labels))
+    x, y = load_mnist("test", root=tmp_path)
+    assert x.shape == (10_000, 784) and x[3, 5] == 1.0 and x.sum() == 1.0
+    assert y.dtype == torch.int64 and y[3] == 7 and y.sum() == 7
+
+
+def test_a_gz_alone_is_verified_and_extracted(mnist_root, tmp_path, fresh_cache):
+    raw = raw_folder(tmp_path)
+    for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        (raw / name).write_bytes((mnist_root / "MNIST" / "raw" / name).read_bytes())
+    x, y = load_mnist("test", root=tmp_path)
+    ref_x, ref_y = load_mnist("test", root=mnist_root)
+    assert torch.equal(x, ref_x) and torch.equal(y, ref_y)
+    assert (raw / "t10k-images-idx3-ubyte").stat().st_size == MNIST_RAW_SIZES["t10k-images-idx3-ubyte"]
+
+
+def test_missing_files_are_named_by_the_up_front_check(tmp_path):
+    raw_folder(tmp_path)
+    with pytest.raises(MNISTNotFoundError, match=r"MNIST is missing from .*: t10k-images-idx3-ubyte.gz, "):
+        check_mnist(tmp_path, ("test",))

@@ -143,3 +143,59 @@ def test_estimate_stays_exactly_symmetric_over_a_long_run(update):
     assert torch.equal(inv, inv.T)
     if update == "exact":
         torch.testing.assert_close(inv, torch.linalg.inv(G), rtol=1e-8, atol=1e-10)
+
+
+# --- param groups added later ---------------------------------------------------------------------
+def test_add_param_group_after_the_first_step_extends_the_estimate():
+    """Reported: a group added after the first step broke the next one (shape '[-1, 3]' is invalid
+    for input of size 5). The estimate grows block-diagonally: the new parameters start at
+    damping · I, uncorrelated with the old ones, which is Ĝ⁻¹ of the running average in which the
+    new coordinates have had no gradient yet."""
+    a = torch.tensor([1.0, 2.0, -1.0], dtype=torch.float64, requires_grad=True)
+    b = torch.tensor([0.5, -0.5], dtype=torch.float64, requires_grad=True)
+    eps, damping = 0.2, 2.0
+    opt = NaturalGradient([a], lr=0.1, eps=eps, damping=damping, update="exact")
+    (a ** 2).sum().backward()
+    opt.step()
+    G = damping * torch.eye(5, dtype=torch.float64)  # explicit running average over (a, b)
+    ga = a.grad.clone()
+    G[:3, :3] = (1 - eps) * damping * torch.eye(3, dtype=torch.float64) + eps * torch.outer(ga, ga)
+    opt.add_param_group({"params": [b]})
+    assert opt.fisher_inverse.shape == (5, 5)
+    torch.testing.assert_close(opt.fisher_inverse, torch.linalg.inv(G), rtol=1e-12, atol=1e-14)
+    opt.zero_grad()
+    ((a ** 2).sum() + (b ** 3).sum()).backward()
+    g = torch.cat([a.grad, b.grad])
+    before = torch.cat([a.detach(), b.detach()])
+    opt.step()
+    G = (1 - eps) * G + eps * torch.outer(g, g)
+    torch.testing.assert_close(torch.cat([a.detach(), b.detach()]), before - 0.1 * torch.linalg.solve(G, g))
+
+
+def test_add_param_group_checks_max_params_dtype_and_device():
+    opt = NaturalGradient([torch.zeros(3, requires_grad=True)], max_params=5)
+    with pytest.raises(ValueError, match="max_params"):
+        opt.add_param_group({"params": [torch.zeros(3, requires_grad=True)]})
+    with pytest.raises(ValueError, match="one dtype"):
+        opt.add_param_group({"params": [torch.zeros(2, dtype=torch.float64, requires_grad=True)]})
+    with pytest.raises(ValueError, match="lr"):
+        opt.add_param_group({"params": [torch.zeros(2, requires_grad=True)], "lr": -1.0})
+    assert len(opt.param_groups) == 1  # a refused group is not kept
+    opt.add_param_group({"params": [torch.zeros(2, requires_grad=True)]})
+    assert sum(p.numel() for g in opt.param_groups for p in g["params"]) == 5
+
+
+def test_lr_schedule_is_evaluated_at_the_step_count():
+    theta = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    ref = theta.detach().clone().requires_grad_()
+    rates = [0.1, 0.05, 0.01]
+    opt = NaturalGradient([theta], lr=lambda t: rates[t], eps=0.5, update="exact")
+    twin = NaturalGradient([ref], lr=0.1, eps=0.5, update="exact")
+    for t in range(3):
+        for p, o in ((theta, opt), (ref, twin)):
+            o.zero_grad()
+            (p ** 2).sum().backward()
+        twin.param_groups[0]["lr"] = rates[t]
+        opt.step()
+        twin.step()
+    assert torch.equal(theta, ref)

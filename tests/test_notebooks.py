@@ -2,7 +2,9 @@
 
 The notebooks are executed into executed/smoke/ (as `make book SCALE=smoke` would), in reading
 order, so the final book test only builds. Each executed notebook must have no error output and at
-least one figure.
+least one figure, and every figure a caption and alt text. The built pages show no plumbing (the
+parameters cells, papermill's injected cell, glue calls), carry the smoke-scale banner, and every
+launch button points at a Colab notebook that git will ship (tracked, or at least not ignored).
 """
 
 from __future__ import annotations
@@ -19,6 +21,10 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
 EXECUTED = ROOT / "executed" / "smoke"
+#: Chapters owned elsewhere that do not yet follow the page rules: figures without a caption cell
+#: (every figure cell followed by a markdown cell tagged "caption"), or glued "nan"/"none" in the
+#: prose. Remove a chapter once it does.
+PAGE_TODO = {"08_optimizer_gallery", "18_replication_report", "19_environment"}
 
 _spec = importlib.util.spec_from_file_location("execute_notebook", ROOT / "tools" / "execute_notebook.py")
 execute_notebook = importlib.util.module_from_spec(_spec)
@@ -53,6 +59,14 @@ def test_notebook_executes_at_smoke_scale(source):
                 images += 1
     assert not errors, errors
     assert images >= 1, f"{source.name} shows no figure"
+    if source.stem not in PAGE_TODO:
+        missing = [
+            i for i, cell in enumerate(nb["cells"])
+            if any("image/png" in o.get("data", {}) for o in cell.get("outputs", []))
+            and not (cell["metadata"].get("mystnb", {}).get("figure", {}).get("caption")
+                     and cell["metadata"]["mystnb"].get("image", {}).get("alt"))
+        ]
+        assert not missing, f"{source.name}: figure cells {missing} lack a caption or alt text"
     print(f"{source.stem}: {seconds:.1f} s, {images} figure(s)")
 
 
@@ -88,7 +102,42 @@ def test_smoke_book_builds_with_warnings_as_errors():
     assert result.returncode == 0, tail
     html = ROOT / "_build" / "html"
     assert (html / "index.html").is_file()
+    shipped = _files_git_ships()
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
     for source in NOTEBOOKS:
         page = html / "book" / "chapters" / f"{source.stem}.html"
         assert page.is_file(), page
-        assert "<img" in page.read_text(), f"{page.name} has no figure"
+        text = page.read_text()
+        assert "<img" in text, f"{page.name} has no figure"
+        # launch buttons: a Colab link to a file of the repository that a clone has
+        links = re.findall(r'href="https://colab\.research\.google\.com/github/([^"]+)"', text)
+        assert links, f"{page.name} has no Colab button"
+        for link in links:
+            prefix = config["url"].removeprefix("https://github.com/") + f"/blob/{config['branch']}/"
+            assert link.startswith(prefix), link
+            path = link.removeprefix(prefix)
+            assert path in shipped, f"{page.name}: launch link to {path}, which git does not ship"
+        # no plumbing on the page
+        for tag in ("tag_parameters", "tag_injected-parameters"):
+            assert tag not in text, f"{page.name} shows a {tag} cell"
+        assert not re.search(r'<span class="n">glue</span><span class="p">\(', text), (
+            f"{page.name} shows glue(...) calls")
+        assert "smoke-banner" in text, f"{page.name} lacks the smoke-scale banner"
+        pasted = re.findall(r'class="pasted-text">([^<]*)<', text)
+        empty = [p for p in pasted if p.strip("'\" ").lower() in ("nan", "none", "inf")]
+        assert source.stem in PAGE_TODO or not empty, f"{page.name}: a glued nan/none in the prose"
+        if source.stem not in PAGE_TODO:
+            images = re.findall(r"<img [^>]*>", text)
+            figures = [i for i in images if "logo_colab" not in i and "logo__image" not in i]
+            assert text.count("<figcaption") == len(figures), f"{page.name}: a figure without a caption"
+            assert not [i for i in figures if re.search(r'alt="[^"]*\.png"', i)], (
+                f"{page.name}: a figure whose alt text is its file name")
+
+
+def _files_git_ships() -> set[str]:
+    """Files git tracks or would add (untracked and not ignored); without git, every file."""
+    result = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+                            cwd=ROOT, capture_output=True, text=True)
+    if result.returncode != 0:
+        return {str(p.relative_to(ROOT)) for p in ROOT.rglob("*") if p.is_file()}
+    return set(result.stdout.splitlines())

@@ -20,7 +20,6 @@ import pytest
 import torch
 
 import optimbook.schedules as S
-from optimbook.optim.adadec import power_decay_factor
 
 GOLDENS = json.loads((Path(__file__).parent / "data" / "tf_schedule_goldens.json").read_text())
 
@@ -122,10 +121,11 @@ def test_the_restart_correction_is_needed():
     assert S.cosine_decay_restarts(1.0, 1, 3.0).restart(121) == (5, 0.0)
 
 
-def test_power_decay_is_adadec_p_of_t():
+def test_power_decay_is_he_and_li_p_of_t():
+    """He & Li eq. (15), p(t) = lr (1 + t/R)^(-q), written out: bit for bit in float64."""
     s = S.power_decay(0.01, 50, 0.75)
     for t in range(0, 200, 7):
-        assert s(t) == pytest.approx(0.01 * power_decay_factor(t, 50, 0.75), rel=1e-15)
+        assert s(t) == 0.01 * (1 + t / 50) ** -0.75
 
 
 # --- torch's schedulers as oracles ------------------------------------------------------------

@@ -241,8 +241,11 @@ def test_pickle_repr_equality_and_plain_data(s):
 @pytest.mark.parametrize("s", EXAMPLES, ids=[type(s).__name__ for s in EXAMPLES])
 def test_steps_are_nonnegative_reals(s):
     assert s(np.int64(3)) == s(3) == s(3.0) == s(np.array(3)) == s(torch.tensor(3))
-    for bad in (-1, -0.5, float("nan"), float("inf"), "3", None):
-        with pytest.raises(ValueError, match="step"):
+    for bad in (-1, -0.5, float("nan"), float("inf"), -float("inf"), 10**400, torch.tensor(float("nan"))):
+        with pytest.raises(ValueError, match=r"^step must be a finite real number >= 0, got "):
+            s(bad)
+    for bad in ("3", None, [3], True, torch.tensor([1, 2])):
+        with pytest.raises(TypeError, match=r"^step must be a finite real number >= 0, got "):
             s(bad)
 
 
@@ -313,20 +316,43 @@ INVALID = [
     (S.join, dict(schedules=[S.constant(1.0)] * 2, boundaries=[-1]), r"boundaries\[0\]"),
     (S.join, dict(schedules=[], boundaries=[]), "schedules"),
     (S.join, dict(schedules=[S.constant(1.0), 3.0], boundaries=[2]), r"schedules\[1\]"),
+    (S.piecewise_constant, dict(boundaries=None, values=(1,)), "boundaries"),
+    (S.piecewise_constant, dict(boundaries=(1,), values=None), "values"),
+    (S.piecewise_constant, dict(boundaries="12", values=(1, 2, 3)), "boundaries"),
+    (S.piecewise_constant, dict(boundaries=[1], values=[0.1, math.inf]), r"values\[1\]"),
+    (S.piecewise_constant, dict(boundaries=[10**400], values=[0.1, 0.2]), r"boundaries\[0\]"),
+    (S.join, dict(schedules=None, boundaries=None), "schedules"),
+    (S.join, dict(schedules=[S.constant(1.0)] * 2, boundaries=None), "boundaries"),
+    (S.join, dict(schedules=[S.constant(1.0)] * 2, boundaries=[math.inf]), r"boundaries\[0\]"),
+    (S.join, dict(schedules=[S.constant(1.0)] * 2, boundaries=[math.nan]), r"boundaries\[0\]"),
+    (S.per_epoch, dict(schedule=S.constant(1.0), steps_per_epoch=math.nan), "steps_per_epoch"),
+    (S.per_epoch, dict(schedule=S.constant(1.0), steps_per_epoch=math.inf), "steps_per_epoch"),
+    (S.per_epoch, dict(schedule=None, steps_per_epoch=3), "schedule"),
+    (S.linear_warmup, dict(schedule=S.constant(1.0), warmup_steps=math.inf), "warmup_steps"),
+    (S.noisy_linear_cosine_decay, dict(learning_rate=1.0, decay_steps=5, seed=math.nan), "seed"),
+    (S.noisy_linear_cosine_decay, dict(learning_rate=1.0, decay_steps=5, seed=2**63), "seed"),
+    (S.exponential_decay, dict(learning_rate=1.0, decay_steps=3, decay_rate=0.5, staircase="no"), "staircase"),
+    (S.cosine_decay_restarts, dict(learning_rate=1.0, first_decay_steps=5, m_mul=math.inf), "m_mul"),
 ]
 
 
 @pytest.mark.parametrize("factory,kwargs,name", INVALID, ids=[f"{f.__name__}-{n}" for f, _, n in INVALID])
 def test_invalid_arguments_name_the_argument_and_range(factory, kwargs, name):
-    with pytest.raises(ValueError, match=name):
+    with pytest.raises((ValueError, TypeError), match=rf"^{name} must "):
         factory(**kwargs)
 
 
 def test_messages_give_the_accepted_range():
-    with pytest.raises(ValueError, match=r"decay_steps must be a real number in \(0\.0, inf\], got 0"):
+    with pytest.raises(ValueError, match=r"^decay_steps must be a finite real number > 0, got 0$"):
         S.exponential_decay(0.1, 0, 0.5)
-    with pytest.raises(ValueError, match=r"t_mul must be a real number in \(0\.0, inf\]"):
+    with pytest.raises(ValueError, match=r"^t_mul must be a finite real number > 0, got 0\.0$"):
         S.cosine_decay_restarts(0.1, 10, t_mul=0.0)
+    with pytest.raises(ValueError, match=r"^alpha must be a finite real number in \[0, 1\], got 1\.5$"):
+        S.cosine_decay(0.1, 10, alpha=1.5)
+    with pytest.raises(ValueError, match=r"^learning_rate must be a finite real number >= 0, got inf$"):
+        S.exponential_decay(math.inf, 10, 0.0)
+    with pytest.raises(ValueError, match=r"^end_learning_rate must be a finite real number >= 0, got inf$"):
+        S.polynomial_decay(0.1, 10, end_learning_rate=math.inf)
     with pytest.raises(ValueError, match="strictly increasing"):
         S.piecewise_constant([3, 2], [1, 1, 1])
     with pytest.raises(ValueError, match=r"len\(boundaries\) \+ 1 = 3"):
@@ -343,3 +369,59 @@ def test_schedules_are_immutable():
     s = S.cosine_decay(0.1, 10)
     with pytest.raises(AttributeError):
         s.learning_rate = 1.0  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("factory,kwargs,name", [
+    (S.piecewise_constant, dict(boundaries=None, values=(1,)), "boundaries"),
+    (S.join, dict(schedules=None, boundaries=None), "schedules"),
+    (S.linear_warmup, dict(schedule=0.1, warmup_steps=2), "schedule"),
+    (S.exponential_decay, dict(learning_rate="0.1", decay_steps=3, decay_rate=0.5), "learning_rate"),
+    (S.exponential_decay, dict(learning_rate=0.1, decay_steps=3, decay_rate=0.5, staircase="False"), "staircase"),
+])
+def test_wrong_types_are_type_errors_naming_the_argument(factory, kwargs, name):
+    with pytest.raises(TypeError, match=rf"^{name} must be .*, got .* \(a \w+\)$"):
+        factory(**kwargs)
+
+
+@pytest.mark.parametrize("schedule", [
+    S.exponential_decay(0.1, 1, 2.0), S.step_decay(0.1, 1, 2.0),
+    S.cosine_decay_restarts(0.1, 1, t_mul=1.0, m_mul=2.0), S.exponential_decay(0.1, 1, 2.0, staircase=True),
+])
+def test_growing_schedules_give_inf_instead_of_overflowing(schedule):
+    assert schedule(1000) > 1e300 and schedule(1100) == math.inf
+    assert schedule(10**15) == math.inf
+
+
+def test_zero_rate_stays_zero_where_the_factor_overflows():
+    assert S.exponential_decay(0.0, 1, 2.0)(1100) == 0.0
+    assert S.step_decay(0.0, 1, 2.0)(1100) == 0.0
+
+
+def test_extreme_but_valid_arguments_never_raise_overflow_error():
+    tiny = 1e-300
+    cases = [
+        S.exponential_decay(0.1, tiny, 0.5), S.exponential_decay(0.1, tiny, 0.5, staircase=True),
+        S.natural_exp_decay(0.1, tiny, 0.5, staircase=True), S.inverse_time_decay(0.1, tiny, 0.0),
+        S.inverse_time_decay(0.1, tiny, 2.0, staircase=True), S.step_decay(0.1, tiny, 0.5),
+        S.power_decay(0.1, tiny, 1e300), S.cosine_decay_restarts(0.1, 1, t_mul=1e300),
+        S.cosine_decay_restarts(0.1, 1, t_mul=3.0, m_mul=1e300),
+        S.noisy_linear_cosine_decay(0.1, 1e300, variance_decay=1e300, seed=1),
+        S.polynomial_decay(0.1, tiny, cycle=True), S.cosine_decay_restarts(0.1, tiny),
+    ]
+    for s in cases:
+        for t in (0, 1, 2, 1e9, 1.7e308):
+            try:
+                v = s(t)
+            except ValueError as err:  # a clear error naming the step is the other allowed answer
+                assert str(err).startswith("step must be"), err
+                continue
+            assert isinstance(v, float) and not v < 0, (s, t, v)
+    assert S.inverse_time_decay(0.1, tiny, 0.0)(1e10) == 0.1
+    assert S.cosine_decay_restarts(0.1, 1, t_mul=1e300)(2.0) == pytest.approx(0.1)
+    assert S.exponential_decay(0.1, tiny, 0.5)(1.0) == 0.0
+
+
+@FAST
+@given(lr=rate, R=st.integers(1, 10**6), q=st.floats(0.0, 3.0), t=st.integers(0, 10**7))
+def test_power_decay_is_exactly_the_papers_formula_in_float64(lr, R, q, t):
+    assert S.power_decay(lr, R, q)(t) == lr * (1 + t / R) ** (-q)

@@ -123,7 +123,7 @@ def test_one_schedule_per_group():
     assert lrs == [[COSINE(t), 0.2 * 0.5 ** (t // 3)] for t in range(25)]
     with pytest.raises(ValueError, match="one schedule per param group"):
         ScheduleLR(opt, [COSINE])
-    with pytest.raises(ValueError, match="schedule_or_one_per_group"):
+    with pytest.raises(TypeError, match="schedule_or_one_per_group"):
         ScheduleLR(opt, 0.1)
 
 
@@ -231,7 +231,7 @@ def test_manual_change_arguments_are_checked():
         sched.scale(-1.0)
     with pytest.raises(ValueError, match="groups"):
         sched.scale(0.5, groups=3)
-    with pytest.raises(ValueError, match="schedule"):
+    with pytest.raises(TypeError, match="schedule must be a schedule"):
         sched.switch(0.1)
 
 
@@ -263,22 +263,24 @@ def test_a_tensor_lr_is_not_mistaken_for_a_change():
 def test_per_role_uses_schedule_t_before_step_t():
     model, x = model_and_data()
     s = S.step_decay(0.1, 2, 0.5)
-    opt = O.PerRole(model, weight=O.Rule(O.SGD, {"lr": 1.0}, s), bias=O.Rule(O.SGD, {"lr": 0.01}))
+    opt = O.PerRole(model, weight=O.Rule(O.SGD, {"lr": s}), bias=O.Rule(O.SGD, {"lr": 0.01}))
+    weight = model[0].weight
     for t in range(6):
         opt.zero_grad()
         model(x).pow(2).mean().backward()
+        before, grad = weight.detach().clone(), weight.grad.detach().clone()
         opt.step()
-        assert opt.children["weight"].param_groups[0]["lr"] == s(t)
+        torch.testing.assert_close(weight.detach(), before - s(t) * grad, rtol=0, atol=1e-7)
 
 
 def test_the_classifier_experiment_trains_under_a_schedule():
-    """compare()'s runner builds ScheduleLR(optimizer, rule.schedule) and lets fit step it."""
+    """compare()'s runner passes a rule's schedule to the optimizer as its lr."""
     from optimbook.experiments.classifier import ClassifierConfig, _run
 
     g = torch.Generator().manual_seed(0)
     x, y = torch.rand(60, 784, generator=g), torch.randint(0, 10, (60,), generator=g)
     config = ClassifierConfig(train_fraction=1.0, test_fraction=1.0, hidden=8, epochs=2, batch_size=20)
-    rule = O.Rule(O.SGD, {"lr": 123.0}, S.cosine_decay(0.1, 6))
+    rule = O.Rule(O.SGD, {"lr": S.cosine_decay(0.1, 6)})
     rows = _run(rule, 0, config, (x, y, x, y), torch.device("cpu"))
     assert [r["step"] for r in rows] == [0, 3, 6] and all(math.isfinite(r["train_loss"]) for r in rows[1:])
 
@@ -341,3 +343,67 @@ def test_increase_on_improvement_is_the_bold_driver():
 def test_reduce_on_plateau_checks_its_arguments(kw, name):
     with pytest.raises(ValueError, match=name):
         ReduceOnPlateau(O.SGD([torch.zeros(1, requires_grad=True)], lr=0.1), **kw)
+
+
+@pytest.mark.parametrize("kw,name", [
+    ({"factor": math.nan}, "factor"), ({"factor": "0.5"}, "factor"), ({"patience": math.inf}, "patience"),
+    ({"patience": math.nan}, "patience"), ({"patience": 10**400}, "patience"), ({"threshold": math.inf}, "threshold"),
+    ({"cooldown": math.nan}, "cooldown"), ({"min_lr": math.nan}, "min_lr"), ({"min_lr": ["x"]}, r"min_lr\[0\]"),
+    ({"min_lr": None}, "min_lr"), ({"eps": math.inf}, "eps"), ({"increase": math.inf}, "increase"),
+    ({"max_lr": math.nan}, "max_lr"), ({"max_lr": -1.0}, "max_lr"),
+])
+def test_reduce_on_plateau_refuses_nan_inf_and_wrong_types_naming_the_argument(kw, name):
+    with pytest.raises((ValueError, TypeError), match=rf"^{name} must be "):
+        ReduceOnPlateau(O.SGD([torch.zeros(1, requires_grad=True)], lr=0.1), **kw)
+
+
+def test_reduce_on_plateau_keeps_an_infinite_max_lr_as_no_ceiling():
+    plateau = ReduceOnPlateau(O.SGD([torch.zeros(1, requires_grad=True)], lr=0.1), max_lr=math.inf)
+    assert plateau.max_lr == math.inf
+
+
+@pytest.mark.parametrize("metric,error", [
+    (math.nan, ValueError), (math.inf, ValueError), (-math.inf, ValueError), (torch.tensor(math.nan), ValueError),
+    ("bad", TypeError), (None, TypeError), ([0.5], TypeError),
+])
+def test_plateau_step_refuses_a_metric_that_is_not_a_finite_number(metric, error):
+    opt = O.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    plateau = ReduceOnPlateau(opt, patience=0)
+    plateau.step(1.0)
+    with pytest.raises(error, match=r"^metric must be a finite real number, got "):
+        plateau.step(metric)
+    assert plateau.last_epoch == 1 and plateau.best == 1.0 and opt.param_groups[0]["lr"] == 0.1
+    assert plateau.step(torch.tensor(0.5)) == "improve"
+
+
+@pytest.mark.parametrize("bad", [-1.0, math.nan, math.inf, -math.inf])
+def test_schedule_lr_refuses_a_bad_rate_naming_the_step(bad):
+    opt = O.SGD([torch.zeros(2, requires_grad=True)], lr=1.0)
+    sched = ScheduleLR(opt, lambda t: 0.1 if t < 3 else bad)
+    for _ in range(2):
+        opt.step()
+        sched.step()
+    opt.step()
+    with pytest.raises(ValueError, match=r"learning rate of param group 0 must be a finite real number >= 0,"
+                                         r" got .* at step 3"):
+        sched.step()
+    assert opt.param_groups[0]["lr"] == 0.1  # the bad value never reached the optimizer
+
+
+def test_schedule_lr_refuses_a_growing_schedule_once_it_overflows():
+    opt = O.SGD([torch.zeros(2, requires_grad=True)], lr=1.0)
+    with pytest.raises(ValueError, match="at step 0"):
+        ScheduleLR(opt, lambda t: -0.5)
+    sched = ScheduleLR(opt, S.exponential_decay(1e300, 1, 10.0))
+    with pytest.raises(ValueError, match=r"got inf at step 9"):
+        for _ in range(20):
+            opt.step()
+            sched.step()
+
+
+def test_schedule_lr_refuses_a_non_numeric_rate_and_a_bad_last_epoch():
+    opt = O.SGD([torch.zeros(2, requires_grad=True)], lr=1.0)
+    with pytest.raises(TypeError, match=r"must return a real number, got 'fast' \(a str\) at step 0"):
+        ScheduleLR(opt, lambda t: "fast")
+    with pytest.raises((ValueError, TypeError), match="last_epoch must be an integer >= -1"):
+        ScheduleLR(opt, COSINE, last_epoch=math.nan)

@@ -176,3 +176,37 @@ def test_fit_applies_clipping():
     opt.step = spy
     fit(model, half_mse, opt, x * 100, y * 100, batch_size=8, epochs=1, clipvalue=0.5)
     assert max(seen) <= 0.5
+
+
+def test_divergence_on_the_last_step_is_caught():
+    """The loss of the last step is finite, but that step sends the parameters to inf: fit must not
+    return normally with non-finite parameters."""
+    x, y = problem()
+    model, opt = model_and_opt(lr=1e308)
+    with pytest.raises(NonFiniteLossError, match=r"^last-step: parameters became non-finite .*step 1\b"):
+        fit(model, half_mse, opt, x, y, batch_size=64, max_steps=1, name="last-step")
+
+
+def test_divergence_is_caught_before_an_epoch_checkpoint_is_written():
+    from optimbook.train import NonFiniteParameterError
+
+    x, y = problem()
+    model, opt = model_and_opt(lr=1e308)
+    saved = []
+    with pytest.raises(NonFiniteParameterError, match=r"\(epoch 1\)"):
+        fit(model, half_mse, opt, x, y, batch_size=64, epochs=1, on_epoch_end=lambda e, h: saved.append(e))
+    assert saved == []
+    assert issubclass(NonFiniteParameterError, NonFiniteLossError)  # callers that catch divergence keep working
+
+
+@pytest.mark.parametrize("kw,name", [
+    ({"batch_size": math.nan}, "batch_size"), ({"batch_size": 10**400}, "batch_size"),
+    ({"epochs": math.inf}, "epochs"), ({"max_steps": math.nan}, "max_steps"),
+    ({"max_seconds": math.inf}, "max_seconds"), ({"batch_size": "8"}, "batch_size"),
+    ({"eval_every": 0}, "eval_every"), ({"seed": math.nan}, "seed"),
+])
+def test_nan_inf_and_wrong_types_are_refused_by_name(kw, name):
+    x, y = problem()
+    model, opt = model_and_opt()
+    with pytest.raises((ValueError, TypeError), match=rf"^{name} must be "):
+        fit(model, half_mse, opt, x, y, **{"batch_size": 8, **kw})

@@ -3,7 +3,9 @@
 MNIST is read through torchvision from a data root: ``$OPTIMBOOK_DATA`` when set, else ``data/`` in
 the source checkout (``./data`` for an installed package). The four original ``.gz`` files in
 ``<root>/MNIST/raw/`` are enough; without them torchvision downloads them, and with neither files nor
-network :class:`MNISTNotFoundError` says which files to put where.
+network :class:`MNISTNotFoundError` says which files to put where. Every ``.gz`` is checked against
+its published md5 and every extracted file against its size and header before use
+(:func:`check_mnist`); a truncated or corrupted file raises :class:`MNISTCorruptError` naming it.
 
 Subset rule (documented so anybody can redraw the same images): for a split of ``N`` images, a
 ``fraction`` and a ``seed``, rank every index ``i`` by the 64-bit BLAKE2b digest of the text
@@ -16,9 +18,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gzip
 import hashlib
 import io
 import os
+import zlib
 from pathlib import Path
 
 import torch
@@ -27,7 +31,10 @@ from .runtime import check_number, resolve_device
 
 __all__ = [
     "MNIST_FILES",
+    "MNIST_RAW_SIZES",
+    "MNISTCorruptError",
     "MNISTNotFoundError",
+    "check_mnist",
     "data_root",
     "load_mnist",
     "subset_indices",
@@ -44,9 +51,115 @@ MNIST_FILES = {
 
 _SPLIT_SIZES = {"train": 60_000, "test": 10_000}
 
+#: Sizes in bytes of the four extracted files (an idx header, then one byte per pixel or label).
+MNIST_RAW_SIZES = {
+    "train-images-idx3-ubyte": 16 + 60_000 * 784,
+    "train-labels-idx1-ubyte": 8 + 60_000,
+    "t10k-images-idx3-ubyte": 16 + 10_000 * 784,
+    "t10k-labels-idx1-ubyte": 8 + 10_000,
+}
+
+_SPLIT_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+
 
 class MNISTNotFoundError(FileNotFoundError):
     """The MNIST files are neither on disk nor downloadable."""
+
+
+class MNISTCorruptError(OSError):
+    """An MNIST file on disk is truncated or corrupted (the message names it)."""
+
+
+def _md5(path: Path) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _check_raw(path: Path) -> None:
+    """Size and idx header of an extracted file, or :class:`MNISTCorruptError` naming it."""
+    expected = MNIST_RAW_SIZES[path.name]
+    size = path.stat().st_size
+    if size != expected:
+        raise MNISTCorruptError(
+            f"MNIST file {path} is corrupt: it has {size} bytes, expected {expected};"
+            " delete it (it is re-extracted from its .gz) or copy it again (make data)"
+        )
+    with open(path, "rb") as handle:
+        header = handle.read(16)
+    images = "images" in path.name
+    n = (expected - (16 if images else 8)) // (784 if images else 1)
+    dims = [n, 28, 28] if images else [n]
+    magic = 0x0800 + len(dims)
+    found = [int.from_bytes(header[i : i + 4], "big") for i in range(0, 4 + 4 * len(dims), 4)]
+    if found != [magic, *dims]:
+        raise MNISTCorruptError(
+            f"MNIST file {path} is corrupt: its idx header is {found}, expected {[magic, *dims]};"
+            " delete it and copy it again (make data)"
+        )
+
+
+def _check_archive(path: Path) -> None:
+    """md5 of a ``.gz`` against the published one, or :class:`MNISTCorruptError` naming it."""
+    md5, expected = _md5(path), MNIST_FILES[path.name]
+    if md5 != expected:
+        raise MNISTCorruptError(
+            f"MNIST file {path} is corrupt or truncated: md5 {md5}, expected {expected};"
+            " delete it and copy it again (make data)"
+        )
+
+
+def _extract(archive: Path, target: Path) -> None:
+    """Decompress a verified ``.gz`` next to it, atomically."""
+    from .storage import atomic_write_bytes
+
+    try:
+        data = gzip.decompress(archive.read_bytes())
+    except (OSError, EOFError, zlib.error) as err:
+        raise MNISTCorruptError(f"MNIST file {archive} is corrupt: {err}") from err
+    atomic_write_bytes(target, data)
+
+
+def check_mnist(root: str | os.PathLike | None = None, splits: tuple[str, ...] = ("train", "test")) -> Path:
+    """Check the MNIST files of ``splits`` under ``root`` (default :func:`data_root`) before use.
+
+    Each ``.gz`` present must have its published md5 (:data:`MNIST_FILES`) and each extracted file
+    present its size (:data:`MNIST_RAW_SIZES`) and idx header; a file of the pair must exist.
+    No download is attempted. Returns the ``MNIST/raw`` folder.
+
+    Raises:
+        MNISTNotFoundError: neither the ``.gz`` nor the extracted file of some file is there.
+        MNISTCorruptError: a file is truncated or corrupted (the message names it).
+    """
+    raw = data_root(root) / "MNIST" / "raw"
+    missing = []
+    for split in splits:
+        for name in _SPLIT_FILES[split]:
+            archive, extracted = raw / f"{name}.gz", raw / name
+            if archive.is_file():
+                _check_archive(archive)
+            if extracted.is_file():
+                _check_raw(extracted)
+            elif not archive.is_file():
+                missing.append(f"{name}.gz")
+    if missing:
+        raise MNISTNotFoundError(
+            f"MNIST is missing from {raw}: {', '.join(missing)} (run `make data`, or set"
+            " OPTIMBOOK_DATA to a folder whose MNIST/raw/ holds the four .gz files)"
+        )
+    return raw
+
+
+def _read_idx(path: Path) -> torch.Tensor:
+    data = bytearray(path.read_bytes())
+    ndim = data[3]
+    dims = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
+    return torch.frombuffer(data, dtype=torch.uint8, offset=4 + 4 * ndim).reshape(dims).clone()
 
 
 def _checkout_root() -> Path | None:
@@ -78,30 +191,38 @@ def _not_found_message(raw: Path, cause: BaseException | None) -> str:
     )
 
 
-@functools.lru_cache(maxsize=4)
-def _load_split(root: str, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    """The whole split as uint8 images [N, 28, 28] and int64 labels [N] (cached per process)."""
+def _download(root: str, raw: Path) -> None:
+    """torchvision's download of the four files (only when none of a pair is on disk)."""
     from urllib.error import URLError
 
     try:
         from torchvision.datasets import MNIST
     except ImportError as err:  # pragma: no cover - depends on the environment
         raise ImportError(
-            "optimbook.data needs torchvision: pip install 'optimbook[book]' or torchvision"
+            "downloading MNIST needs torchvision: pip install 'optimbook[book]' or torchvision"
         ) from err
-
-    raw = Path(root) / "MNIST" / "raw"
-    have_archives = all((raw / name).is_file() for name in MNIST_FILES)
-    have_extracted = all((raw / name.removesuffix(".gz")).is_file() for name in MNIST_FILES)
     try:
-        # With the archives present this only verifies their md5 and extracts them: no network.
         with contextlib.redirect_stdout(io.StringIO()):  # torchvision prints "Extracting ..."
-            ds = MNIST(root, train=train, download=True)
+            MNIST(root, train=True, download=True)
     except (RuntimeError, URLError, OSError) as err:
-        if have_archives or have_extracted:
-            raise  # the files are there but broken: the original error says how
         raise MNISTNotFoundError(_not_found_message(raw, err)) from err
-    return ds.data, ds.targets
+
+
+@functools.lru_cache(maxsize=4)
+def _load_split(root: str, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """The whole split as uint8 images [N, 28, 28] and int64 labels [N] (cached per process)."""
+    split = "train" if train else "test"
+    raw = Path(root) / "MNIST" / "raw"
+    names = _SPLIT_FILES[split]
+    if not all((raw / n).is_file() or (raw / f"{n}.gz").is_file() for n in names):
+        _download(root, raw)
+    check_mnist(root, (split,))
+    for name in names:
+        if not (raw / name).is_file():
+            _extract(raw / f"{name}.gz", raw / name)
+            _check_raw(raw / name)
+    images, labels = (_read_idx(raw / name) for name in names)
+    return images, labels.to(torch.int64)
 
 
 def subset_indices(n: int, fraction: float, seed: int = 0) -> torch.Tensor:

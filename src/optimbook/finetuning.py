@@ -11,7 +11,9 @@ the epoch, and the checkpoint holds the weights and every optimizer's state.
 
 Wall time: ``seconds`` is the cumulative fine-tuning time of each strategy, evaluations excluded. With
 several replicas, the shared forward and backward pass is split evenly among them and each adds the
-time of its own optimizer steps.
+time of its own optimizer steps. On the CPU the host clock times each part; on a GPU CUDA events
+recorded on the stream do, and are read once per epoch, so the step loop (:func:`train_epoch`) never
+waits for the device.
 """
 
 from __future__ import annotations
@@ -28,10 +30,10 @@ import torch
 
 from .models.autoencoder import DeepAutoencoder
 from .runtime import check_number
-from .storage import atomic_torch_save
+from .storage import atomic_torch_save, load_torch
 from .train import NonFiniteLossError, batches
 
-__all__ = ["FineTuning", "finetune", "reconstruction_errors"]
+__all__ = ["FineTuning", "StepTimer", "finetune", "reconstruction_errors", "train_epoch"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,85 @@ def reconstruction_errors(model: DeepAutoencoder, x: torch.Tensor, chunk: int = 
         xb = x[i:i + chunk]
         total += (model(xb) - xb).pow(2).sum(dim=(1, 2)).double()
     return (total / len(x)).tolist()
+
+
+class StepTimer:
+    """Times the shared forward-backward pass and each optimizer's step over one epoch.
+
+    On the CPU it reads the host clock around each part (the work is done when the call returns).
+    On a GPU it records CUDA events on the current stream instead and reads them in :meth:`totals`,
+    after one synchronisation at the end of the epoch: the step loop never waits for the device.
+    """
+
+    def __init__(self, device: torch.device, replicas: int) -> None:
+        self.cuda = torch.device(device).type == "cuda"
+        self.replicas = replicas
+        self.shared = 0.0
+        self.own = [0.0] * replicas
+        self._marks: list[list] = []  # CUDA: per step, [start, after backward, after optimizer j, …]
+        self._tic = 0.0
+
+    def start(self) -> None:
+        if self.cuda:
+            event = torch.cuda.Event(enable_timing=True)
+            event.record()
+            self._marks.append([event])
+        else:
+            self._tic = time.perf_counter()
+
+    def mark(self, part: int) -> None:
+        """End of part ``part`` of this step (-1: the shared pass, j: optimizer j), start of the next."""
+        if self.cuda:
+            event = torch.cuda.Event(enable_timing=True)
+            event.record()
+            self._marks[-1].append(event)
+            return
+        toc = time.perf_counter()
+        if part < 0:
+            self.shared += toc - self._tic
+        else:
+            self.own[part] += toc - self._tic
+        self._tic = toc
+
+    def totals(self) -> tuple[float, list[float]]:
+        """(shared seconds, [seconds of optimizer j]) of the steps timed so far."""
+        if self.cuda and self._marks:
+            self._marks[-1][-1].synchronize()
+            for marks in self._marks:
+                self.shared += marks[0].elapsed_time(marks[1]) / 1e3
+                for j in range(self.replicas):
+                    self.own[j] += marks[j + 1].elapsed_time(marks[j + 2]) / 1e3
+            self._marks = []
+        return self.shared, list(self.own)
+
+
+def train_epoch(
+    model: DeepAutoencoder,
+    optimizers: Sequence[torch.optim.Optimizer],
+    train_x: torch.Tensor,
+    order: Sequence[torch.Tensor],
+    timer: StepTimer | None = None,
+) -> list[torch.Tensor]:
+    """One epoch of lockstep fine-tuning over the mini-batches ``order`` (index tensors on the
+    device of ``train_x``); returns each step's per-replica loss (tensors on the device: nothing in
+    this loop reads a value back to the host)."""
+    losses = []
+    for idx in order:
+        x = train_x[idx]
+        if timer is not None:
+            timer.start()
+        model.zero_grad(set_to_none=True)
+        per_replica = (model(x) - x).pow(2).sum(dim=(1, 2))  # Σ over the batch and the pixels
+        per_replica.sum().backward()
+        model.share_gradients()
+        if timer is not None:
+            timer.mark(-1)
+        for j, opt in enumerate(optimizers):
+            opt.step()
+            if timer is not None:
+                timer.mark(j)
+        losses.append(per_replica.detach())
+    return losses
 
 
 def _kill_hook(epoch: int) -> None:
@@ -114,8 +195,9 @@ def finetune(
     start = 0
     records: list[list[dict[str, float]]] = [[] for _ in range(k)]
     seconds = [0.0] * k
-    if checkpoint is not None and Path(checkpoint).is_file():
-        state = torch.load(checkpoint, map_location=train_x.device, weights_only=True)
+    # a damaged checkpoint is moved aside (with a warning naming it) and the run starts over
+    state = load_torch(checkpoint, map_location=train_x.device, weights_only=True) if checkpoint is not None else None
+    if state is not None:
         if state.get("key") == key:
             model.load_state_dict(state["model"])
             for opt, sd in zip(optimizers, state["optimizers"]):
@@ -127,28 +209,11 @@ def finetune(
             records[j].append({"epoch": 0, "test_rer": test[j], "train_rer": train[j],
                                "seconds": 0.0, "train_loss": math.nan})
     n = len(train_x)
-    sync = train_x.device.type == "cuda"
     for epoch in range(start, config.epochs):
-        shared = 0.0
-        own = [0.0] * k
-        losses = []
-        for idx in batches(n, config.batch_size, seed=seed, epoch=epoch, device=train_x.device):
-            x = train_x[idx]
-            tic = time.perf_counter()
-            model.zero_grad(set_to_none=True)
-            per_replica = (model(x) - x).pow(2).sum(dim=(1, 2))  # Σ over the batch and the pixels
-            per_replica.sum().backward()
-            model.share_gradients()
-            if sync:
-                torch.cuda.synchronize(train_x.device)
-            shared += time.perf_counter() - tic
-            for j, opt in enumerate(optimizers):
-                tic = time.perf_counter()
-                opt.step()
-                if sync:
-                    torch.cuda.synchronize(train_x.device)
-                own[j] += time.perf_counter() - tic
-            losses.append(per_replica.detach())
+        order = list(batches(n, config.batch_size, seed=seed, epoch=epoch, device=train_x.device))
+        timer = StepTimer(train_x.device, k)
+        losses = train_epoch(model, optimizers, train_x, order, timer)
+        shared, own = timer.totals()
         losses_t = torch.stack(losses)  # [steps, replicas]
         finite = torch.isfinite(losses_t)
         if not finite.all():

@@ -15,11 +15,18 @@ import numpy as np
 import seaborn as sns
 
 __all__ = [
+    "WIDTH",
+    "GLUED",
+    "DISTINCT",
+    "MARKERS",
+    "LINESTYLES",
     "glue",
     "use_style",
+    "describe",
     "subplots",
     "label",
     "mean_band",
+    "distinct_colors",
     "rer_curves",
     "contour",
     "trajectory",
@@ -28,19 +35,108 @@ __all__ = [
 #: Figure width in inches of a full-width figure.
 WIDTH = 9.0
 
+#: The colour-blind palette's colours in an order where neighbours differ clearly (seaborn's
+#: "colorblind" has two near-identical oranges, #de8f05 and #d55e00; the second comes last).
+DISTINCT = ["#0173b2", "#de8f05", "#029e73", "#cc78bc", "#56b4e9", "#ca9161", "#949494", "#ece133",
+            "#d55e00", "#fbafe4"]
+#: Markers and line styles that tell curves apart where colours alone would not.
+MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
+LINESTYLES = ["-", "--", "-.", ":"]
+
+
+def distinct_colors(n: int) -> list[str]:
+    """``n`` colours from :data:`DISTINCT` (cycled past ten)."""
+    return [DISTINCT[i % len(DISTINCT)] for i in range(n)]
+
+
+#: Values glued in this session, by name (also where they end up without myst-nb, e.g. on Colab).
+GLUED: dict[str, Any] = {}
+
 
 def glue(name: str, value: Any, display: bool = False) -> None:
     """``myst_nb.glue`` for the book's numbers: numpy and torch scalars become Python numbers first,
-    so a format spec like ``{glue:text}`name:.2f``` works in the prose."""
-    from myst_nb import glue as _glue
+    so a format spec like ``{glue:text}`name:.2f``` works in the prose.
 
+    Without myst-nb (a Colab session, say) the value is only kept in :data:`GLUED`."""
     if hasattr(value, "item") and getattr(value, "ndim", 0) == 0:
         value = value.item()
+    GLUED[name] = value
+    try:
+        from myst_nb import glue as _glue
+    except ImportError:
+        return
     _glue(name, value, display=display)
 
 
+def _plain(text: str) -> str:
+    """Matplotlib mathtext and whitespace flattened for alt text."""
+    text = text.replace("$", "").replace("\\", "")
+    return " ".join(text.split())
+
+
+def describe(fig) -> str:
+    """Alt text for a figure, from what it shows: its title, and each panel's title, axes (with
+    scales) and legend entries.
+
+    :func:`use_style` attaches it to every figure the notebook displays (the PNG output's
+    ``alt`` metadata), and the book build uses it as the image's alt text unless the figure's
+    caption cell gives one.
+    """
+    axes = [ax for ax in fig.get_axes() if ax.get_visible() and ax.get_label() != "<colorbar>"]
+    parts = []
+    title = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) is not None else ""
+    head = f"Figure: {_plain(title)}." if title else "Figure."
+    if len(axes) > 1:
+        head += f" {len(axes)} panels."
+    parts.append(head)
+    for number, ax in enumerate(axes, start=1):
+        bits = []
+        if ax.get_title():
+            bits.append(f"'{_plain(ax.get_title())}'")
+        y, x = _plain(ax.get_ylabel()), _plain(ax.get_xlabel())
+        if y or x:
+            ys = " (log scale)" if ax.get_yscale() == "log" else ""
+            xs = " (log scale)" if ax.get_xscale() == "log" else ""
+            bits.append(f"{y or 'value'}{ys} against {x or 'position'}{xs}")
+        legend = ax.get_legend()
+        if legend is not None:
+            labels = [_plain(t.get_text()) for t in legend.get_texts() if t.get_text()]
+            if labels:
+                bits.append("legend: " + ", ".join(labels))
+        if bits:
+            prefix = f"Panel {number}: " if len(axes) > 1 else ""
+            parts.append(prefix + "; ".join(bits) + ".")
+    return " ".join(parts)
+
+
+def _install_alt_text() -> None:
+    """Make the notebook's output of every figure carry ``{"alt": describe(fig)}`` metadata.
+
+    The inline backend displays a figure with the metadata of its ``_fetch_figure_metadata``;
+    this wraps that function (nothing happens outside a Jupyter kernel)."""
+    try:
+        from matplotlib_inline import backend_inline
+    except ImportError:
+        return
+    base = backend_inline._fetch_figure_metadata
+    if getattr(base, "_optimbook_alt", False):
+        return
+
+    def with_alt(fig, _base=base):
+        meta = _base(fig) or {}
+        try:
+            return {**meta, "alt": describe(fig)}
+        except Exception:  # alt text must never break a figure
+            return meta or None
+
+    with_alt._optimbook_alt = True
+    backend_inline._fetch_figure_metadata = with_alt
+
+
 def use_style() -> None:
-    """Apply the book's style (seaborn whitegrid, colour-blind palette, readable sizes)."""
+    """Apply the book's style (seaborn whitegrid, colour-blind palette, readable sizes); in a notebook,
+    also give every displayed figure its alt text (:func:`describe`) and show every DataFrame through
+    :func:`optimbook.tables.table`."""
     sns.set_theme(context="notebook", style="whitegrid", palette="colorblind", font_scale=0.95)
     plt.rcParams.update(
         {
@@ -53,6 +149,10 @@ def use_style() -> None:
             "lines.linewidth": 1.8,
         }
     )
+    _install_alt_text()
+    from optimbook import tables
+
+    tables.install()
 
 
 def subplots(ncols: int = 1, nrows: int = 1, *, height: float = 3.4, width: float = WIDTH, **kw):
@@ -84,19 +184,24 @@ def mean_band(
     unit: str = "seed",
     order: Sequence[str] | None = None,
     palette: Any = None,
-    marker: str | None = None,
+    marker: str | Sequence[str] | None = None,
+    distinguish: bool = False,
 ):
     """Plot the mean of ``y`` against ``x`` per ``hue`` level, with a band from min to max over ``unit``.
 
     ``frame`` is a tidy pandas table (one row per run and x value). With one run per level this is a
-    plain line.
+    plain line. Colours are :func:`distinct_colors` unless ``palette`` is given; ``marker`` is one
+    marker or one per level, and ``distinguish`` also varies the line style, so that curves that
+    coincide stay visible.
     """
     levels = list(order) if order is not None else list(dict.fromkeys(frame[hue]))
-    colors = sns.color_palette(palette, len(levels))
-    for level, color in zip(levels, colors):
+    colors = sns.color_palette(palette, len(levels)) if palette is not None else distinct_colors(len(levels))
+    markers = [marker] * len(levels) if isinstance(marker, str) or marker is None else list(marker)
+    for i, (level, color) in enumerate(zip(levels, colors)):
         sub = frame[frame[hue] == level]
         stats = sub.groupby(x)[y].agg(["mean", "min", "max", "count"]).reset_index()
-        ax.plot(stats[x], stats["mean"], color=color, label=str(level), marker=marker)
+        ax.plot(stats[x], stats["mean"], color=color, label=str(level), marker=markers[i % len(markers)],
+                ls=LINESTYLES[i % len(LINESTYLES)] if distinguish else "-", alpha=0.9)
         if (stats["count"] > 1).any():
             ax.fill_between(stats[x], stats["min"], stats["max"], color=color, alpha=0.2, lw=0)
     return ax
@@ -159,9 +264,9 @@ def rer_curves(
     """
     shown = frame[frame["epoch"] >= first_epoch]
     levels = list(order) if order is not None else list(dict.fromkeys(shown[hue]))
-    mean_band(ax, shown, x="epoch", y=y, hue=hue, order=levels, marker="o")
+    mean_band(ax, shown, x="epoch", y=y, hue=hue, order=levels, marker=MARKERS, distinguish=True)
     if published is not None and len(published):
-        colors = dict(zip(levels, sns.color_palette(None, len(levels))))
+        colors = dict(zip(levels, distinct_colors(len(levels))))
         for _, row in published.iterrows():
             if row[hue] in colors:
                 ax.plot([published_epoch], [row["test_rer"]], marker="X", ms=9, mec="black", mew=0.6,

@@ -54,11 +54,12 @@ def train_rbm(rbm: RBM, data: torch.Tensor, config: RBMTraining, *, seed: int = 
     error (summed over units, averaged over examples) of each epoch's CD-1 reconstructions."""
     generator = torch.Generator(device=data.device).manual_seed(seed)
     inc_W, inc_b, inc_c = torch.zeros_like(rbm.W), torch.zeros_like(rbm.b), torch.zeros_like(rbm.c)
-    errors = []
+    # each epoch's summed error stays on the device until the end: no host synchronisation in the loop
+    totals = torch.zeros(config.epochs, dtype=data.dtype, device=data.device)
     n = len(data)
     for epoch in range(config.epochs):
         momentum = config.initial_momentum if epoch < config.momentum_epochs else config.final_momentum
-        total = torch.zeros((), dtype=data.dtype, device=data.device)
+        total = totals[epoch]
         for idx in batches(n, config.batch_size, seed=seed, epoch=epoch, device=data.device):
             v = data[idx]
             dW, db, dc, err = rbm.cd1(v, generator)
@@ -70,10 +71,11 @@ def train_rbm(rbm: RBM, data: torch.Tensor, config: RBMTraining, *, seed: int = 
             rbm.b.add_(inc_b)
             rbm.c.add_(inc_c)
             total += err
-        errors.append(total.item() / n)
-        if not math.isfinite(errors[-1]):
+    errors = [t / n for t in totals.tolist()]
+    for epoch, error in enumerate(errors):
+        if not math.isfinite(error):
             raise FloatingPointError(f"RBM {rbm.n_visible}-{rbm.n_hidden}: reconstruction error "
-                                     f"became {errors[-1]} in epoch {epoch + 1}")
+                                     f"became {error} in epoch {epoch + 1}")
     return errors
 
 

@@ -1,11 +1,10 @@
-"""Small runtime helpers shared by every module: devices, scales, seeding, argument checks."""
+"""Small runtime helpers shared by every module: devices, scales, argument checks."""
 
 from __future__ import annotations
 
 import math
 import os
-import random
-from numbers import Real
+from numbers import Integral, Real
 
 import torch
 
@@ -28,6 +27,31 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
         raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}") from err
 
 
+def check_device(device: str | torch.device = "auto") -> torch.device:
+    """:func:`resolve_device`, and also refuse a device this machine cannot compute on.
+
+    Accepted: ``"auto"``, ``"cpu"``, and ``"cuda"``/``"cuda:N"`` when CUDA is available with more
+    than ``N`` devices. Anything else (``"meta"``, ``"mps"``, an unknown name, a CUDA device that is
+    absent) raises ``ValueError`` naming ``device`` and what this machine offers.
+
+    >>> check_device("cpu")
+    device(type='cpu')
+    """
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    offered = "'auto', 'cpu'" + (
+        f", 'cuda' or 'cuda:N' with N in [0, {count - 1}]" if count else " (no CUDA device here)"
+    )
+    try:
+        dev = resolve_device(device)
+    except ValueError:
+        raise ValueError(f"device must be one of {offered}, got {device!r}") from None
+    if dev.type == "cpu":
+        return dev
+    if dev.type == "cuda" and count and (dev.index is None or dev.index < count):
+        return dev
+    raise ValueError(f"device must be one of {offered}, got {device!r}")
+
+
 def check_scale(scale: str) -> str:
     """Validate an execution scale name (one of :data:`SCALES`)."""
     if scale not in SCALES:
@@ -35,11 +59,51 @@ def check_scale(scale: str) -> str:
     return scale
 
 
-def seed_everything(seed: int) -> torch.Generator:
-    """Seed Python's and torch's global generators and return a fresh CPU generator with ``seed``."""
-    random.seed(seed)
-    torch.manual_seed(seed)
-    return torch.Generator().manual_seed(seed)
+def _is_numpy_bool(value: object) -> bool:
+    return type(value).__module__ == "numpy" and type(value).__name__ in ("bool", "bool_")
+
+
+def _shown(value: object) -> str:
+    """``repr(value)`` for an error message, short even for a huge integer or a long sequence."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 100:
+        return f"an integer of about {int(value.bit_length() * math.log10(2)) + 1} digits"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def describe_range(
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    integer: bool = False,
+    allow_inf: bool = False,
+) -> str:
+    """The accepted values in words, e.g. ``"a finite real number >= 0.0"`` or ``"an integer in
+    [1, 10]"``; an infinite bound is never printed as a number.
+
+    >>> describe_range(low=0.0, low_open=True)
+    'a finite real number > 0.0'
+    >>> describe_range(low=0, high=1, high_open=True)
+    'a finite real number in [0, 1)'
+    >>> describe_range(low=1, integer=True)
+    'an integer >= 1'
+    >>> describe_range(low=0.0, allow_inf=True)
+    'a real number >= 0.0 (inf allowed)'
+    """
+    kind = "an integer" if integer else "a real number" if allow_inf else "a finite real number"
+    if low is not None and high is not None:
+        text = f"{kind} in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+    elif low is not None:
+        text = f"{kind} {'>' if low_open else '>='} {low}"
+    elif high is not None:
+        text = f"{kind} {'<' if high_open else '<='} {high}"
+    else:
+        text = kind
+    if allow_inf and not integer:
+        text += " (inf allowed)" if high is None else ""
+    return text
 
 
 def check_number(
@@ -51,32 +115,79 @@ def check_number(
     low_open: bool = False,
     high_open: bool = False,
     integer: bool = False,
-) -> None:
-    """Raise ``ValueError`` naming ``name`` and the accepted range unless ``value`` lies in it.
+    allow_inf: bool = False,
+) -> int | float:
+    """Check that ``value`` is a number in the accepted range and return it as a plain number.
 
-    ``low``/``high`` are the bounds (``None`` means unbounded); ``*_open`` makes a bound strict.
+    ``low``/``high`` are the bounds (``None``: unbounded on that side); ``*_open`` makes a bound
+    strict. NaN is always refused; so are ±inf, unless ``allow_inf`` (for the rare argument whose
+    meaning includes infinity, e.g. a ceiling), and integers too large for a float. With
+    ``integer=True`` the value must be integral (``3`` or ``3.0``, not ``2.5``). Booleans are not
+    numbers here.
+
+    Returns:
+        ``value`` as a plain ``int`` (integral types and ``integer=True``) or ``float``.
+
+    Raises:
+        TypeError: ``value`` is not a real number (a string, ``None``, a list, a bool, a tensor).
+        ValueError: ``value`` is a real number outside the range. Both messages name ``name`` and
+            the accepted range.
+
+    >>> check_number("lr", 0.1, low=0.0)
+    0.1
+    >>> check_number("lr", float("inf"), low=0.0)
+    Traceback (most recent call last):
+      ...
+    ValueError: lr must be a finite real number >= 0.0, got inf
+    >>> check_number("steps", "3", low=1, integer=True)
+    Traceback (most recent call last):
+      ...
+    TypeError: steps must be an integer >= 1, got '3' (a str)
     """
-    lo = "(" if low_open else "["
-    hi = ")" if high_open else "]"
-    accepted = f"{lo}{'-inf' if low is None else low}, {'inf' if high is None else high}{hi}"
-    kind = "an integer" if integer else "a real number"
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise ValueError(f"{name} must be {kind} in {accepted}, got {value!r}")
-    if integer and int(value) != value:
-        raise ValueError(f"{name} must be {kind} in {accepted}, got {value!r}")
-    v = float(value)
-    ok = not math.isnan(v)
+    accepted = describe_range(
+        low=low, high=high, low_open=low_open, high_open=high_open, integer=integer,
+        allow_inf=allow_inf,
+    )
+    if isinstance(value, bool) or _is_numpy_bool(value) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be {accepted}, got {_shown(value)} (a {type(value).__name__})")
+    try:
+        v = float(value)
+    except (OverflowError, ValueError, TypeError):  # an integer beyond float's range
+        raise ValueError(f"{name} must be {accepted}, got {_shown(value)}") from None
+    ok = not math.isnan(v) and (allow_inf and not integer or math.isfinite(v))
+    if ok and integer:
+        ok = v.is_integer() and (not isinstance(value, Integral) or int(value) == value)
     if ok and low is not None:
         ok = v > low if low_open else v >= low
     if ok and high is not None:
         ok = v < high if high_open else v <= high
+    if ok and isinstance(value, Integral):  # exact comparison for ints beyond 2**53
+        if low is not None:
+            ok = value > low if low_open else value >= low
+        if ok and high is not None:
+            ok = value < high if high_open else value <= high
     if not ok:
-        raise ValueError(f"{name} must be {kind} in {accepted}, got {value!r}")
+        raise ValueError(f"{name} must be {accepted}, got {_shown(value)}")
+    if integer or isinstance(value, Integral):
+        return int(value) if isinstance(value, Integral) else int(v)
+    return v
 
 
-def num_threads() -> int:
-    """Threads torch uses for CPU kernels (reported beside timings)."""
-    return torch.get_num_threads()
+def check_flag(name: str, value: object) -> bool:
+    """Check that ``value`` is a boolean (``bool`` or numpy's ``bool_``) and return it as a ``bool``.
+
+    Strings, numbers and ``None`` are refused: ``"False"`` would otherwise be true.
+
+    >>> check_flag("staircase", True)
+    True
+    >>> check_flag("staircase", "no")
+    Traceback (most recent call last):
+      ...
+    TypeError: staircase must be True or False, got 'no' (a str)
+    """
+    if isinstance(value, bool) or _is_numpy_bool(value):
+        return bool(value)
+    raise TypeError(f"{name} must be True or False, got {_shown(value)} (a {type(value).__name__})")
 
 
 def cpu_count() -> int:

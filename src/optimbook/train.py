@@ -21,6 +21,7 @@ from .runtime import check_number
 __all__ = [
     "History",
     "NonFiniteLossError",
+    "NonFiniteParameterError",
     "batches",
     "clip_gradients",
     "epoch_permutation",
@@ -31,6 +32,24 @@ __all__ = [
 
 class NonFiniteLossError(FloatingPointError):
     """The training loss became NaN or infinite."""
+
+
+class NonFiniteParameterError(NonFiniteLossError):
+    """A parameter became NaN or infinite (e.g. on the last step, whose loss was still finite).
+
+    A subclass of :class:`NonFiniteLossError`, so code that catches a diverged run catches both.
+    """
+
+
+def _check_parameters(params: Sequence[torch.Tensor], label: str, step: int, epoch: int) -> None:
+    """Raise :class:`NonFiniteParameterError` unless every parameter is finite."""
+    with torch.no_grad():
+        for i, p in enumerate(params):
+            if not bool(torch.isfinite(p).all()):
+                raise NonFiniteParameterError(
+                    f"{label}parameters became non-finite (NaN or inf) at step {step}"
+                    f" (epoch {epoch + 1}): parameter {i} of the optimizer, shape {tuple(p.shape)}"
+                )
 
 
 @dataclass
@@ -163,8 +182,11 @@ def fit(
 
     Raises:
         NonFiniteLossError: the loss became NaN or ±inf (the message names ``name`` and the step).
+        NonFiniteParameterError: a parameter became NaN or ±inf (checked at the end of every
+            epoch and of the run, before ``on_epoch_end``: a diverging last step is caught too).
     """
     check_number("batch_size", batch_size, low=1, integer=True)
+    check_number("seed", seed, integer=True)
     check_number("epochs", epochs, low=0, integer=True)
     check_number("start_epoch", start_epoch, low=0, integer=True)
     if max_steps is not None:
@@ -250,6 +272,7 @@ def fit(
             if out_of_budget():
                 break
         seconds += time.perf_counter() - tic
+        _check_parameters(params, f"{name}: " if name else "", step, epoch)
         tic = time.perf_counter()
         record()
         if on_epoch_end is not None and step % steps_per_epoch == 0:

@@ -5,7 +5,10 @@ when set), named by the SHA-256 of a JSON description of the run: its configurat
 *code version*, a hash of the abstract syntax trees (docstrings and comments stripped) of the modules
 that compute it. Re-running the book therefore recomputes exactly the runs whose configuration or
 code changed; editing prose or docstrings invalidates nothing. Files are written to a temporary name
-in the same folder and renamed, so a killed run never leaves a half-written entry.
+in the same folder and renamed, so a killed run never leaves a half-written entry (and the next write
+removes the partial file it may leave); an entry damaged on disk is detected when loaded with
+:func:`~optimbook.storage.load_json` or :func:`~optimbook.storage.load_torch`, moved aside to
+``<name>.corrupt`` with a warning naming it, and recomputed by the caller.
 """
 
 from __future__ import annotations
@@ -14,21 +17,33 @@ import ast
 import functools
 import hashlib
 import importlib
-import io
 import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..storage import atomic_torch_save, atomic_write_bytes, atomic_write_text
+from ..storage import (
+    CorruptFileWarning,
+    atomic_torch_save,
+    atomic_write_bytes,
+    atomic_write_text,
+    clean_partial,
+    load_json,
+    load_torch,
+)
 
 __all__ = [
+    "CorruptFileWarning",
     "atomic_torch_save",
     "atomic_write_bytes",
     "atomic_write_text",
+    "check_writable",
+    "clean_partial",
     "code_version",
     "key_digest",
+    "load_json",
+    "load_torch",
     "results_root",
 ]
 
@@ -43,6 +58,26 @@ def results_root() -> Path:
     if (checkout / "pyproject.toml").is_file() and (checkout / "src" / "optimbook").is_dir():
         return checkout / "results"
     return Path.cwd() / "results"
+
+
+def check_writable(folder: str | os.PathLike) -> Path:
+    """Create ``folder`` if needed and check that files can be written there; return it.
+
+    Raises:
+        PermissionError: (an ``OSError``) the folder cannot be created or written; the message
+            names it.
+    """
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(folder / ".write-check", b"")
+        (folder / ".write-check").unlink()
+    except OSError as err:
+        raise PermissionError(
+            f"results folder {folder} is not writable ({err.strerror or err}); set"
+            " OPTIMBOOK_RESULTS to a writable folder"
+        ) from err
+    return folder
 
 
 def _strip_docstrings(tree: ast.AST) -> ast.AST:
@@ -82,9 +117,3 @@ def key_digest(key: dict[str, Any]) -> str:
     """The file stem of a cache entry: SHA-256 of the canonical JSON of ``key``."""
     text = json.dumps(key, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:24]
-
-
-def frame_to_csv_bytes(frame) -> bytes:
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False)
-    return buffer.getvalue().encode()

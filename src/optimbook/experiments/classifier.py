@@ -56,11 +56,6 @@ def _run(rule: Rule, seed: int, config: ClassifierConfig, data, device) -> list[
     optimizer = rule.optimizer(
         [{"params": list(model.parameters()), **dict(rule.group)}], **dict(rule.kwargs)
     )
-    scheduler = None
-    if rule.schedule is not None:
-        from ..schedules import ScheduleLR
-
-        scheduler = ScheduleLR(optimizer, rule.schedule)
 
     def evaluate(m):
         logits = m(xte)
@@ -70,7 +65,7 @@ def _run(rule: Rule, seed: int, config: ClassifierConfig, data, device) -> list[
         }
 
     hist = fit(model, cross_entropy, optimizer, xtr, ytr, batch_size=config.batch_size,
-               epochs=config.epochs, seed=seed, scheduler=scheduler, evaluate=evaluate)
+               epochs=config.epochs, seed=seed, evaluate=evaluate)
     return [
         {"epoch": int(round(r["epoch"])), "step": r["step"], "seconds": r["seconds"],
          "train_loss": r["loss"], "test_loss": r["test_loss"], "test_accuracy": r["test_accuracy"]}

@@ -4,24 +4,11 @@ Where torch.optim has the same algorithm, the class takes the same argument name
 produces the same trajectory; the update functions are written with multi-tensor ``torch._foreach_*``
 ops and read like the equations they cite.
 
-=================================================  ==========================================  ===========================
-class                                              source                                      torch.optim counterpart
-=================================================  ==========================================  ===========================
-:class:`~optimbook.optim.sgd.SGD`                  survey eq. (1)-(3); He & Li eq. (4)         ``SGD``
-:class:`~optimbook.optim.sgd.Momentum`             Polyak 1964; Sutskever et al. 2013          ``SGD(momentum=)``
-:class:`~optimbook.optim.sgd.Nesterov`             Nesterov 1983; Sutskever et al. 2013        ``SGD(nesterov=True)``
-:class:`~optimbook.optim.adagrad.AdaGrad`          He & Li eq. (12); MindSpore alg. 4.1        ``Adagrad``
-:class:`~optimbook.optim.adadec.AdaDec`            He & Li eq. (13)-(15); Senior et al. 2013   --
-:class:`~optimbook.optim.rmsprop.RMSProp`          MindSpore alg. 4.2; source 003 (masks)      ``RMSprop``
-:class:`~optimbook.optim.rmsprop.Adadelta`         Zeiler 2012                                 ``Adadelta``
-:class:`~optimbook.optim.adam.Adam`                MindSpore alg. 4.3; Kingma & Ba 2015        ``Adam``
-:class:`~optimbook.optim.adam.AMSGrad`             Reddi et al. 2018                           ``Adam(amsgrad=True)``
-:class:`~optimbook.optim.adam.AdamW`               Loshchilov & Hutter 2019                    ``AdamW``
-:class:`~optimbook.optim.adam.Nadam`               Dozat 2016                                  ``NAdam``
-:class:`~optimbook.optim.natural.NaturalGradient`  Amari, Park & Fukumizu 2000 ("ANGD")        --
-:class:`~optimbook.optim.adamix.AdaMix`            He & Li eq. (16)-(18)                       --
-:class:`~optimbook.optim.per_role.PerRole`         He & Li Exp. 2-4 ("weights + biases")       --
-=================================================  ==========================================  ===========================
+The table of classes, sources and torch.optim counterparts is :data:`optimbook.optim.registry.REGISTRY`
+(printed below); every test, the step-time benchmark and chapter 8 read it.
+
+A learning rate that varies is a schedule passed as ``lr`` (any ``step -> rate`` callable, e.g.
+``optimbook.schedules.power_decay(0.1, 1000)``), evaluated at each parameter's step count.
 """
 
 from ._base import Optimizer
@@ -32,7 +19,12 @@ from .adamix import AdaMix
 from .natural import NaturalGradient
 from .per_role import PerRole, Rule, split_by_role
 from .rmsprop import Adadelta, RMSProp
+from .roles import ROLES, role_of
 from .sgd import SGD, Momentum, Nesterov
+from . import registry  # noqa: E402  (reads the classes above)
+from .registry import REGISTRY
+
+__doc__ = (__doc__ or "") + "\n" + registry.rst_table()
 
 __all__ = [
     "Optimizer",
@@ -52,4 +44,8 @@ __all__ = [
     "PerRole",
     "Rule",
     "split_by_role",
+    "ROLES",
+    "role_of",
+    "REGISTRY",
+    "registry",
 ]

@@ -5,18 +5,172 @@ the parameters that have a gradient (a parameter whose ``grad`` is ``None`` is s
 does not advance) and hands them, bucketed by device, dtype and step count, to one update function
 written with multi-tensor ``torch._foreach_*`` ops. The update functions live beside each class and
 read like the equations they implement.
+
+**Learning rates.** Every rate argument (``lr``, and AdaMix's ``bias_lr``) is a finite real number
+≥ 0, a 0-dim tensor holding one, or a *schedule*: any ``step -> rate`` callable, such as
+``optimbook.schedules.power_decay(0.1, 1000)``. A schedule is evaluated at the parameter's step
+count t (the number of steps it has already taken, t = 0 on its first step), the way optax's
+``scale_by_learning_rate(schedule)`` is, and its value is checked at every step: a negative, NaN or
+infinite rate raises ``ValueError`` naming the argument and the step. A constant rate takes the
+same code path, with the same floating-point operations, as before schedules existed.
+
+**Complex parameters** are optimized as torch.optim does: each complex tensor (parameter, gradient
+and state) is viewed as a real tensor of (real, imaginary) pairs (:func:`torch.view_as_real`), so an
+element-wise rule treats the two parts as two real coordinates. An optimizer whose rule is not
+element-wise sets ``_supports_complex = False`` and refuses complex parameters by name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import copy
+import math
+from collections.abc import Callable, Iterator, MutableMapping
+from numbers import Real
 from typing import Any
 
 import torch
 
-from ..runtime import check_number
+from ..runtime import _shown, check_flag, check_number
 
-__all__ = ["Optimizer", "check_number"]
+__all__ = ["Optimizer", "check_number", "check_flag", "check_rate", "rate_at", "encode_rates",
+           "decode_rates", "is_schedule"]
+
+
+def is_schedule(value: object) -> bool:
+    """Whether a rate argument is a schedule (a callable that is not a tensor or a class)."""
+    return callable(value) and not isinstance(value, (torch.Tensor, type))
+
+
+def check_rate(name: str, value: object) -> Any:
+    """Validate a learning-rate argument: a finite real number ≥ 0, a 0-dim real tensor holding one,
+    or a schedule (``step -> rate`` callable, checked when evaluated). Returns the rate as given
+    (a number as a plain ``int``/``float``).
+
+    >>> check_rate("lr", 0.1)
+    0.1
+    >>> check_rate("lr", -1.0)
+    Traceback (most recent call last):
+      ...
+    ValueError: lr must be a finite real number >= 0.0, got -1.0
+    """
+    if is_schedule(value):
+        return value
+    if isinstance(value, torch.Tensor):
+        if value.ndim != 0 or value.is_complex() or not value.is_floating_point():
+            raise TypeError(
+                f"{name} must be a finite real number >= 0.0, a 0-dim floating-point tensor or a"
+                f" schedule (callable step -> rate), got a tensor of shape {tuple(value.shape)} and"
+                f" dtype {value.dtype}"
+            )
+        check_number(name, value.item(), low=0.0)
+        return value
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(
+            f"{name} must be a finite real number >= 0.0, a 0-dim tensor or a schedule (callable"
+            f" step -> rate), got {_shown(value)} (a {type(value).__name__})"
+        )
+    return check_number(name, value, low=0.0)
+
+
+def rate_at(name: str, value: Any, step: int) -> float:
+    """The rate ``value`` (a number, a 0-dim tensor or a schedule) at ``step``, as a float.
+
+    A schedule's output must be a finite real number ≥ 0 (or a 0-dim tensor holding one); anything
+    else raises ``ValueError``/``TypeError`` naming ``name`` and the step.
+    """
+    if type(value) is float:  # the common case, kept cheap
+        return value
+    if isinstance(value, torch.Tensor):
+        return value.item()
+    if not is_schedule(value):
+        return value
+    raw = value(step)
+    if isinstance(raw, torch.Tensor) and raw.numel() == 1 and not raw.is_complex():
+        raw = raw.item()
+    if isinstance(raw, bool) or not isinstance(raw, Real):
+        raise TypeError(
+            f"{name}: the schedule {_shown(value)} must return a real number, got {_shown(raw)}"
+            f" (a {type(raw).__name__}) at step {step}"
+        )
+    rate = float(raw)
+    if not (math.isfinite(rate) and rate >= 0.0):
+        raise ValueError(
+            f"{name} must be a finite real number >= 0.0 at every step, but the schedule"
+            f" {_shown(value)} gave {_shown(raw)} at step {step}"
+        )
+    return rate
+
+
+#: How a schedule is written in a state_dict: ``{_SCHEDULE_KEY: schedule.to_dict()}``, or
+#: ``{_SCHEDULE_KEY: None}`` for a callable that is not an optimbook schedule (``load_state_dict``
+#: then keeps the callable given at construction).
+_SCHEDULE_KEY = "optimbook_schedule"
+
+
+def encode_rates(groups: list[dict[str, Any]], keys: tuple[str, ...]) -> None:
+    """Replace schedules in saved param groups by plain data, in place (``weights_only`` loads it)."""
+    from ..schedules import Schedule
+
+    for group in groups:
+        for key in keys:
+            value = group.get(key)
+            if is_schedule(value):
+                data = None
+                if isinstance(value, Schedule):
+                    try:
+                        data = value.to_dict()
+                    except TypeError:  # wraps a callable that is not a schedule
+                        data = None
+                group[key] = {_SCHEDULE_KEY: data}
+
+
+def decode_rates(saved: list[dict[str, Any]], current: list[dict[str, Any]],
+                 keys: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Saved param groups with encoded schedules turned back into schedules (copies)."""
+    from ..schedules import from_dict
+
+    out = []
+    for group, now in zip(saved, current):
+        group = dict(group)
+        for key in keys:
+            value = group.get(key)
+            if isinstance(value, dict) and _SCHEDULE_KEY in value:
+                data = value[_SCHEDULE_KEY]
+                group[key] = from_dict(data) if data is not None else now.get(key)
+        out.append(group)
+    return out
+
+
+class _RealView(MutableMapping):
+    """A parameter's state with every complex tensor seen through :func:`torch.view_as_real`
+    (and real tensors stored back into a complex slot seen through :func:`torch.view_as_complex`)."""
+
+    __slots__ = ("state",)
+
+    def __init__(self, state: dict[str, Any]) -> None:
+        self.state = state
+
+    def __getitem__(self, key: str) -> Any:
+        value = self.state[key]
+        if isinstance(value, torch.Tensor) and value.is_complex():
+            return torch.view_as_real(value)
+        return value
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        old = self.state.get(key)
+        if (isinstance(old, torch.Tensor) and old.is_complex() and isinstance(value, torch.Tensor)
+                and not value.is_complex()):
+            value = torch.view_as_complex(value.contiguous())
+        self.state[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.state[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.state)
+
+    def __len__(self) -> int:
+        return len(self.state)
 
 
 class Optimizer(torch.optim.Optimizer):
@@ -25,15 +179,51 @@ class Optimizer(torch.optim.Optimizer):
     Subclasses set ``defaults`` through ``super().__init__`` and implement
     ``_init_state`` (fill ``self.state[p]`` on the first step of ``p``) and
     ``_update`` (apply one step to a bucket of parameters that share a group, a device, a dtype
-    and a step count ``t``, the number of steps those parameters have already taken).
+    and a step count ``t``, the number of steps those parameters have already taken). ``_update``
+    reads a rate with :meth:`_rate` (``self._rate(group, "lr", t)``), never ``group["lr"]``.
     """
 
-    #: Whether the update needs the per-parameter step count ``t`` (kept in ``state[p]["step"]``).
+    #: Whether the update needs the per-parameter step count ``t`` (kept in ``state[p]["step"]``);
+    #: a group whose rate is a schedule counts steps whatever this says.
     _counts_steps: bool = True
+    #: The param-group keys that hold a learning rate (a number, a 0-dim tensor or a schedule).
+    _rate_keys: tuple[str, ...] = ("lr",)
+    #: Whether complex parameters are optimized (as real pairs, like torch.optim) or refused.
+    _supports_complex: bool = True
     #: Largest number of elements handed to one multi-tensor call. Bigger lists save dispatches but
     #: make each temporary larger than the caches (and, on CPU, fresh memory pages on every step);
     #: measured with ``benchmarks/optimizer_step.py``.
     _chunk_numel: int = 1 << 20
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """torch's ``add_param_group``, and the group's rates and parameter dtypes checked."""
+        super().add_param_group(param_group)
+        group = self.param_groups[-1]
+        try:
+            for key in self._rate_keys:
+                if group.get(key) is not None:
+                    group[key] = check_rate(key, group[key])
+            if not self._supports_complex:
+                for p in group["params"]:
+                    if p.is_complex():
+                        raise TypeError(
+                            f"{type(self).__name__} does not support complex parameters (got one of"
+                            f" dtype {p.dtype}); its rule is not element-wise, so torch.optim's"
+                            " view_as_real treatment would change its meaning"
+                        )
+        except (TypeError, ValueError):
+            self.param_groups.pop()
+            raise
+
+    def _rate(self, group: dict[str, Any], key: str, t: int) -> float:
+        """The rate ``group[key]`` at step ``t`` (a schedule evaluated and checked)."""
+        value = group[key]
+        if type(value) is float:
+            return value
+        return rate_at(key, value, t)
+
+    def _scheduled(self, group: dict[str, Any]) -> bool:
+        return any(is_schedule(group.get(k)) for k in self._rate_keys)
 
     def _init_state(self, group: dict[str, Any], p: torch.Tensor, state: dict[str, Any]) -> None:
         """Create the state of ``p`` (called once, on its first step)."""
@@ -60,7 +250,8 @@ class Optimizer(torch.optim.Optimizer):
         return loss
 
     def _step_group(self, group: dict[str, Any]) -> None:
-        buckets: dict[tuple, tuple[list, list, list]] = {}
+        counts = self._counts_steps or self._scheduled(group)
+        buckets: dict[tuple, tuple[list, list, list, list]] = {}
         sizes: dict[tuple, int] = {}
         for p in group["params"]:
             grad = p.grad
@@ -70,10 +261,13 @@ class Optimizer(torch.optim.Optimizer):
                 raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
             state = self.state[p]
             if not state:
-                if self._counts_steps:
+                if counts:
                     state["step"] = 0
                 self._init_state(group, p, state)
             t = state.get("step", 0)
+            view = state
+            if p.is_complex():  # as torch.optim: a complex tensor is a tensor of real pairs
+                p, grad, view = torch.view_as_real(p), torch.view_as_real(grad), _RealView(state)
             key = (p.device, p.dtype, t, 0)
             if sizes.get(key, 0) and sizes[key] + p.numel() > self._chunk_numel:
                 # start a new chunk of this bucket
@@ -84,13 +278,29 @@ class Optimizer(torch.optim.Optimizer):
                     n += 1
                 key = (p.device, p.dtype, t, n)
             sizes[key] = sizes.get(key, 0) + p.numel()
-            bucket = buckets.setdefault(key, ([], [], []))
+            bucket = buckets.setdefault(key, ([], [], [], []))
             bucket[0].append(p)
             bucket[1].append(grad)
-            bucket[2].append(state)
-        for (_, _, t, _), (params, grads, states) in buckets.items():
-            self._update(group, params, grads, states, t)
-            if self._counts_steps:
+            bucket[2].append(view)
+            bucket[3].append(state)
+        for (_, _, t, _), (params, grads, views, states) in buckets.items():
+            self._update(group, params, grads, views, t)
+            if counts:
                 for state in states:
                     state["step"] = t + 1
 
+    # -- checkpoints: schedules saved as plain data -----------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """torch's ``state_dict``, with schedules as plain data (``torch.load(weights_only=True)``
+        reads it); a callable that is not an optimbook schedule is saved as ``None`` and kept from
+        the optimizer it is loaded into."""
+        out = super().state_dict()
+        encode_rates(out["param_groups"], self._rate_keys)
+        return out
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        state_dict = dict(state_dict)
+        state_dict["param_groups"] = decode_rates(
+            copy.deepcopy(state_dict["param_groups"]), self.param_groups, self._rate_keys
+        )
+        super().load_state_dict(state_dict)

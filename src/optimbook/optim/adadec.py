@@ -7,20 +7,30 @@
 with K = 1, ξ = 0.999, q = 0.75, R the total number of steps, and t the number of steps already taken
 (t = 0 on the first step, g(−1) = 0). Eq. (14) as printed keeps only the last two gradients; Senior et
 al.'s own AdaDec accumulates all of them with decay ξ, G(t) = ξ G(t−1) + g(t)² (``recursive=True``).
+
+p(t) is a schedule: ``AdaDec(params, lr=η0, q=q, total_steps=R)`` is shorthand for
+``AdaDec(params, lr=optimbook.schedules.power_decay(η0, R, q))``, and any other schedule can be
+given as ``lr`` instead (e.g. p(t) with t counting epochs, ``per_epoch(power_decay(η0, R, q), n)``).
 """
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
-from ._base import Optimizer, check_number
+from ._base import Optimizer, check_flag, check_number, check_rate, is_schedule
 
-__all__ = ["AdaDec", "adadec_update", "power_decay_factor"]
+__all__ = ["AdaDec", "adadec_update"]
 
 
-def power_decay_factor(t: int, total_steps: int, q: float) -> float:
-    """(1 + t/R)^(−q): the decay of He & Li eq. (15) and (17)-(18)."""
-    return (1.0 + t / total_steps) ** (-q)
+@functools.lru_cache(maxsize=64)
+def unit_power_decay(total_steps: int, q: float):
+    """(1 + t/R)^(−q) as a schedule: ``power_decay(1.0, R, q)``, the factor of He & Li eq. (15) and
+    (17)-(18) (``lr * unit_power_decay(R, q)(t)`` equals ``power_decay(lr, R, q)(t)`` bit for bit)."""
+    from ..schedules import power_decay
+
+    return power_decay(1.0, total_steps, q)
 
 
 def adadec_update(
@@ -64,11 +74,12 @@ class AdaDec(Optimizer):
 
     Args:
         params: parameters or param groups.
-        lr: η(0) ≥ 0, the rate at t = 0.
+        lr: η(0) ≥ 0, the rate at t = 0 (decayed by p(t) as below), or a schedule ``step -> p(t)``
+            (then ``q`` and ``total_steps`` are not used and ``total_steps`` must be left out).
         K: constant inside the root, K > 0 (the paper: 1).
         xi: decay ξ in [0, 1] of the previous squared gradient (the paper: 0.999).
         q: exponent q ≥ 0 of the power decay p(t) (the paper: 0.75).
-        total_steps: R ≥ 1, the number of steps of the run (required).
+        total_steps: R ≥ 1, the number of steps of the run (required unless ``lr`` is a schedule).
         recursive: ``False`` (default) uses eq. (14) as printed, G(t) = ξ g(t−1)² + g(t)²;
             ``True`` uses Senior et al.'s recursion G(t) = ξ G(t−1) + g(t)².
         grad_scale: s > 0, the factor of the gradient inside G (default 1): with the loss summed
@@ -87,16 +98,25 @@ class AdaDec(Optimizer):
         recursive: bool = False,
         grad_scale: float = 1.0,
     ) -> None:
-        check_number("lr", lr, low=0.0)
-        check_number("K", K, low=0.0, low_open=True)
-        check_number("xi", xi, low=0.0, high=1.0)
-        check_number("q", q, low=0.0)
-        if total_steps is None:
-            raise ValueError("total_steps (R in p(t) = lr (1 + t/R)^-q) is required, an integer >= 1")
-        check_number("total_steps", total_steps, low=1, integer=True)
-        check_number("grad_scale", grad_scale, low=0.0, low_open=True)
-        defaults = {"lr": lr, "K": K, "xi": xi, "q": q, "total_steps": int(total_steps),
-                    "recursive": bool(recursive), "grad_scale": float(grad_scale)}
+        lr = check_rate("lr", lr)
+        K = check_number("K", K, low=0.0, low_open=True)
+        xi = check_number("xi", xi, low=0.0, high=1.0)
+        q = check_number("q", q, low=0.0)
+        if is_schedule(lr):
+            if total_steps is not None:
+                raise ValueError(
+                    "total_steps (R of p(t) = lr (1 + t/R)^-q) must be left out when lr is a"
+                    " schedule: the schedule is p(t)"
+                )
+        elif total_steps is None:
+            raise ValueError("total_steps (R in p(t) = lr (1 + t/R)^-q) is required, an integer >= 1"
+                             " (or give a schedule as lr)")
+        else:
+            total_steps = check_number("total_steps", total_steps, low=1, integer=True)
+        recursive = check_flag("recursive", recursive)
+        grad_scale = check_number("grad_scale", grad_scale, low=0.0, low_open=True)
+        defaults = {"lr": lr, "K": K, "xi": xi, "q": q, "total_steps": total_steps,
+                    "recursive": recursive, "grad_scale": float(grad_scale)}
         super().__init__(params, defaults)
 
     def _init_state(self, group, p, state) -> None:
@@ -104,7 +124,9 @@ class AdaDec(Optimizer):
         state["accumulator"] = torch.zeros_like(p, memory_format=torch.preserve_format)
 
     def _update(self, group, params, grads, states, t) -> None:
-        rate = group["lr"] * power_decay_factor(t, group["total_steps"], group["q"])  # p(t)  (15)
+        rate = self._rate(group, "lr", t)
+        if group["total_steps"] is not None:  # p(t) = η(0) (1 + t/R)^(−q)  (15)
+            rate = rate * unit_power_decay(group["total_steps"], group["q"])(t)
         acc = [s["accumulator"] for s in states]
         squares = adadec_update(
             params, grads, acc, rate=rate, K=group["K"], xi=group["xi"], recursive=group["recursive"],

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import torch
 
-from ._base import Optimizer, check_number
+from ._base import Optimizer, check_number, check_rate
 
 __all__ = ["AdaGrad", "adagrad_update"]
 
@@ -44,7 +44,7 @@ class AdaGrad(Optimizer):
 
     Args:
         params: parameters or param groups.
-        lr: global learning rate η(0) ≥ 0.
+        lr: global learning rate η(0) ≥ 0, or a schedule ``step -> η``.
         K: initial value of the squared-gradient accumulator, K ≥ 0 (the paper uses K = 1).
         eps: δ ≥ 0 added to the root (torch's default 1e-10; the MindSpore box uses 1e-7).
         grad_scale: s > 0, the factor of the gradient inside the accumulator (default 1): with the
@@ -59,16 +59,18 @@ class AdaGrad(Optimizer):
 
     def __init__(self, params, lr: float = 0.01, K: float = 0.0, eps: float = 1e-10,
                  grad_scale: float = 1.0) -> None:
-        check_number("lr", lr, low=0.0)
-        check_number("K", K, low=0.0)
-        check_number("eps", eps, low=0.0)
-        check_number("grad_scale", grad_scale, low=0.0, low_open=True)
+        lr = check_rate("lr", lr)
+        K = check_number("K", K, low=0.0)
+        eps = check_number("eps", eps, low=0.0)
+        grad_scale = check_number("grad_scale", grad_scale, low=0.0, low_open=True)
         super().__init__(params, {"lr": lr, "K": K, "eps": eps, "grad_scale": float(grad_scale)})
 
     def _init_state(self, group, p, state) -> None:
-        state["sum"] = torch.full_like(p, group["K"], memory_format=torch.preserve_format)
+        # K for every real coordinate: a complex element is two of them (K + iK)
+        K = complex(group["K"], group["K"]) if p.is_complex() else group["K"]
+        state["sum"] = torch.full_like(p, K, memory_format=torch.preserve_format)
 
     def _update(self, group, params, grads, states, t) -> None:
         sums = [s["sum"] for s in states]
-        adagrad_update(params, grads, sums, lr=group["lr"], eps=group["eps"],
+        adagrad_update(params, grads, sums, lr=self._rate(group, "lr", t), eps=group["eps"],
                        grad_scale=group.get("grad_scale", 1.0))

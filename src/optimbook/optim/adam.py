@@ -18,25 +18,26 @@ import math
 
 import torch
 
-from ._base import Optimizer, check_number
+from ._base import Optimizer, check_number, check_rate
 
 __all__ = ["Adam", "AMSGrad", "AdamW", "Nadam", "adam_update", "nadam_update"]
 
 
 def _check_betas(betas) -> tuple[float, float]:
-    try:
-        b1, b2 = betas
-    except (TypeError, ValueError):
-        raise ValueError(f"betas must be a pair (beta1, beta2) in [0, 1), got {betas!r}") from None
-    check_number("betas[0]", b1, low=0.0, high=1.0, high_open=True)
-    check_number("betas[1]", b2, low=0.0, high=1.0, high_open=True)
+    if not isinstance(betas, (tuple, list)):
+        raise TypeError(f"betas must be a pair (beta1, beta2) in [0, 1), got {betas!r}")
+    if len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2) in [0, 1), got {betas!r}")
+    b1, b2 = betas
+    b1 = check_number("betas[0]", b1, low=0.0, high=1.0, high_open=True)
+    b2 = check_number("betas[1]", b2, low=0.0, high=1.0, high_open=True)
     return float(b1), float(b2)
 
 
 def _adam_defaults(lr, betas, eps) -> dict:
-    check_number("lr", lr, low=0.0)
+    lr = check_rate("lr", lr)
     b1, b2 = _check_betas(betas)
-    check_number("eps", eps, low=0.0)
+    eps = check_number("eps", eps, low=0.0)
     return {"lr": lr, "betas": (b1, b2), "eps": eps}
 
 
@@ -75,7 +76,7 @@ class Adam(Optimizer):
 
     Args:
         params: parameters or param groups.
-        lr: step size η ≥ 0 (MindSpore: 0.001).
+        lr: step size η ≥ 0 (MindSpore: 0.001), or a schedule ``step -> η``.
         betas: (β1, β2), each in [0, 1) (MindSpore: 0.9, 0.999).
         eps: δ ≥ 0 added to √v̂ (torch 1e-8; MindSpore 1e-7).
     """
@@ -91,12 +92,13 @@ class Adam(Optimizer):
         if self._amsgrad:
             state["max_exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
 
-    def _update(self, group, params, grads, states, t) -> None:
+    def _update(self, group, params, grads, states, t, lr: float | None = None) -> None:
         beta1, beta2 = group["betas"]
         adam_update(
             params, grads, [s["exp_avg"] for s in states], [s["exp_avg_sq"] for s in states],
             [s["max_exp_avg_sq"] for s in states] if self._amsgrad else None,
-            step=t + 1, lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
+            step=t + 1, lr=self._rate(group, "lr", t) if lr is None else lr, beta1=beta1,
+            beta2=beta2, eps=group["eps"],
         )
 
 
@@ -117,14 +119,15 @@ class AdamW(Adam):
         self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
         weight_decay: float = 1e-2,
     ) -> None:
-        check_number("weight_decay", weight_decay, low=0.0)
+        weight_decay = check_number("weight_decay", weight_decay, low=0.0)
         defaults = {**_adam_defaults(lr, betas, eps), "weight_decay": weight_decay}
         Optimizer.__init__(self, params, defaults)
 
-    def _update(self, group, params, grads, states, t) -> None:
+    def _update(self, group, params, grads, states, t, lr: float | None = None) -> None:
+        lr = self._rate(group, "lr", t)
         if group["weight_decay"]:
-            torch._foreach_mul_(params, 1.0 - group["lr"] * group["weight_decay"])  # θ ← θ(1 − ηλ)
-        super()._update(group, params, grads, states, t)
+            torch._foreach_mul_(params, 1.0 - lr * group["weight_decay"])  # θ ← θ(1 − ηλ)
+        super()._update(group, params, grads, states, t, lr)
 
 
 def nadam_update(
@@ -164,7 +167,7 @@ class Nadam(Optimizer):
 
     Args:
         params: parameters or param groups.
-        lr: step size η ≥ 0.
+        lr: step size η ≥ 0, or a schedule ``step -> η``.
         betas: (β1, β2), each in [0, 1).
         eps: ε ≥ 0 added to √v̂.
         momentum_decay: ψ ≥ 0 of the schedule μ_t = β1 (1 − ½·0.96^(t ψ)).
@@ -174,7 +177,7 @@ class Nadam(Optimizer):
         self, params, lr: float = 2e-3, betas=(0.9, 0.999), eps: float = 1e-8,
         momentum_decay: float = 4e-3,
     ) -> None:
-        check_number("momentum_decay", momentum_decay, low=0.0)
+        momentum_decay = check_number("momentum_decay", momentum_decay, low=0.0)
         defaults = {**_adam_defaults(lr, betas, eps), "momentum_decay": momentum_decay}
         super().__init__(params, defaults)
 
@@ -188,7 +191,7 @@ class Nadam(Optimizer):
         # Parameters of one bucket share their step count, hence their product of μ's.
         new_product = nadam_update(
             params, grads, [s["exp_avg"] for s in states], [s["exp_avg_sq"] for s in states],
-            step=t + 1, mu_product=states[0]["mu_product"], lr=group["lr"], beta1=beta1,
+            step=t + 1, mu_product=states[0]["mu_product"], lr=self._rate(group, "lr", t), beta1=beta1,
             beta2=beta2, eps=group["eps"], momentum_decay=group["momentum_decay"],
         )
         for s in states:

@@ -10,7 +10,14 @@ and every bias (visible and hidden) shares one power-decayed rate:
 
 with K = 1, q = 0.75, R the total number of steps and t the number of steps already taken. A tensor
 with two or more dimensions is a weight and anything else a bias, unless its param group says
-otherwise with ``role="weight"`` or ``role="bias"`` (the paper's Exp. 4 gives biases the weight rule).
+otherwise with ``role="weight"`` or ``role="bias"`` (the paper's Exp. 4 gives biases the weight rule;
+the rule is :func:`~optimbook.optim.roles.role_of`).
+
+β(t) is a schedule: with a constant bias rate, ``q`` and ``total_steps`` are shorthand for
+``bias_lr=optimbook.schedules.power_decay(β(0), R, q)``, and any schedule can be given as ``bias_lr``
+(or as ``lr``, which the biases then share) instead. A schedule given as ``lr`` scales the weights'
+step as well: α_ij(t) = η(t) Π_{s≤t} (K + g_ij(s)²)^(−½) (the state ``rate`` then holds the product
+without η).
 
 The paper's words admit several readings of eq. (16); ``rate`` chooses one (see :data:`WEIGHT_RATES`):
 
@@ -28,23 +35,14 @@ from __future__ import annotations
 
 import torch
 
-from ._base import Optimizer, check_number
-from .adadec import power_decay_factor
+from ._base import Optimizer, check_number, check_rate, is_schedule
+from .adadec import unit_power_decay
+from .roles import ROLES, check_role, role_of
 
 __all__ = ["AdaMix", "adamix_weight_update", "ROLES", "WEIGHT_RATES", "role_of"]
 
-ROLES = ("weight", "bias")
-
 #: The readings of eq. (16) :class:`AdaMix` implements (its ``rate`` argument).
 WEIGHT_RATES = ("literal", "current", "per-round")
-
-
-def role_of(p: torch.Tensor, group: dict) -> str:
-    """``group["role"]`` if the group sets one, else ``"weight"`` for ndim ≥ 2 and ``"bias"`` otherwise."""
-    role = group.get("role")
-    if role is not None:
-        return role
-    return "weight" if p.ndim >= 2 else "bias"
 
 
 def _scaled_squares(grads: list[torch.Tensor], grad_scale: float) -> list[torch.Tensor]:
@@ -57,14 +55,16 @@ def _scaled_squares(grads: list[torch.Tensor], grad_scale: float) -> list[torch.
 
 def adamix_weight_update(
     params: list[torch.Tensor], grads: list[torch.Tensor], rates: list[torch.Tensor], *, K: float,
-    grad_scale: float = 1.0,
+    grad_scale: float = 1.0, step_scale: float = 1.0,
 ) -> None:
-    """α ← α / sqrt(K + (s·g)²); θ ← θ − α g (He & Li eq. (16), the weight part of AdaMix)."""
+    """α ← α / sqrt(K + (s·g)²); θ ← θ − α g (He & Li eq. (16), the weight part of AdaMix).
+
+    ``step_scale`` multiplies the step (η(t) when the rate is a schedule, else 1)."""
     shrink = _scaled_squares(grads, grad_scale)
     torch._foreach_add_(shrink, K)
     torch._foreach_rsqrt_(shrink)  # 1 / sqrt(K + g(t)²)
     torch._foreach_mul_(rates, shrink)  # α(t) = α(t−1) / sqrt(K + g(t)²)
-    torch._foreach_addcmul_(params, rates, grads, value=-1.0)  # θ ← θ − α(t) g(t)
+    torch._foreach_addcmul_(params, rates, grads, value=-step_scale)  # θ ← θ − α(t) g(t)
 
 
 class AdaMix(Optimizer):
@@ -72,16 +72,20 @@ class AdaMix(Optimizer):
 
     Args:
         params: parameters or param groups; a group may set ``role`` to ``"weight"`` or ``"bias"``.
-        lr: η(0) ≥ 0, the initial weight rate α(−1).
+        lr: η(0) ≥ 0, the initial weight rate α(−1), or a schedule η(t) (see the module docstring).
         K: constant in the root, K > 0 (the paper: 1).
         q: exponent q ≥ 0 of the bias rate's power decay (the paper: 0.75).
-        total_steps: R ≥ 1, the number of steps of the run (required).
-        bias_lr: β(0) ≥ 0, the initial bias rate (default: ``lr``).
+        total_steps: R ≥ 1, the number of steps of the run; required when the bias rate is a
+            number, left out when it is a schedule (which is then β(t) itself).
+        bias_lr: β(0) ≥ 0, the initial bias rate, or a schedule β(t) (default: ``lr``).
         rate: the reading of eq. (16) for the weights, one of :data:`WEIGHT_RATES`
             (default ``"literal"``).
         grad_scale: s > 0, the factor of the gradient inside the weight rate (default 1).
         round_steps: steps per round, an integer ≥ 1; required by ``rate="per-round"``.
     """
+
+    _rate_keys = ("lr", "bias_lr")
+    _supports_complex = False
 
     def __init__(
         self,
@@ -95,35 +99,48 @@ class AdaMix(Optimizer):
         grad_scale: float = 1.0,
         round_steps: int | None = None,
     ) -> None:
-        check_number("lr", lr, low=0.0)
-        check_number("K", K, low=0.0, low_open=True)
-        check_number("q", q, low=0.0)
-        if total_steps is None:
-            raise ValueError("total_steps (R in beta(t) = bias_lr (1 + t/R)^-q) is required, an integer >= 1")
-        check_number("total_steps", total_steps, low=1, integer=True)
+        lr = check_rate("lr", lr)
+        K = check_number("K", K, low=0.0, low_open=True)
+        q = check_number("q", q, low=0.0)
         if bias_lr is not None:
-            check_number("bias_lr", bias_lr, low=0.0)
-        if rate not in WEIGHT_RATES:
+            bias_lr = check_rate("bias_lr", bias_lr)
+        if is_schedule(lr if bias_lr is None else bias_lr):
+            if total_steps is not None:
+                raise ValueError(
+                    "total_steps (R of beta(t) = bias_lr (1 + t/R)^-q) must be left out when the"
+                    " bias rate (bias_lr, else lr) is a schedule: the schedule is beta(t)"
+                )
+        elif total_steps is None:
+            raise ValueError("total_steps (R in beta(t) = bias_lr (1 + t/R)^-q) is required, an integer"
+                             " >= 1 (or give the bias rate as a schedule)")
+        else:
+            total_steps = check_number("total_steps", total_steps, low=1, integer=True)
+        if not isinstance(rate, str) or rate not in WEIGHT_RATES:
             raise ValueError(f"rate must be one of {WEIGHT_RATES}, got {rate!r}")
-        check_number("grad_scale", grad_scale, low=0.0, low_open=True)
+        grad_scale = check_number("grad_scale", grad_scale, low=0.0, low_open=True)
         if rate == "per-round":
             if round_steps is None:
                 raise ValueError("round_steps (steps per round) is required by rate='per-round', an integer >= 1")
-            check_number("round_steps", round_steps, low=1, integer=True)
-            round_steps = int(round_steps)
+            round_steps = check_number("round_steps", round_steps, low=1, integer=True)
         elif round_steps is not None:
             raise ValueError(f"round_steps is used only by rate='per-round', got rate={rate!r}")
-        defaults = {"lr": lr, "K": K, "q": q, "total_steps": int(total_steps), "bias_lr": bias_lr,
+        defaults = {"lr": lr, "K": K, "q": q, "total_steps": total_steps, "bias_lr": bias_lr,
                     "rate": rate, "grad_scale": float(grad_scale), "round_steps": round_steps}
         super().__init__(params, defaults)
-        for group in self.param_groups:
-            role = group.get("role")
-            if role is not None and role not in ROLES:
-                raise ValueError(f"role must be one of {ROLES} or absent, got {role!r}")
+
+    def add_param_group(self, param_group) -> None:
+        super().add_param_group(param_group)
+        try:
+            check_role(self.param_groups[-1].get("role"))
+        except ValueError:
+            self.param_groups.pop()
+            raise
 
     def _init_state(self, group, p, state) -> None:
         if role_of(p, group) == "weight":
-            state["rate"] = torch.full_like(p, group["lr"], memory_format=torch.preserve_format)
+            # α(−1) = η(0); with a schedule as lr the state holds the product alone (α(−1) = 1)
+            start = 1.0 if is_schedule(group["lr"]) else self._rate(group, "lr", 0)
+            state["rate"] = torch.full_like(p, start, memory_format=torch.preserve_format)
             if group.get("rate", "literal") == "per-round":  # Σ (s·g)² over the current round
                 state["round_sum"] = torch.zeros_like(p, memory_format=torch.preserve_format)
 
@@ -133,18 +150,20 @@ class AdaMix(Optimizer):
         if w:
             wp, wg, rates = [params[i] for i in w], [grads[i] for i in w], [states[i]["rate"] for i in w]
             reading, scale = group.get("rate", "literal"), group.get("grad_scale", 1.0)
+            # η(t) multiplies the step when lr is a schedule; a constant η(0) is inside α already
+            eta = self._rate(group, "lr", t) if is_schedule(group["lr"]) else 1.0
             if reading == "literal":
-                adamix_weight_update(wp, wg, rates, K=group["K"], grad_scale=scale)
-            elif reading == "current":  # α(t) = η(0) / sqrt(K + (s·g(t))²)
+                adamix_weight_update(wp, wg, rates, K=group["K"], grad_scale=scale, step_scale=eta)
+            elif reading == "current":  # α(t) = η / sqrt(K + (s·g(t))²)
                 shrink = _scaled_squares(wg, scale)
                 torch._foreach_add_(shrink, group["K"])
                 torch._foreach_rsqrt_(shrink)
-                torch._foreach_mul_(shrink, group["lr"])
+                torch._foreach_mul_(shrink, self._rate(group, "lr", t))
                 for rate, new in zip(rates, shrink):
                     rate.copy_(new)
                 torch._foreach_addcmul_(wp, rates, wg, value=-1.0)
             else:  # per-round: move with the round's rate, accumulate, update α at the round's end
-                torch._foreach_addcmul_(wp, rates, wg, value=-1.0)
+                torch._foreach_addcmul_(wp, rates, wg, value=-eta)
                 sums = [states[i]["round_sum"] for i in w]
                 squares = _scaled_squares(wg, scale)
                 torch._foreach_add_(sums, squares)
@@ -154,6 +173,8 @@ class AdaMix(Optimizer):
                     torch._foreach_mul_(rates, sums)
                     torch._foreach_zero_(sums)
         if b:
-            base = group["lr"] if group["bias_lr"] is None else group["bias_lr"]
-            rate = base * power_decay_factor(t, group["total_steps"], group["q"])  # β(t)  (17)-(18)
+            key = "lr" if group["bias_lr"] is None else "bias_lr"
+            rate = self._rate(group, key, t)
+            if group["total_steps"] is not None:  # β(t) = β(0) (1 + t/R)^(−q)  (17)-(18)
+                rate = rate * unit_power_decay(group["total_steps"], group["q"])(t)
             torch._foreach_add_([params[i] for i in b], [grads[i] for i in b], alpha=-rate)

@@ -28,7 +28,7 @@ from typing import Any
 
 import torch
 
-from ._base import Optimizer, check_number
+from ._base import Optimizer, check_flag, check_number, check_rate
 
 __all__ = ["NaturalGradient", "amari_inverse_update", "exact_inverse_update"]
 
@@ -62,21 +62,36 @@ def exact_inverse_update(inv: torch.Tensor, v: torch.Tensor, eps: float) -> None
     inv.div_(1.0 - eps)
 
 
+def _is_dtensor(p: torch.Tensor) -> bool:
+    try:
+        from torch.distributed.tensor import DTensor
+    except ImportError:  # pragma: no cover - torch built without distributed
+        return False
+    return isinstance(p, DTensor)
+
+
 class NaturalGradient(Optimizer):
     """Adaptive natural gradient descent (ANGD; Amari, Park & Fukumizu 2000).
 
     Args:
         params: parameters or param groups (each group may have its own ``lr``; the Fisher options
             below are global and read from the first group); all parameters must share one device
-            and dtype.
-        lr: step size η ≥ 0.
+            and dtype, and be real.
+        lr: step size η ≥ 0, or a schedule ``step -> η`` (the step counts calls of :meth:`step`).
         eps: averaging rate ε of the Fisher estimate, in (0, 1).
         damping: the estimate starts at Ĝ = damping · I (damping > 0).
         update: ``"amari"`` (the paper's first-order recursion) or ``"exact"`` (Sherman-Morrison).
         fisher_from_grad: feed each step's gradient into the estimate before stepping (online
             ANGD); set ``False`` to drive the estimate with :meth:`update_fisher` only.
         max_params: refuse models with more parameters than this (the estimate is P × P).
+
+    A param group added after the estimate exists extends it block-diagonally: the new parameters
+    start with damping · I and no correlation with the old ones. Parameters sharded by FSDP2
+    (DTensors) are refused: the estimate couples every pair of parameters, so each rank would need
+    the whole gradient (use DDP, or gather the model).
     """
+
+    _supports_complex = False
 
     def __init__(
         self,
@@ -88,25 +103,53 @@ class NaturalGradient(Optimizer):
         fisher_from_grad: bool = True,
         max_params: int = 10_000,
     ) -> None:
-        check_number("lr", lr, low=0.0)
-        check_number("eps", eps, low=0.0, high=1.0, low_open=True, high_open=True)
-        check_number("damping", damping, low=0.0, low_open=True)
-        check_number("max_params", max_params, low=1, integer=True)
-        if update not in UPDATES:
+        lr = check_rate("lr", lr)
+        eps = check_number("eps", eps, low=0.0, high=1.0, low_open=True, high_open=True)
+        damping = check_number("damping", damping, low=0.0, low_open=True)
+        self.max_params = check_number("max_params", max_params, low=1, integer=True)
+        if not isinstance(update, str) or update not in UPDATES:
             raise ValueError(f"update must be one of {UPDATES}, got {update!r}")
+        fisher_from_grad = check_flag("fisher_from_grad", fisher_from_grad)
         defaults = {"lr": lr, "eps": float(eps), "damping": float(damping), "update": update,
-                    "fisher_from_grad": bool(fisher_from_grad)}
+                    "fisher_from_grad": fisher_from_grad}
         super().__init__(params, defaults)
-        flat = self._params()
-        sizes = sum(p.numel() for p in flat)
-        if sizes > max_params:
-            raise ValueError(
-                f"NaturalGradient keeps a dense P x P inverse Fisher; P = {sizes} exceeds "
-                f"max_params = {max_params} (raise it if the memory, {sizes**2 * 4 / 2**20:.0f} MiB in"
-                " float32, is acceptable)"
-            )
-        if len({(p.device, p.dtype) for p in flat}) > 1:
-            raise ValueError("NaturalGradient needs all parameters on one device with one dtype")
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group; checks the total size against ``max_params``, one device and dtype, no
+        FSDP2 sharding, and extends an existing estimate with damping · I for the new parameters."""
+        before = self._params()
+        n_before = sum(p.numel() for p in before)
+        super().add_param_group(param_group)
+        new = self.param_groups[-1]["params"]
+        try:
+            for p in new:
+                if _is_dtensor(p):
+                    raise NotImplementedError(
+                        "NaturalGradient does not support FSDP2 (fully_shard) or other DTensor"
+                        " parameters: its P x P Fisher estimate couples every pair of parameters,"
+                        " so each rank would need the whole gradient; use DDP instead"
+                    )
+            size = n_before + sum(p.numel() for p in new)
+            if size > self.max_params:
+                raise ValueError(
+                    f"max_params must be >= P, the number of parameters, because NaturalGradient"
+                    f" keeps a dense P x P inverse Fisher; P = {size} exceeds max_params ="
+                    f" {self.max_params} (raise it if the memory, {size**2 * 4 / 2**20:.0f} MiB in"
+                    " float32, is acceptable)"
+                )
+            if len({(p.device, p.dtype) for p in before + list(new)}) > 1:
+                raise ValueError("NaturalGradient needs all parameters on one device with one dtype")
+        except (ValueError, NotImplementedError):
+            self.param_groups.pop()
+            raise
+        if before and "fisher_inverse" in self.state.get(before[0], {}):
+            state = self.state[before[0]]
+            old, m = state["fisher_inverse"], size - n_before
+            grown = torch.zeros(size, size, dtype=old.dtype, device=old.device)
+            grown[:n_before, :n_before] = old
+            grown[n_before:, n_before:] = torch.eye(m, dtype=old.dtype, device=old.device) / (
+                self.param_groups[0]["damping"])
+            state["fisher_inverse"] = grown
 
     def _params(self) -> list[torch.Tensor]:
         return [p for g in self.param_groups for p in g["params"]]
@@ -152,17 +195,23 @@ class NaturalGradient(Optimizer):
         for p in params:
             if p.grad is not None and p.grad.is_sparse:
                 raise RuntimeError("NaturalGradient does not support sparse gradients")
+            if _is_dtensor(p):
+                raise NotImplementedError("NaturalGradient does not support FSDP2 (DTensor) parameters")
         grad = torch.cat([
             (p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1) for p in params
         ])
         if self.param_groups[0]["fisher_from_grad"]:
             self.update_fisher(grad)
         direction = self.natural_direction(grad)
+        state = self.state[params[0]]
+        t = state.get("step", 0)
         offset = 0
         for group in self.param_groups:
+            lr = self._rate(group, "lr", t)
             for p in group["params"]:
                 n = p.numel()
                 if p.grad is not None:
-                    p.add_(direction[offset:offset + n].view_as(p), alpha=-group["lr"])
+                    p.add_(direction[offset:offset + n].view_as(p), alpha=-lr)
                 offset += n
+        state["step"] = t + 1
         return loss

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import torch
 
-from ._base import Optimizer, check_number
+from ._base import Optimizer, check_number, check_rate
 
 __all__ = ["RMSProp", "Adadelta", "rmsprop_update", "adadelta_update"]
 
@@ -73,7 +73,7 @@ class RMSProp(Optimizer):
 
     Args:
         params: parameters or param groups.
-        lr: learning rate η ≥ 0 (torch's default 0.01; the MindSpore box leaves ε to the user).
+        lr: learning rate η ≥ 0 or a schedule ``step -> η`` (torch's default 0.01; the MindSpore box leaves ε to the user).
         alpha: decay α in [0, 1) of the squared-gradient average (MindSpore's γ = 0.9; torch 0.99).
         eps: δ ≥ 0 added to the root (torch 1e-8; MindSpore 1e-7).
     """
@@ -81,9 +81,9 @@ class RMSProp(Optimizer):
     _counts_steps = False
 
     def __init__(self, params, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8) -> None:
-        check_number("lr", lr, low=0.0)
-        check_number("alpha", alpha, low=0.0, high=1.0, high_open=True)
-        check_number("eps", eps, low=0.0)
+        lr = check_rate("lr", lr)
+        alpha = check_number("alpha", alpha, low=0.0, high=1.0, high_open=True)
+        eps = check_number("eps", eps, low=0.0)
         super().__init__(params, {"lr": lr, "alpha": alpha, "eps": eps})
 
     def set_mask(self, param: torch.Tensor, mask: torch.Tensor | None) -> None:
@@ -94,6 +94,9 @@ class RMSProp(Optimizer):
         """
         if not any(param is p for group in self.param_groups for p in group["params"]):
             raise ValueError("param must be one of this optimizer's parameters")
+        if param.is_complex() and mask is not None:
+            raise TypeError("RMSProp.set_mask does not support complex parameters (a mask selects"
+                            " real elements)")
         if mask is not None:
             mask = torch.as_tensor(mask, device=param.device)
             try:
@@ -118,7 +121,7 @@ class RMSProp(Optimizer):
     def _update(self, group, params, grads, states, t) -> None:
         masks = [s.get("mask") for s in states]
         rmsprop_update(
-            params, grads, [s["square_avg"] for s in states], lr=group["lr"], alpha=group["alpha"],
+            params, grads, [s["square_avg"] for s in states], lr=self._rate(group, "lr", t), alpha=group["alpha"],
             eps=group["eps"], masks=masks if any(m is not None for m in masks) else None,
         )
 
@@ -128,7 +131,7 @@ class Adadelta(Optimizer):
 
     Args:
         params: parameters or param groups.
-        lr: global rate η ≥ 0 multiplying Zeiler's step (1.0 is Zeiler's algorithm).
+        lr: global rate η ≥ 0 (or a schedule ``step -> η``) multiplying Zeiler's step (1.0 is Zeiler's algorithm).
         rho: decay ρ in [0, 1] of both running averages.
         eps: ε ≥ 0 inside both roots.
     """
@@ -136,9 +139,9 @@ class Adadelta(Optimizer):
     _counts_steps = False
 
     def __init__(self, params, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6) -> None:
-        check_number("lr", lr, low=0.0)
-        check_number("rho", rho, low=0.0, high=1.0)
-        check_number("eps", eps, low=0.0)
+        lr = check_rate("lr", lr)
+        rho = check_number("rho", rho, low=0.0, high=1.0)
+        eps = check_number("eps", eps, low=0.0)
         super().__init__(params, {"lr": lr, "rho": rho, "eps": eps})
 
     def _init_state(self, group, p, state) -> None:
@@ -148,5 +151,5 @@ class Adadelta(Optimizer):
     def _update(self, group, params, grads, states, t) -> None:
         adadelta_update(
             params, grads, [s["square_avg"] for s in states], [s["acc_delta"] for s in states],
-            lr=group["lr"], rho=group["rho"], eps=group["eps"],
+            lr=self._rate(group, "lr", t), rho=group["rho"], eps=group["eps"],
         )

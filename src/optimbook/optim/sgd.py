@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import torch
 
-from ._base import Optimizer, check_number
+from ._base import Optimizer, check_number, check_rate
 
 __all__ = ["SGD", "Momentum", "Nesterov", "sgd_update", "momentum_update"]
 
@@ -73,17 +73,16 @@ class SGD(Optimizer):
 
     Args:
         params: parameters or param groups.
-        lr: learning rate η ≥ 0.
+        lr: learning rate η ≥ 0, or a schedule ``step -> η`` (see :mod:`optimbook.optim._base`).
     """
 
     _counts_steps = False
 
     def __init__(self, params, lr: float = 1e-3) -> None:
-        check_number("lr", lr, low=0.0)
-        super().__init__(params, {"lr": lr})
+        super().__init__(params, {"lr": check_rate("lr", lr)})
 
     def _update(self, group, params, grads, states, t) -> None:
-        sgd_update(params, grads, lr=group["lr"])
+        sgd_update(params, grads, lr=self._rate(group, "lr", t))
 
 
 class Momentum(Optimizer):
@@ -94,7 +93,7 @@ class Momentum(Optimizer):
 
     Args:
         params: parameters or param groups.
-        lr: learning rate η ≥ 0.
+        lr: learning rate η ≥ 0, or a schedule ``step -> η``.
         momentum: μ in [0, 1).
         form: ``"torch"`` or ``"sutskever"``.
     """
@@ -102,9 +101,9 @@ class Momentum(Optimizer):
     _nesterov = False
 
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0.9, *, form: str = "torch"):
-        check_number("lr", lr, low=0.0)
-        check_number("momentum", momentum, low=0.0, high=1.0, high_open=True)
-        if form not in _FORMS:
+        lr = check_rate("lr", lr)
+        momentum = check_number("momentum", momentum, low=0.0, high=1.0, high_open=True)
+        if not isinstance(form, str) or form not in _FORMS:
             raise ValueError(f"form must be one of {_FORMS}, got {form!r}")
         super().__init__(params, {"lr": lr, "momentum": momentum, "form": form})
 
@@ -120,7 +119,7 @@ class Momentum(Optimizer):
             params,
             grads,
             bufs,
-            lr=group["lr"],
+            lr=self._rate(group, "lr", t),
             momentum=group["momentum"],
             nesterov=self._nesterov,
             form=group["form"],

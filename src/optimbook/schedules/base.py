@@ -17,33 +17,90 @@ import dataclasses
 import importlib
 import math
 import pkgutil
+from collections.abc import Iterable, Mapping
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
-from ..runtime import check_number
+from ..runtime import _shown, check_flag, check_number, describe_range
 
-__all__ = ["Schedule", "from_dict", "check_step", "check_flag"]
+# check_flag is runtime's, re-exported here (where it used to live) but documented there
+__all__ = ["Arg", "Schedule", "from_dict", "check_step", "power", "scaled", "floor", "sequence"]
 
 _REGISTRY: dict[str, type[Schedule]] = {}
 
 
 def check_step(step: object) -> float:
-    """Validate a step count (a real number ≥ 0) and return it as a float."""
-    if type(step) is int and step >= 0:  # the common case, kept cheap
+    """Validate a step count (a finite real number ≥ 0, or a 0-d tensor/array of one) and return
+    it as a float.
+
+    >>> check_step(3)
+    3.0
+    >>> check_step(-1)
+    Traceback (most recent call last):
+      ...
+    ValueError: step must be a finite real number >= 0, got -1
+    """
+    if type(step) is int and 0 <= step < _EXACT_STEP_LIMIT:  # the common case, kept cheap
         return float(step)
     if not isinstance(step, Real) and getattr(step, "ndim", None) == 0 and hasattr(step, "item"):
         step = step.item()  # a 0-d torch tensor or numpy array
-    check_number("step", step, low=0.0)
-    if not math.isfinite(float(step)):  # type: ignore[arg-type]
-        raise ValueError(f"step must be a real number in [0, inf), got {step!r}")
-    return float(step)  # type: ignore[arg-type]
+    return float(check_number("step", step, low=0))
 
 
-def check_flag(name: str, value: object) -> bool:
-    """Validate a boolean argument (``bool`` or numpy's ``bool_``) and return it as a ``bool``."""
-    if isinstance(value, bool) or type(value).__name__ in ("bool", "bool_"):  # numpy booleans
-        return bool(value)
-    raise ValueError(f"{name} must be True or False, got {value!r}")
+def power(base: float, exponent: float) -> float:
+    """``base ** exponent`` for ``base >= 0``, with ``inf`` where the true value exceeds float's range
+    (Python's ``**`` raises ``OverflowError`` there): how a schedule that grows stays a function.
+
+    >>> power(2.0, 1100)
+    inf
+    >>> power(0.5, 1100)
+    0.0
+    """
+    try:
+        return base**exponent
+    except OverflowError:
+        return math.inf
+
+
+def scaled(rate: float, factor: float) -> float:
+    """``rate * factor``, except that a zero ``rate`` stays 0 even when ``factor`` is inf."""
+    return rate * factor if rate else 0.0 * rate
+
+
+def floor(x: float) -> float:
+    """``math.floor`` as a float, passing ``inf`` through instead of raising ``OverflowError``."""
+    return float(math.floor(x)) if math.isfinite(x) else x
+
+
+def sequence(name: str, value: object, what: str) -> tuple[Any, ...]:
+    """``value`` (a list, tuple, array or other finite iterable, not a string or a mapping) as a
+    tuple, or ``TypeError`` saying that ``name`` must be ``what``."""
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        raise TypeError(f"{name} must be {what}, got {_shown(value)} (a {type(value).__name__})")
+    return tuple(value)
+
+
+@dataclasses.dataclass(frozen=True)
+class Arg:
+    """The accepted values of one numeric argument of a schedule, as :func:`check_number` takes
+    them. ``str(arg)`` is the range in words, as the error messages and the docs state it."""
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    integer: bool = False
+
+    def check(self, name: str, value: object) -> int | float:
+        """``value`` as a plain number, or ``ValueError``/``TypeError`` naming ``name``."""
+        return check_number(name, value, **dataclasses.asdict(self))
+
+    def __str__(self) -> str:
+        return describe_range(**dataclasses.asdict(self))
+
+
+#: Steps below this are turned into floats without a range check (``float`` is exact for them).
+_EXACT_STEP_LIMIT = 1 << 53
 
 
 def plain(value: Any) -> Any:
@@ -66,6 +123,21 @@ class Schedule:
     """
 
     name: ClassVar[str] = "schedule"
+    #: The numeric fields and their accepted values: checked, in this order, by
+    #: :meth:`__post_init__`, which stores each as a plain ``int`` or ``float``. The fuzz tests read
+    #: it as the documented range.
+    arguments: ClassVar[dict[str, Arg]] = {}
+    #: The boolean fields (``True``/``False`` only).
+    flags: ClassVar[tuple[str, ...]] = ()
+    #: The sequence fields of numbers and the accepted values of each element (checked by the
+    #: subclass, which also checks how the sequences fit together).
+    elements: ClassVar[dict[str, Arg]] = {}
+
+    def __post_init__(self) -> None:
+        for field, arg in self.arguments.items():
+            object.__setattr__(self, field, arg.check(field, getattr(self, field)))
+        for field in self.flags:
+            object.__setattr__(self, field, check_flag(field, getattr(self, field)))
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -73,8 +145,21 @@ class Schedule:
             _REGISTRY[cls.name] = cls
 
     def __call__(self, step: int | float) -> float:
-        """The learning rate after ``step`` optimizer steps (``step`` a real number ≥ 0)."""
-        return self.value(check_step(step))
+        """The learning rate after ``step`` optimizer steps (``step`` a finite real number ≥ 0).
+
+        Values are computed in float64. A rule that grows without bound (a ``decay_rate`` above 1,
+        say) returns ``inf`` once the rate exceeds float's range, never an ``OverflowError``; a
+        step at which a rule cannot be resolved in floating point raises ``ValueError`` naming
+        ``step``.
+        """
+        t = check_step(step)
+        try:
+            return self.value(t)
+        except OverflowError:
+            raise ValueError(
+                f"step must be a step at which {self!r} can be computed in float64, got"
+                f" {_shown(step)} (an intermediate value overflows)"
+            ) from None
 
     def value(self, step: float) -> float:
         """The rule's closed form at a validated ``step`` (a float ≥ 0)."""

@@ -10,15 +10,19 @@ import bisect
 import dataclasses
 from collections.abc import Callable, Sequence
 
-from ..runtime import check_number
-from .base import Schedule, plain
+from ..runtime import _shown
+from .base import Arg, Schedule, sequence
 
-__all__ = ["Join", "LinearWarmup", "join", "linear_warmup"]
+__all__ = ["Join", "LinearWarmup", "check_schedule", "join", "linear_warmup"]
 
 
-def _check_schedule(name: str, schedule: object) -> None:
+def check_schedule(name: str, schedule: object) -> None:
+    """``TypeError`` naming ``name`` unless ``schedule`` is callable (a ``step -> rate`` function)."""
     if not callable(schedule):
-        raise ValueError(f"{name} must be a schedule (a callable step -> rate), got {schedule!r}")
+        raise TypeError(
+            f"{name} must be a schedule (a callable step -> rate), got {_shown(schedule)}"
+            f" (a {type(schedule).__name__})"
+        )
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -29,29 +33,31 @@ class Join(Schedule):
     schedules: tuple[Callable[[float], float], ...]
     boundaries: tuple[int, ...]
 
+    elements = {"boundaries": Arg(low=0, integer=True)}
+
     def __post_init__(self) -> None:
-        if isinstance(self.schedules, (str, bytes)) or not isinstance(self.schedules, Sequence):
-            raise ValueError(f"schedules must be a sequence of schedules, got {self.schedules!r}")
-        if isinstance(self.boundaries, (str, bytes)) or not isinstance(self.boundaries, Sequence):
-            raise ValueError(f"boundaries must be a sequence of steps, got {self.boundaries!r}")
-        if not self.schedules:
+        schedules = sequence("schedules", self.schedules, "a sequence of schedules")
+        b_arg = self.elements["boundaries"]
+        boundaries = sequence("boundaries", self.boundaries, f"a sequence, each element {b_arg}")
+        if not schedules:
             raise ValueError("schedules must hold at least one schedule, got an empty sequence")
-        for i, s in enumerate(self.schedules):
-            _check_schedule(f"schedules[{i}]", s)
-        if len(self.boundaries) != len(self.schedules) - 1:
+        for i, s in enumerate(schedules):
+            check_schedule(f"schedules[{i}]", s)
+        if len(boundaries) != len(schedules) - 1:
             raise ValueError(
-                f"boundaries must have len(schedules) - 1 = {len(self.schedules) - 1} entries,"
-                f" got {len(self.boundaries)}"
+                f"boundaries must have len(schedules) - 1 = {len(schedules) - 1} entries,"
+                f" got {len(boundaries)}"
             )
-        for i, b in enumerate(self.boundaries):
-            check_number(f"boundaries[{i}]", b, low=0, integer=True)
-            if i and not b > self.boundaries[i - 1]:
+        checked: list[int] = []
+        for i, b in enumerate(boundaries):
+            checked.append(int(b_arg.check(f"boundaries[{i}]", b)))
+            if i and not checked[i] > checked[i - 1]:
                 raise ValueError(
                     f"boundaries must be strictly increasing, got boundaries[{i - 1}]="
-                    f"{self.boundaries[i - 1]!r} >= boundaries[{i}]={b!r}"
+                    f"{checked[i - 1]!r} >= boundaries[{i}]={checked[i]!r}"
                 )
-        object.__setattr__(self, "schedules", tuple(self.schedules))
-        object.__setattr__(self, "boundaries", tuple(int(plain(b)) for b in self.boundaries))
+        object.__setattr__(self, "schedules", schedules)
+        object.__setattr__(self, "boundaries", tuple(checked))
 
     def value(self, step: float) -> float:
         i = bisect.bisect_right(self.boundaries, step)  # step == boundary: the next schedule
@@ -68,12 +74,11 @@ class LinearWarmup(Schedule):
     warmup_steps: int
     start: float = 0.0
 
+    arguments = {"warmup_steps": Arg(low=0, integer=True), "start": Arg(low=0)}
+
     def __post_init__(self) -> None:
-        _check_schedule("schedule", self.schedule)
-        check_number("warmup_steps", self.warmup_steps, low=0, integer=True)
-        check_number("start", self.start, low=0.0)
-        object.__setattr__(self, "warmup_steps", int(plain(self.warmup_steps)))
-        object.__setattr__(self, "start", plain(self.start))
+        check_schedule("schedule", self.schedule)
+        super().__post_init__()
 
     def value(self, step: float) -> float:
         if step >= self.warmup_steps:
@@ -97,8 +102,13 @@ def join(schedules: Sequence[Callable[[float], float]], boundaries: Sequence[int
     Args:
         schedules: :math:`n + 1` schedules (callables ``step -> rate``).
         boundaries: :math:`n` strictly increasing integer steps :math:`\\ge 0`.
+
+    >>> from optimbook.schedules import constant
+    >>> s = join([constant(0.1), constant(0.01)], [5])
+    >>> s(4), s(5)
+    (0.1, 0.01)
     """
-    return Join(tuple(schedules), tuple(boundaries))
+    return Join(schedules, boundaries)  # type: ignore[arg-type]
 
 
 def linear_warmup(
@@ -119,5 +129,10 @@ def linear_warmup(
         schedule: the schedule that follows the warmup.
         warmup_steps: :math:`w \\ge 0` (0: no warmup).
         start: :math:`\\eta_s \\ge 0`, the rate at step 0.
+
+    >>> from optimbook.schedules import constant
+    >>> s = linear_warmup(constant(1.0), warmup_steps=4)
+    >>> [s(t) for t in range(6)]
+    [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
     """
     return LinearWarmup(schedule, warmup_steps, start)

@@ -12,8 +12,7 @@ import dataclasses
 import math
 import secrets
 
-from ..runtime import check_number
-from .base import Schedule, check_step, plain
+from .base import Arg, Schedule, check_step, power
 from .noise import standard_normal
 
 __all__ = [
@@ -42,12 +41,11 @@ class CosineDecay(Schedule):
     decay_steps: float
     alpha: float = 0.0
 
-    def __post_init__(self) -> None:
-        check_number("learning_rate", self.learning_rate, low=0.0)
-        check_number("decay_steps", self.decay_steps, low=0.0, low_open=True)
-        check_number("alpha", self.alpha, low=0.0, high=1.0)
-        for f in ("learning_rate", "decay_steps", "alpha"):
-            object.__setattr__(self, f, plain(getattr(self, f)))
+    arguments = {
+        "learning_rate": Arg(low=0),
+        "decay_steps": Arg(low=0, low_open=True),
+        "alpha": Arg(low=0, high=1),
+    }
 
     def value(self, step: float) -> float:
         completed_fraction = min(step, self.decay_steps) / self.decay_steps
@@ -66,20 +64,19 @@ class CosineDecayRestarts(Schedule):
     m_mul: float = 1.0
     alpha: float = 0.0
 
-    def __post_init__(self) -> None:
-        check_number("learning_rate", self.learning_rate, low=0.0)
-        check_number("first_decay_steps", self.first_decay_steps, low=0.0, low_open=True)
-        check_number("t_mul", self.t_mul, low=0.0, low_open=True)
-        check_number("m_mul", self.m_mul, low=0.0)
-        check_number("alpha", self.alpha, low=0.0, high=1.0)
-        for f in ("learning_rate", "first_decay_steps", "t_mul", "m_mul", "alpha"):
-            object.__setattr__(self, f, plain(getattr(self, f)))
+    arguments = {
+        "learning_rate": Arg(low=0),
+        "first_decay_steps": Arg(low=0, low_open=True),
+        "t_mul": Arg(low=0, low_open=True),
+        "m_mul": Arg(low=0),
+        "alpha": Arg(low=0, high=1),
+    }
 
     def period_start(self, i: int) -> float:
-        """The step at which period ``i`` starts: :math:`T_0(1 + m + \\dots + m^{i-1})`, m = t_mul.
-        """
+        """The step at which period ``i`` starts: :math:`T_0(1 + m + \\dots + m^{i-1})`, m = t_mul
+        (``inf`` where that exceeds float's range)."""
         t = self.t_mul
-        total = i if t == 1 else (1.0 - t**i) / (1.0 - t)
+        total = i if t == 1 else (1.0 - power(t, i)) / (1.0 - t)
         return self.first_decay_steps * total
 
     def restart(self, step: float) -> tuple[int, float]:
@@ -93,25 +90,35 @@ class CosineDecayRestarts(Schedule):
         """
         t = self.t_mul
         completed_fraction = step / self.first_decay_steps
+        if math.isinf(completed_fraction):  # first_decay_steps below step / 1.8e308
+            raise OverflowError("step / first_decay_steps overflows")
         if t == 1:
             i = math.floor(completed_fraction)
             return i, completed_fraction - i
         argument = 1.0 - completed_fraction * (1.0 - t)
         if argument <= 0.0:  # t_mul < 1 and step beyond the total length of all periods
             return 0, math.nan
-        i = max(0, math.floor(math.log(argument) / math.log(t)))
+        if math.isinf(argument):  # t_mul > 1: log(1 + c (m - 1)) = log c + log(m - 1) here
+            log_argument = math.log(completed_fraction) + math.log(t - 1.0)
+        else:
+            log_argument = math.log(argument)
+        i = max(0, math.floor(log_argument / math.log(t)))
         while i > 0 and step < self.period_start(i):
             i -= 1
         while step >= self.period_start(i + 1) and self.period_start(i + 1) > self.period_start(i):
             i += 1
-        sum_r = (1.0 - t**i) / (1.0 - t)
-        return i, (completed_fraction - sum_r) / t**i
+        growth = power(t, i)
+        if math.isinf(growth):  # the period is longer than float's range: divide by m^i first
+            inverse = t ** (-i)
+            return i, completed_fraction * inverse - (1.0 - inverse) / (t - 1.0)
+        sum_r = (1.0 - growth) / (1.0 - t)
+        return i, (completed_fraction - sum_r) / growth
 
     def value(self, step: float) -> float:
         i, completed_fraction = self.restart(step)
         if math.isnan(completed_fraction):
             return math.nan
-        m_fac = self.m_mul**i
+        m_fac = power(self.m_mul, i)
         cosine_decayed = m_fac * _half_cosine(completed_fraction)
         decayed = (1 - self.alpha) * cosine_decayed + self.alpha
         return self.learning_rate * decayed
@@ -129,12 +136,13 @@ def _linear_cosine_parts(
     return linear_decayed, _half_cosine(fraction)
 
 
-def _check_linear_cosine(s: Schedule) -> None:
-    check_number("learning_rate", s.learning_rate, low=0.0)
-    check_number("decay_steps", s.decay_steps, low=0.0, low_open=True)
-    check_number("num_periods", s.num_periods, low=0.0)
-    check_number("alpha", s.alpha, low=0.0)
-    check_number("beta", s.beta, low=0.0)
+_LINEAR_COSINE_ARGUMENTS = {
+    "learning_rate": Arg(low=0),
+    "decay_steps": Arg(low=0, low_open=True),
+    "num_periods": Arg(low=0),
+    "alpha": Arg(low=0),
+    "beta": Arg(low=0),
+}
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -148,10 +156,7 @@ class LinearCosineDecay(Schedule):
     alpha: float = 0.0
     beta: float = 0.001
 
-    def __post_init__(self) -> None:
-        _check_linear_cosine(self)
-        for f in ("learning_rate", "decay_steps", "num_periods", "alpha", "beta"):
-            object.__setattr__(self, f, plain(getattr(self, f)))
+    arguments = _LINEAR_COSINE_ARGUMENTS
 
     def value(self, step: float) -> float:
         linear_decayed, cosine_decayed = _linear_cosine_parts(
@@ -175,21 +180,22 @@ class NoisyLinearCosineDecay(Schedule):
     beta: float = 0.001
     seed: int | None = None
 
+    arguments = {
+        **_LINEAR_COSINE_ARGUMENTS,
+        "initial_variance": Arg(low=0),
+        "variance_decay": Arg(low=0),
+        "seed": Arg(low=0, high=2**63 - 1, integer=True),
+    }
+
     def __post_init__(self) -> None:
-        _check_linear_cosine(self)
-        check_number("initial_variance", self.initial_variance, low=0.0)
-        check_number("variance_decay", self.variance_decay, low=0.0)
         if self.seed is None:
             object.__setattr__(self, "seed", secrets.randbits(63))
-        check_number("seed", self.seed, low=0, high=2**63 - 1, integer=True)
-        for f in ("learning_rate", "decay_steps", "initial_variance", "variance_decay",
-                  "num_periods", "alpha", "beta", "seed"):
-            object.__setattr__(self, f, plain(getattr(self, f)))
+        super().__post_init__()
 
     def variance(self, step: float) -> float:
         """:math:`\\sigma^2(t) = v_0 / (1 + \\min(t, T))^{d}`, the noise's variance at ``step``."""
         step = min(float(step), self.decay_steps)
-        return self.initial_variance / (1.0 + step) ** self.variance_decay
+        return self.initial_variance / power(1.0 + step, self.variance_decay)
 
     def noise(self, step: int | float) -> float:
         """The noise :math:`\\varepsilon_t \\sim \\mathcal{N}(0, \\sigma^2(t))` on the linear term.
@@ -219,6 +225,10 @@ def cosine_decay(learning_rate: float, decay_steps: float, alpha: float = 0.0) -
         learning_rate: :math:`\\eta_0 \\ge 0`.
         decay_steps: :math:`T > 0`; after :math:`T` steps the rate stays at :math:`\\alpha\\eta_0`.
         alpha: :math:`\\alpha \\in [0, 1]`, the final rate as a fraction of :math:`\\eta_0`.
+
+    >>> s = cosine_decay(0.1, decay_steps=100, alpha=0.1)
+    >>> s(0), round(s(50), 12), round(s(100), 12), round(s(1000), 12)
+    (0.1, 0.055, 0.01, 0.01)
     """
     return CosineDecay(learning_rate, decay_steps, alpha)
 
@@ -250,6 +260,15 @@ def cosine_decay_restarts(
         t_mul: :math:`m > 0`, the growth of each period's length.
         m_mul: :math:`M \\ge 0`, the factor applied to each restart's peak.
         alpha: :math:`\\alpha \\in [0, 1]`, the floor as a fraction of :math:`\\eta_0`.
+
+    With ``m_mul > 1`` the peaks grow; past float64's range the value is ``inf`` (never an
+    ``OverflowError``), which :class:`~optimbook.schedules.torch_adapter.ScheduleLR` refuses.
+
+    >>> s = cosine_decay_restarts(0.1, first_decay_steps=10, t_mul=2.0)
+    >>> s(0), s(10), s(30)
+    (0.1, 0.1, 0.1)
+    >>> cosine_decay_restarts(0.1, 1, t_mul=1.0, m_mul=2.0)(1100)
+    inf
     """
     return CosineDecayRestarts(learning_rate, first_decay_steps, t_mul, m_mul, alpha)
 
@@ -275,6 +294,10 @@ def linear_cosine_decay(
             wave).
         alpha: :math:`\\alpha \\ge 0`, added to the linear term.
         beta: :math:`\\beta \\ge 0`, the rate's floor as a fraction of :math:`\\eta_0`.
+
+    >>> s = linear_cosine_decay(0.1, decay_steps=100)
+    >>> round(s(0), 12), round(s(100), 12)
+    (0.1001, 0.0001)
     """
     return LinearCosineDecay(learning_rate, decay_steps, num_periods, alpha, beta)
 
@@ -308,6 +331,10 @@ def noisy_linear_cosine_decay(
         variance_decay: :math:`d \\ge 0`.
         seed: an integer in :math:`[0, 2^{63})`; ``None`` draws one once, at construction (it
             appears in the ``repr``, so the schedule can be rebuilt).
+
+    >>> s = noisy_linear_cosine_decay(0.1, decay_steps=100, seed=7)
+    >>> s(3) == s(3) == noisy_linear_cosine_decay(0.1, 100, seed=7)(3)
+    True
     """
     return NoisyLinearCosineDecay(
         learning_rate, decay_steps, initial_variance, variance_decay, num_periods, alpha, beta, seed

@@ -12,8 +12,8 @@ import dataclasses
 import math
 from collections.abc import Callable
 
-from ..runtime import check_number
-from .base import Schedule, plain
+from .base import Arg, Schedule
+from .compose import check_schedule
 
 __all__ = ["PerEpoch", "per_epoch"]
 
@@ -26,11 +26,11 @@ class PerEpoch(Schedule):
     schedule: Callable[[float], float]
     steps_per_epoch: int
 
+    arguments = {"steps_per_epoch": Arg(low=1, integer=True)}
+
     def __post_init__(self) -> None:
-        if not callable(self.schedule):
-            raise ValueError(f"schedule must be a schedule (a callable step -> rate), got {self.schedule!r}")
-        check_number("steps_per_epoch", self.steps_per_epoch, low=1, integer=True)
-        object.__setattr__(self, "steps_per_epoch", int(plain(self.steps_per_epoch)))
+        check_schedule("schedule", self.schedule)
+        super().__post_init__()
 
     def value(self, step: float) -> float:
         return float(self.schedule(math.floor(step / self.steps_per_epoch)))
@@ -41,6 +41,11 @@ def per_epoch(schedule: Callable[[float], float], steps_per_epoch: int) -> PerEp
 
     Args:
         schedule: a schedule whose argument counts epochs (e.g. ``power_decay(lr, 50)``).
-        steps_per_epoch: optimizer steps in one epoch (≥ 1).
+        steps_per_epoch: optimizer steps in one epoch (an integer ≥ 1).
+
+    >>> from optimbook.schedules import power_decay
+    >>> s = per_epoch(power_decay(0.01, 50), steps_per_epoch=100)
+    >>> s(0) == s(99) == 0.01, s(100) == power_decay(0.01, 50)(1)
+    (True, True)
     """
     return PerEpoch(schedule, steps_per_epoch)

@@ -11,8 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from ..runtime import check_number
-from .base import Schedule, check_flag, plain
+from .base import Arg, Schedule, floor, power, scaled
 
 __all__ = [
     "RateDecay",
@@ -36,18 +35,17 @@ class RateDecay(Schedule):
     decay_rate: float
     staircase: bool = False
 
-    def __post_init__(self) -> None:
-        check_number("learning_rate", self.learning_rate, low=0.0)
-        check_number("decay_steps", self.decay_steps, low=0.0, low_open=True)
-        check_number("decay_rate", self.decay_rate, low=0.0)
-        object.__setattr__(self, "staircase", check_flag("staircase", self.staircase))
-        for f in ("learning_rate", "decay_steps", "decay_rate"):
-            object.__setattr__(self, f, plain(getattr(self, f)))
+    arguments = {
+        "learning_rate": Arg(low=0),
+        "decay_steps": Arg(low=0, low_open=True),
+        "decay_rate": Arg(low=0),
+    }
+    flags = ("staircase",)
 
     def progress(self, step: float) -> float:
         """:math:`p = t / T`, floored when ``staircase`` (TensorFlow's ``p``)."""
         p = step / self.decay_steps
-        return float(math.floor(p)) if self.staircase else p
+        return floor(p) if self.staircase else p
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -57,7 +55,7 @@ class ExponentialDecay(RateDecay):
     name = "exponential_decay"
 
     def value(self, step: float) -> float:
-        return self.learning_rate * self.decay_rate ** self.progress(step)
+        return scaled(self.learning_rate, power(self.decay_rate, self.progress(step)))
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -68,7 +66,7 @@ class NaturalExpDecay(RateDecay):
 
     def value(self, step: float) -> float:
         # TensorFlow computes ExponentialDecay with the base exp(-decay_rate): the same rounding.
-        return self.learning_rate * math.exp(-self.decay_rate) ** self.progress(step)
+        return scaled(self.learning_rate, math.exp(-self.decay_rate) ** self.progress(step))
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -78,7 +76,9 @@ class InverseTimeDecay(RateDecay):
     name = "inverse_time_decay"
 
     def value(self, step: float) -> float:
-        return self.learning_rate / (1.0 + self.decay_rate * self.progress(step))
+        # decay_rate 0: no decay, even where the progress overflows to inf (0 * inf is NaN)
+        growth = self.decay_rate * self.progress(step) if self.decay_rate else 0.0
+        return self.learning_rate / (1.0 + growth)
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -90,14 +90,14 @@ class PowerDecay(Schedule):
     decay_steps: float
     power: float = 0.75
 
-    def __post_init__(self) -> None:
-        check_number("learning_rate", self.learning_rate, low=0.0)
-        check_number("decay_steps", self.decay_steps, low=0.0, low_open=True)
-        check_number("power", self.power, low=0.0)
-        for f in ("learning_rate", "decay_steps", "power"):
-            object.__setattr__(self, f, plain(getattr(self, f)))
+    arguments = {
+        "learning_rate": Arg(low=0),
+        "decay_steps": Arg(low=0, low_open=True),
+        "power": Arg(low=0),
+    }
 
     def value(self, step: float) -> float:
+        # exactly lr * (1 + t/T) ** (-q) in float64 (AdaDec's and AdaMix's p(t) are this schedule)
         return self.learning_rate * (1.0 + step / self.decay_steps) ** (-self.power)
 
 
@@ -115,6 +115,16 @@ def exponential_decay(
         decay_steps: :math:`T > 0`, the steps over which the rate is multiplied by :math:`r`.
         decay_rate: :math:`r \\ge 0`.
         staircase: floor :math:`t/T`, so the rate drops once every :math:`T` steps.
+
+    With :math:`r > 1` the rate grows; once it exceeds float64's range the value is ``inf``
+    (never an ``OverflowError``), which :class:`~optimbook.schedules.torch_adapter.ScheduleLR`
+    refuses to hand to an optimizer.
+
+    >>> s = exponential_decay(0.1, decay_steps=10, decay_rate=0.5)
+    >>> s(0), s(10), s(20)
+    (0.1, 0.05, 0.025)
+    >>> exponential_decay(0.1, 1, 2.0)(1100)
+    inf
     """
     return ExponentialDecay(learning_rate, decay_steps, decay_rate, staircase)
 
@@ -136,6 +146,10 @@ def natural_exp_decay(
         decay_steps: :math:`T > 0`.
         decay_rate: :math:`r \\ge 0`, the decay of the exponent per :math:`T` steps.
         staircase: floor :math:`t/T`.
+
+    >>> s = natural_exp_decay(0.1, decay_steps=10, decay_rate=1.0)
+    >>> s(0), s(10) == 0.1 * math.exp(-1.0)
+    (0.1, True)
     """
     return NaturalExpDecay(learning_rate, decay_steps, decay_rate, staircase)
 
@@ -154,6 +168,10 @@ def inverse_time_decay(
         decay_steps: :math:`T > 0`.
         decay_rate: :math:`r \\ge 0`.
         staircase: floor :math:`t/T`.
+
+    >>> s = inverse_time_decay(0.1, decay_steps=10, decay_rate=1.0)
+    >>> s(0), s(10), s(30)
+    (0.1, 0.05, 0.025)
     """
     return InverseTimeDecay(learning_rate, decay_steps, decay_rate, staircase)
 
@@ -170,5 +188,9 @@ def power_decay(learning_rate: float, decay_steps: float, power: float = 0.75) -
         learning_rate: :math:`\\eta_0 \\ge 0`.
         decay_steps: :math:`T > 0` (the paper's :math:`R`).
         power: :math:`q \\ge 0`.
+
+    >>> s = power_decay(0.01, decay_steps=50, power=0.75)
+    >>> s(0), s(50) == 0.01 * 2 ** -0.75
+    (0.01, True)
     """
     return PowerDecay(learning_rate, decay_steps, power)

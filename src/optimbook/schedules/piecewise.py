@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-import math
 from collections.abc import Sequence
 
-from ..runtime import check_number
-from .base import Schedule, plain
+from .base import Arg, Schedule, floor, power, scaled, sequence
 
 __all__ = [
     "Constant",
@@ -32,9 +30,7 @@ class Constant(Schedule):
     name = "constant"
     learning_rate: float
 
-    def __post_init__(self) -> None:
-        check_number("learning_rate", self.learning_rate, low=0.0)
-        object.__setattr__(self, "learning_rate", plain(self.learning_rate))
+    arguments = {"learning_rate": Arg(low=0)}
 
     def value(self, step: float) -> float:
         return float(self.learning_rate)
@@ -48,32 +44,27 @@ class PiecewiseConstant(Schedule):
     boundaries: tuple[float, ...]
     values: tuple[float, ...]
 
+    elements = {"boundaries": Arg(), "values": Arg(low=0)}
+
     def __post_init__(self) -> None:
-        if isinstance(self.boundaries, (str, bytes)) or not isinstance(self.boundaries, Sequence):
-            raise ValueError(
-                f"boundaries must be a sequence of real numbers, got {self.boundaries!r}"
-            )
-        if isinstance(self.values, (str, bytes)) or not isinstance(self.values, Sequence):
-            raise ValueError(f"values must be a sequence of real numbers, got {self.values!r}")
-        for i, b in enumerate(self.boundaries):
-            check_number(f"boundaries[{i}]", b)
-            if not math.isfinite(b):
-                raise ValueError(f"boundaries[{i}] must be a finite real number, got {b!r}")
-        for i in range(1, len(self.boundaries)):
-            if not self.boundaries[i] > self.boundaries[i - 1]:
+        b_arg, v_arg = self.elements["boundaries"], self.elements["values"]
+        boundaries = sequence("boundaries", self.boundaries, f"a sequence, each element {b_arg}")
+        values = sequence("values", self.values, f"a sequence, each element {v_arg}")
+        boundaries = tuple(b_arg.check(f"boundaries[{i}]", b) for i, b in enumerate(boundaries))
+        for i in range(1, len(boundaries)):
+            if not boundaries[i] > boundaries[i - 1]:
                 raise ValueError(
                     f"boundaries must be strictly increasing, got boundaries[{i - 1}]="
-                    f"{self.boundaries[i - 1]!r} >= boundaries[{i}]={self.boundaries[i]!r}"
+                    f"{boundaries[i - 1]!r} >= boundaries[{i}]={boundaries[i]!r}"
                 )
-        if len(self.values) != len(self.boundaries) + 1:
+        if len(values) != len(boundaries) + 1:
             raise ValueError(
-                f"values must have len(boundaries) + 1 = {len(self.boundaries) + 1} entries,"
-                f" got {len(self.values)}"
+                f"values must have len(boundaries) + 1 = {len(boundaries) + 1} entries,"
+                f" got {len(values)}"
             )
-        for i, v in enumerate(self.values):
-            check_number(f"values[{i}]", v, low=0.0)
-        object.__setattr__(self, "boundaries", tuple(plain(b) for b in self.boundaries))
-        object.__setattr__(self, "values", tuple(plain(v) for v in self.values))
+        values = tuple(v_arg.check(f"values[{i}]", v) for i, v in enumerate(values))
+        object.__setattr__(self, "boundaries", boundaries)
+        object.__setattr__(self, "values", values)
 
     def value(self, step: float) -> float:
         # values[0] for step <= boundaries[0]; values[i] for boundaries[i-1] < step <= boundaries[i]
@@ -89,15 +80,14 @@ class StepDecay(Schedule):
     step_size: float
     gamma: float
 
-    def __post_init__(self) -> None:
-        check_number("learning_rate", self.learning_rate, low=0.0)
-        check_number("step_size", self.step_size, low=0.0, low_open=True)
-        check_number("gamma", self.gamma, low=0.0)
-        for f in ("learning_rate", "step_size", "gamma"):
-            object.__setattr__(self, f, plain(getattr(self, f)))
+    arguments = {
+        "learning_rate": Arg(low=0),
+        "step_size": Arg(low=0, low_open=True),
+        "gamma": Arg(low=0),
+    }
 
     def value(self, step: float) -> float:
-        return self.learning_rate * self.gamma ** math.floor(step / self.step_size)
+        return scaled(self.learning_rate, power(self.gamma, floor(step / self.step_size)))
 
 
 def constant(learning_rate: float) -> Constant:
@@ -105,6 +95,9 @@ def constant(learning_rate: float) -> Constant:
 
     Args:
         learning_rate: :math:`\\eta_0 \\ge 0`.
+
+    >>> constant(0.1)(0), constant(0.1)(10**6)
+    (0.1, 0.1)
     """
     return Constant(learning_rate)
 
@@ -122,8 +115,12 @@ def piecewise_constant(boundaries: Sequence[float], values: Sequence[float]) -> 
     Args:
         boundaries: strictly increasing steps :math:`b_0 < \\dots < b_{n-1}`.
         values: the :math:`n + 1` rates (each ≥ 0).
+
+    >>> s = piecewise_constant([10, 20], [0.1, 0.01, 0.001])
+    >>> s(10), s(11), s(21)
+    (0.1, 0.01, 0.001)
     """
-    return PiecewiseConstant(tuple(boundaries), tuple(values))
+    return PiecewiseConstant(boundaries, values)  # type: ignore[arg-type]
 
 
 def step_decay(learning_rate: float, step_size: float, gamma: float) -> StepDecay:
@@ -138,5 +135,9 @@ def step_decay(learning_rate: float, step_size: float, gamma: float) -> StepDeca
         learning_rate: :math:`\\eta_0 \\ge 0`.
         step_size: :math:`s > 0`, the length of each plateau in steps.
         gamma: :math:`\\gamma \\ge 0`, the factor applied at each drop.
+
+    >>> s = step_decay(0.1, step_size=30, gamma=0.5)
+    >>> s(29), s(30), s(60)
+    (0.1, 0.05, 0.025)
     """
     return StepDecay(learning_rate, step_size, gamma)

@@ -96,7 +96,7 @@ class ReduceOnPlateau:
         min_lr: the floor of every group's rate, or one floor per group.
         eps: a reduction smaller than ``eps`` is skipped (torch's rule).
         increase: :math:`\\ge 1`, the multiplier applied on each improvement (1: never raise).
-        max_lr: the ceiling of the raised rate.
+        max_lr: the ceiling of the raised rate (``math.inf``, the default: none).
     """
 
     def __init__(
@@ -125,18 +125,16 @@ class ReduceOnPlateau:
         check_number("cooldown", cooldown, low=0, integer=True)
         check_number("eps", eps, low=0.0)
         check_number("increase", increase, low=1.0)
-        check_number("max_lr", max_lr, low=0.0)
+        check_number("max_lr", max_lr, low=0.0, allow_inf=True)
         n = len(optimizer.param_groups)
         if isinstance(min_lr, Sequence) and not isinstance(min_lr, (str, bytes)):
             if len(min_lr) != n:
                 raise ValueError(
                     f"min_lr must hold one value per param group ({n}), got {len(min_lr)}"
                 )
-            min_lrs = [float(v) for v in min_lr]
+            min_lrs = [check_number(f"min_lr[{i}]", v, low=0.0) for i, v in enumerate(min_lr)]
         else:
-            min_lrs = [min_lr] * n  # type: ignore[list-item]
-        for i, v in enumerate(min_lrs):
-            check_number(f"min_lr[{i}]" if n > 1 else "min_lr", v, low=0.0)
+            min_lrs = [check_number("min_lr", min_lr, low=0.0)] * n
         self.optimizer = optimizer
         self.mode, self.threshold_mode = mode, threshold_mode
         self.factor, self.patience, self.threshold = float(factor), int(patience), float(threshold)
@@ -158,8 +156,14 @@ class ReduceOnPlateau:
         return self.state.num_bad_epochs
 
     def step(self, metric: float | torch.Tensor) -> str | None:
-        """Record one validation ``metric``; change the rates if due. Returns the action taken."""
-        current = float(metric)
+        """Record one validation ``metric``; change the rates if due. Returns the action taken.
+
+        ``metric`` is a finite real number (or a 0-d tensor of one): a NaN or infinite metric is
+        refused, since no rate change could follow from it.
+        """
+        if isinstance(metric, torch.Tensor) and metric.numel() == 1 and not metric.is_complex():
+            metric = metric.item()
+        current = float(check_number("metric", metric))
         self.last_epoch += 1
         self.state, action = plateau_update(
             self.state, current, mode=self.mode, patience=self.patience,

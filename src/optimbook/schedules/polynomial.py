@@ -5,8 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from ..runtime import check_number
-from .base import Schedule, check_flag, plain
+from .base import Arg, Schedule
 
 __all__ = ["PolynomialDecay", "polynomial_decay"]
 
@@ -22,14 +21,13 @@ class PolynomialDecay(Schedule):
     power: float = 1.0
     cycle: bool = False
 
-    def __post_init__(self) -> None:
-        check_number("learning_rate", self.learning_rate, low=0.0)
-        check_number("decay_steps", self.decay_steps, low=0.0, low_open=True)
-        check_number("end_learning_rate", self.end_learning_rate, low=0.0)
-        check_number("power", self.power, low=0.0)
-        object.__setattr__(self, "cycle", check_flag("cycle", self.cycle))
-        for f in ("learning_rate", "decay_steps", "end_learning_rate", "power"):
-            object.__setattr__(self, f, plain(getattr(self, f)))
+    arguments = {
+        "learning_rate": Arg(low=0),
+        "decay_steps": Arg(low=0, low_open=True),
+        "end_learning_rate": Arg(low=0),
+        "power": Arg(low=0),
+    }
+    flags = ("cycle",)
 
     def value(self, step: float) -> float:
         decay_steps = float(self.decay_steps)
@@ -69,5 +67,9 @@ def polynomial_decay(
         end_learning_rate: :math:`\\eta_{\\mathrm{end}} \\ge 0`.
         power: :math:`k \\ge 0` (1 is linear decay, 0.5 the survey's square root).
         cycle: restart as described above instead of staying at :math:`\\eta_{\\mathrm{end}}`.
+
+    >>> s = polynomial_decay(0.1, decay_steps=10, end_learning_rate=0.0)
+    >>> s(0), s(5), s(10), s(20)
+    (0.1, 0.05, 0.0, 0.0)
     """
     return PolynomialDecay(learning_rate, decay_steps, end_learning_rate, power, cycle)

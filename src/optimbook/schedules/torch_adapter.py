@@ -8,16 +8,19 @@ multiplicative factor (see :class:`ScheduleLR`).
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Sequence
+from numbers import Real
 from typing import Any
 
 import torch
 from torch.optim.lr_scheduler import LRScheduler
 
-from ..runtime import check_number
+
+from ..runtime import _shown, check_number
 from .base import Schedule, from_dict
-from .compose import join
+from .compose import check_schedule, join
 
 __all__ = ["ScheduleLR"]
 
@@ -92,21 +95,38 @@ class ScheduleLR(LRScheduler):
                     f" got {len(schedules)}"
                 )
         else:
-            raise ValueError(
+            raise TypeError(
                 "schedule_or_one_per_group must be a schedule (callable step -> rate) or a"
-                f" sequence of them, got {given!r}"
+                f" sequence of them, got {_shown(given)} (a {type(given).__name__})"
             )
         for i, s in enumerate(schedules):
-            if not callable(s):
-                raise ValueError(
-                    f"schedule_or_one_per_group[{i}] must be callable step -> rate, got {s!r}"
-                )
+            check_schedule(f"schedule_or_one_per_group[{i}]", s)
+        check_number("last_epoch", last_epoch, low=-1, integer=True)
         self.schedules: list[ScheduleLike] = schedules
         self._factors = [1.0] * n
         self._last_set = [float("nan")] * n
         super().__init__(optimizer, last_epoch)
 
     # -- the rule ------------------------------------------------------------------------------
+    def _rate(self, i: int, k: int) -> float:
+        """Group i's rate at step k: the factor times the schedule's value, which must be a finite
+        real number >= 0 (a negative, NaN or infinite rate is refused, naming the step)."""
+        raw = self.schedules[i](k)
+        if isinstance(raw, torch.Tensor) and raw.numel() == 1 and not raw.is_complex():
+            raw = raw.item()
+        if isinstance(raw, bool) or not isinstance(raw, Real):
+            raise TypeError(
+                f"the schedule of param group {i} must return a real number, got {_shown(raw)}"
+                f" (a {type(raw).__name__}) at step {k} from {self.schedules[i]!r}"
+            )
+        value = self._factors[i] * float(raw)
+        if not (math.isfinite(value) and value >= 0.0):
+            raise ValueError(
+                f"the learning rate of param group {i} must be a finite real number >= 0, got"
+                f" {value!r} at step {k} (schedule {self.schedules[i]!r} gave {_shown(raw)})"
+            )
+        return value
+
     def _absorb(self, i: int, group: dict[str, Any]) -> None:
         """Fold a change of ``group["lr"]`` made since our last step into the factor of group i."""
         current, previous = float(group["lr"]), self._last_set[i]
@@ -121,7 +141,7 @@ class ScheduleLR(LRScheduler):
                 self._absorb(i, group)
             else:
                 self._factors[i] = 1.0
-            value = self._factors[i] * float(self.schedules[i](k))
+            value = self._rate(i, k)
             self._last_set[i] = _stored(group["lr"], value)
             out.append(value)
         return out
@@ -156,7 +176,7 @@ class ScheduleLR(LRScheduler):
 
     def _apply(self, i: int) -> None:
         group = self.optimizer.param_groups[i]
-        value = self._factors[i] * float(self.schedules[i](self.last_epoch))
+        value = self._rate(i, self.last_epoch)
         if isinstance(group["lr"], torch.Tensor):
             group["lr"].fill_(value)
         else:
@@ -190,8 +210,7 @@ class ScheduleLR(LRScheduler):
         of earlier changes is reset to 1 (``schedule`` gives absolute rates). Saved in
         :meth:`state_dict`.
         """
-        if not callable(schedule):
-            raise ValueError(f"schedule must be callable step -> rate, got {schedule!r}")
+        check_schedule("schedule", schedule)
         k = self.last_epoch
         for i in self._groups(groups):
             old = self.schedules[i]

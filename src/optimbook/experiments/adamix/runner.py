@@ -26,6 +26,7 @@ from ...models.rbm import RBM
 from ...optim import PerRole
 from ...pretraining import pretrain_stack
 from ...runtime import check_scale, cpu_count, resolve_device
+from ...storage import load_json, load_torch
 from ..cache import atomic_torch_save, atomic_write_text, code_version, key_digest, results_root
 from .registry import Reading, Strategy, experiment
 from .setup import SETUPS, Setup, strategy_rules
@@ -106,12 +107,24 @@ class Plan:
     rows: dict[tuple[str, str, str, float, int], FinetuneJob]
 
     def missing(self) -> list[FinetuneJob]:
-        """Fine-tuning jobs whose result is not in the cache."""
-        return [j for j in self.finetune if not j.path.is_file()]
+        """Fine-tuning jobs whose result is not in the cache (a damaged entry is moved aside, with a
+        warning naming it, and counts as missing)."""
+        return [j for j in self.finetune if _records(j) is None]
 
     def missing_pretraining(self) -> list[PretrainJob]:
         needed = {j.pretrain for j in self.missing()}
         return [p for p in self.pretrain if p in needed and not p.path.is_file()]
+
+
+def _saved(job: FinetuneJob) -> dict | None:
+    """The cache entry of a fine-tuning run, or None (missing or damaged: moved aside)."""
+    return load_json(job.path, validate=lambda d: (d["records"][-1]["test_rer"], d["wall_seconds"],
+                                                    d["replicas"], d["pretraining"]["seconds"]))
+
+
+def _records(job: FinetuneJob) -> list[dict] | None:
+    saved = _saved(job)
+    return None if saved is None else saved["records"]
 
 
 def _pretrain_key(setup: Setup, fraction: float, seed: int) -> dict:
@@ -140,8 +153,10 @@ def plan(
     setup: Setup | None = None,
     strategies: Sequence[Strategy] | None = None,
     fractions: Sequence[float] | None = None,
+    readings: Sequence[Reading] | None = None,
 ) -> Plan:
-    """The jobs of experiments ``names`` at ``scale`` over ``seeds`` (duplicates merged)."""
+    """The jobs of experiments ``names`` at ``scale`` over ``seeds`` (duplicates merged), under each
+    experiment's readings or the given ``readings``."""
     check_scale(scale)
     names = [names] if isinstance(names, str) else list(names)
     base = setup or SETUPS[scale]
@@ -154,7 +169,9 @@ def plan(
         found = experiment(name)
         for fraction in (fractions or found.fractions):
             for seed in dict.fromkeys(int(s) for s in seeds):
-                for reading, strategy in found.pairs(strategies):
+                pairs = found.pairs(strategies) if readings is None else [
+                    (r, st) for r in readings for st in (strategies or found.strategies)]
+                for reading, strategy in pairs:
                     s = apply_reading(base, reading)
                     pkey = _pretrain_key(s, fraction, seed)
                     pdigest = key_digest(pkey)
@@ -171,8 +188,8 @@ def plan(
 # --- execute ---------------------------------------------------------------------------------------
 def pretrained(job: PretrainJob, train_x: torch.Tensor, cache: bool = True) -> tuple[list[RBM], dict]:
     """The RBM stack of ``job``: from the cache, or pretrained (and cached)."""
-    if cache and job.path.is_file():
-        saved = torch.load(job.path, map_location=train_x.device, weights_only=True)
+    saved = load_torch(job.path, map_location=train_x.device, weights_only=True) if cache else None
+    if saved is not None:
         rbms = []
         for state, hidden in zip(saved["rbms"], saved["hidden"]):
             rbm = RBM(state["W"].shape[0], state["W"].shape[1], hidden=hidden).to(train_x.device)
@@ -329,7 +346,10 @@ def collect(the_plan: Plan, made: dict[str, list[dict]] | None = None, strategie
     for (name, reading, label, fraction, seed), job in the_plan.rows.items():
         records = made.get(str(job.path))
         if records is None:
-            records = json.loads(job.path.read_text())["records"]
+            records = _records(job)
+        if records is None:
+            raise FileNotFoundError(f"no finished run of {name}/{label} (seed {seed}) at {job.path}; "
+                                    "execute(plan) makes it")
         s = job.strategy
         rows += [{"experiment": name, "reading": reading, "strategy": label, "weight_rule": s.weight_rule,
                   "bias_rule": s.bias_rule, "data_fraction": fraction, "seed": seed, "epoch": r["epoch"],
@@ -357,6 +377,7 @@ def run(
     cache: bool = True,
     progress: bool = False,
     workers: int | None = None,
+    readings: Sequence[Reading] | None = None,
 ):
     """Run experiment ``name`` ("fig4" … "fig8", "beyond", "readings") and return its tidy table.
 
@@ -372,12 +393,15 @@ def run(
         progress: show a tqdm progress bar over fine-tuning epochs.
         workers: processes to spread independent pretrainings and fine-tunings over (default:
             :func:`default_workers`); see :func:`execute`.
+        readings: run under these readings (default: the experiment's own, usually the default
+            reading; e.g. ``READINGS`` for all of them).
 
     Returns:
         A :class:`pandas.DataFrame` with ``COLUMNS``, one row per reading, strategy, fraction, seed
         and recorded epoch (0, 5, …, 50 at paper scale).
     """
-    the_plan = plan(name, scale, seeds, device, setup=setup, strategies=strategies, fractions=fractions)
+    the_plan = plan(name, scale, seeds, device, setup=setup, strategies=strategies, fractions=fractions,
+                    readings=readings)
     made = execute(the_plan, workers=workers, cache=cache, progress=progress)
     chosen = strategies or experiment(name).strategies
     return collect(the_plan, made, [s.label for s in chosen])
@@ -416,9 +440,9 @@ def trained_model(
     """
     job = _job(name, strategy, scale, seed, fraction, setup, device, reading)
     path = job.path.with_suffix(".pt")
-    if not path.is_file():
+    saved = load_torch(path, map_location=job.device, weights_only=True)
+    if saved is None:
         raise FileNotFoundError(f"no finished run of {name}/{strategy} (seed {seed}) at {path}")
-    saved = torch.load(path, map_location=job.device, weights_only=True)
     state = saved["state"]
     n = len(saved["activations"])
     return DeepAutoencoder([state[f"weights.{i}"] for i in range(n)],
@@ -431,9 +455,10 @@ def pretraining_log(setup: Setup, fraction: float, seed: int, *, scale: str = "p
     Raises ``FileNotFoundError`` if that stack has not been pretrained yet (:func:`run` does it).
     """
     path = results_root() / scale / "pretrained" / f"{key_digest(_pretrain_key(setup, fraction, seed))}.pt"
-    if not path.is_file():
+    saved = load_torch(path, map_location="cpu", weights_only=True)
+    if saved is None:
         raise FileNotFoundError(f"no pretrained stack for fraction {fraction}, seed {seed} at {path}")
-    return torch.load(path, map_location="cpu", weights_only=True)["log"]
+    return saved["log"]
 
 
 def run_info(
@@ -451,9 +476,9 @@ def run_info(
 
     rows = []
     for (_, reading, label, fraction, seed), job in plan(name, scale, seeds, device, setup=setup).rows.items():
-        if not job.path.is_file():
+        saved = _saved(job)
+        if saved is None:
             continue
-        saved = json.loads(job.path.read_text())
         rows.append({"reading": reading, "strategy": label, "data_fraction": fraction, "seed": seed,
                      "wall_seconds": saved["wall_seconds"], "replicas": saved["replicas"],
                      "pretraining_seconds": saved["pretraining"]["seconds"],

@@ -26,7 +26,7 @@ import torch
 
 from ...data import load_mnist
 from ...finetuning import FineTuning
-from ...optim import SGD, AdaDec, AdaGrad, Adam, AdaMix, AdamW, Nadam, RMSProp, Rule
+from ...optim import Rule
 from ...pretraining import RBMTraining
 from .registry import Strategy
 
@@ -218,13 +218,14 @@ SETUPS = {
 def strategy_rules(strategy: Strategy, setup: Setup, steps_per_epoch: int) -> tuple[Rule | None, Rule | None]:
     """The optimizer rules (weights, biases) of a strategy under ``setup``.
 
-    Reads only the ``"rule"`` and ``"finetune"`` fields of ``setup`` (the cache key relies on it).
+    A rate that varies is a schedule given as the rule's ``lr``; the classes come from the optimizer
+    registry (:func:`optimbook.optim.registry.optimizer_class`). Reads only the ``"rule"`` and
+    ``"finetune"`` fields of ``setup`` (the cache key relies on it).
     """
-    from ...schedules import exponential_decay, power_decay
+    from ...optim.registry import optimizer_class
+    from ...schedules import exponential_decay, per_epoch, power_decay
 
     if setup.time_unit == "epoch":  # t and R count epochs: rates change once per epoch
-        from ...schedules import per_epoch
-
         total, unit = setup.epochs, steps_per_epoch
     else:
         total, unit = setup.epochs * steps_per_epoch, 1
@@ -242,30 +243,27 @@ def strategy_rules(strategy: Strategy, setup: Setup, steps_per_epoch: int) -> tu
         if name == "None":
             return None
         if name == "Cons":
-            return Rule(SGD, {"lr": lr})
+            return Rule(optimizer_class("SGD"), {"lr": lr})
         if name == "Exp":
-            return Rule(SGD, {"lr": lr}, staircase(exponential_decay(lr, total, setup.exp_decay_rate)))
+            return Rule(optimizer_class("SGD"), {"lr": staircase(exponential_decay(lr, total, setup.exp_decay_rate))})
         if name == "Power":
-            return Rule(SGD, {"lr": lr}, staircase(power_decay(lr, total, setup.q)))
+            return Rule(optimizer_class("SGD"), {"lr": staircase(power_decay(lr, total, setup.q))})
         if name == "AdaGrad":
-            return Rule(AdaGrad, {"lr": lr, "K": setup.K, "eps": 0.0, **adaptive})
-        if name == "AdaDec":
-            if unit > 1:  # p(t) at the epoch count: the decay comes from a schedule, q = 0 inside
-                return Rule(AdaDec, {"lr": lr, "K": setup.K, "xi": setup.xi, "q": 0.0, "total_steps": 1,
-                                     "recursive": setup.adadec_recursive, **adaptive},
-                            staircase(power_decay(lr, total, setup.q)))
-            return Rule(AdaDec, {"lr": lr, "K": setup.K, "xi": setup.xi, "q": setup.q,
-                                 "total_steps": total, "recursive": setup.adadec_recursive, **adaptive})
+            return Rule(optimizer_class("AdaGrad"), {"lr": lr, "K": setup.K, "eps": 0.0, **adaptive})
+        if name == "AdaDec":  # p(t) of eq. (15) is the rule's lr schedule (t in steps or epochs)
+            return Rule(optimizer_class("AdaDec"), {"lr": staircase(power_decay(lr, total, setup.q)), "K": setup.K,
+                                                    "xi": setup.xi, "recursive": setup.adadec_recursive,
+                                                    **adaptive})
         if name == "AdaMix":
             kwargs = {"lr": lr, "K": setup.K, "q": setup.q, "total_steps": total, **adaptive, **adamix_reading}
             if role == "bias" and both:  # the strategy "AdaMix": biases get β(t), eq. (17)-(18)
                 if unit > 1:
                     return rule("Power", role, both)  # β at the epoch count, via a schedule
-                return Rule(AdaMix, kwargs)  # AdaMix itself: 1-D tensors take its bias rule
+                return Rule(optimizer_class("AdaMix"), kwargs)  # AdaMix itself: 1-D tensors take its bias rule
             # the per-element α(t) of eq. (16), for the weights or (Exp. 4) for the biases
-            return Rule(AdaMix, kwargs, group={"role": "weight"})
+            return Rule(optimizer_class("AdaMix"), kwargs, group={"role": "weight"})
         if name in ("Adam", "AdamW", "Nadam", "RMSProp"):
-            return Rule({"Adam": Adam, "AdamW": AdamW, "Nadam": Nadam, "RMSProp": RMSProp}[name], {"lr": lr})
+            return Rule(optimizer_class(name), {"lr": lr})
         raise ValueError(f"unknown rule {name!r}")
 
     both = strategy.weight_rule == strategy.bias_rule

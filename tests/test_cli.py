@@ -1,0 +1,108 @@
+"""python -m optimbook: every user error is one line on stderr and exit status 2, before any work."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from optimbook.__main__ import main
+from optimbook.experiments import adamix
+
+
+@pytest.fixture
+def no_work(monkeypatch, tmp_path, mnist_root):
+    """A valid environment (writable results, real MNIST) in which running anything fails the test."""
+    calls = []
+    monkeypatch.setenv("OPTIMBOOK_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("OPTIMBOOK_DATA", str(mnist_root))
+    monkeypatch.setattr(adamix, "run", lambda *a, **k: calls.append((a, k)) or pytest.fail("work started"))
+    return calls
+
+
+def one_line_error(capsys, argv, pattern):
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("python -m optimbook run: error: ")
+    import re
+
+    assert re.search(pattern, lines[0]), lines[0]
+    return lines[0]
+
+
+@pytest.mark.parametrize("device", ["foo", "meta", "mps", "cuda:7", "tpu:0"] +
+                         ([] if torch.cuda.is_available() else ["cuda", "cuda:0"]))
+def test_an_unusable_device_is_one_line(no_work, capsys, device):
+    one_line_error(capsys, ["run", "fig4", "--scale", "smoke", "--device", device],
+                   rf"--device must be one of 'auto', 'cpu'.*got '{device}'")
+
+
+@pytest.mark.parametrize("seed", ["99999999999999999999", "-1", str(2**63), "x", "1.5"])
+def test_a_seed_outside_the_range_is_one_line(no_work, capsys, seed):
+    one_line_error(capsys, ["run", "fig4", "--seeds", "0", seed],
+                   r"seeds must be integers in \[0, 9223372036854775807\], got")
+
+
+@pytest.mark.parametrize("workers", ["0", "-5", "two"])
+def test_workers_below_one_is_one_line(no_work, capsys, workers):
+    one_line_error(capsys, ["run", "fig4", "--workers", workers], r"workers must be an integer >= 1")
+
+
+def test_an_unknown_experiment_is_one_line(no_work, capsys):
+    one_line_error(capsys, ["run", "fig99"], r"invalid choice: 'fig99'")
+
+
+def test_an_unwritable_results_folder_is_one_line(no_work, capsys, tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("OPTIMBOOK_RESULTS", str(blocker / "results"))
+    one_line_error(capsys, ["run", "fig4", "--scale", "smoke", "--device", "cpu"],
+                   rf"results folder {blocker / 'results' / 'smoke'} is not writable.*OPTIMBOOK_RESULTS")
+
+
+def test_missing_mnist_is_one_line(no_work, capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("OPTIMBOOK_DATA", str(tmp_path / "empty"))
+    one_line_error(capsys, ["run", "fig4", "--scale", "smoke", "--device", "cpu"],
+                   r"MNIST is missing from .*train-images-idx3-ubyte\.gz")
+
+
+def test_corrupt_mnist_is_one_line_naming_the_file(no_work, capsys, tmp_path, monkeypatch, mnist_root):
+    raw = tmp_path / "data" / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz"):
+        (raw / name).symlink_to(mnist_root / "MNIST" / "raw" / name)
+    good = (mnist_root / "MNIST" / "raw" / "t10k-labels-idx1-ubyte.gz").read_bytes()
+    (raw / "t10k-labels-idx1-ubyte.gz").write_bytes(good[:1000])
+    monkeypatch.setenv("OPTIMBOOK_DATA", str(tmp_path / "data"))
+    one_line_error(capsys, ["run", "fig4", "--scale", "smoke", "--device", "cpu"],
+                   rf"MNIST file {raw / 't10k-labels-idx1-ubyte.gz'} is corrupt")
+
+
+def test_experiment_choices_come_from_the_registry():
+    from optimbook.__main__ import experiment_choices
+
+    choices = experiment_choices(adamix)
+    names = adamix.experiment_names() if hasattr(adamix, "experiment_names") else \
+        sorted(adamix.EXPERIMENTS) + sorted(adamix.EXTRA_EXPERIMENTS)
+    assert choices == list(names) + ["all"]
+    assert set(adamix.EXPERIMENTS) | set(adamix.EXTRA_EXPERIMENTS) <= set(choices)
+
+
+def test_seeds_are_deduplicated_in_order_and_all_means_the_papers_five(no_work, monkeypatch, capsys):
+    import pandas as pd
+
+    seen = []
+
+    def fake_run(name, **kw):
+        seen.append((name, kw["seeds"], kw["device"], kw["workers"]))
+        return pd.DataFrame({"epoch": [1], "reading": ["default"], "strategy": ["Cons"], "data_fraction": [0.1], "test_rer": [1.0]})
+
+    monkeypatch.setattr(adamix, "run", fake_run)
+    monkeypatch.setattr(adamix, "runs_to_csv", lambda frame, name, scale: f"{scale}/{name}.csv")
+    assert main(["run", "all", "--scale", "smoke", "--seeds", "2", "0", "2", "1", "0", "--device", "cpu",
+                 "--workers", "3"]) == 0
+    assert [s[0] for s in seen] == sorted(adamix.EXPERIMENTS)
+    assert all(s[1:] == ([2, 0, 1], "cpu", 3) for s in seen)
+    assert capsys.readouterr().err == ""

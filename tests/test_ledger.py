@@ -1,0 +1,140 @@
+"""The FLOP ledger against independent oracles: hand-computed closed forms, and
+torch.utils.flop_counter.FlopCounterMode counting the matrix products of real runs."""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+from pathlib import Path
+
+import pytest
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from optimbook import ledger
+from optimbook.finetuning import FineTuning, finetune
+from optimbook.losses import cross_entropy
+from optimbook.models import mlp
+from optimbook.models.autoencoder import DeepAutoencoder
+from optimbook.optim import SGD, AdaGrad, PerRole
+from optimbook.pretraining import RBMTraining, pretrain_stack
+from optimbook.train import fit
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def counted(fn) -> int:
+    with FlopCounterMode(display=False) as counter:
+        fn()
+    return counter.get_total_flops()
+
+
+def test_one_rbm_layer_one_epoch_by_hand():
+    # 10 examples, batches of 5, one 6-4 RBM: 5 products of 2·6·4 per example; two increments of
+    # 4·24 (W) + 3·6 (b) + 3·4 (c) element operations; no upward pass (it is the top layer).
+    count = ledger.pretraining_run((6, 4), n_train=10, epochs=1, batch_size=5)
+    assert count.matmul == 10 * 5 * 2 * 6 * 4
+    assert count.elementwise == 2 * (4 * 24 + 3 * 6 + 3 * 4)
+
+
+def test_autoencoder_by_hand():
+    # 6-4-3 stack → 6-4-3-4-6; Σ in·out = 24 + 12 + 12 + 24 = 72; the first layer (24) needs no
+    # input gradient: per example 2·72 (forward) + 2·72 (weights) + 2·48 (inputs) = 384.
+    assert ledger.autoencoder_forward((6, 4, 3), 1) == 144
+    assert ledger.autoencoder_train((6, 4, 3), 1) == 384
+    assert ledger.autoencoder_train((6, 4, 3), 5, replicas=3) == 3 * 5 * 384
+
+
+def test_pretraining_matches_flop_counter_on_a_real_stack():
+    g = torch.Generator().manual_seed(0)
+    data = torch.rand(23, 12, generator=g)  # 23 = 4 batches of 5 and one of 3
+    sizes, epochs, batch = (12, 7, 5, 3), 2, 5
+    configs = [RBMTraining(epochs=epochs, batch_size=batch)] * 3
+    measured = counted(lambda: pretrain_stack(data, sizes, configs, seed=0))
+    assert measured == ledger.pretraining_run(sizes, 23, epochs, batch).matmul
+
+
+def test_finetuning_matches_flop_counter_on_a_real_run():
+    g = torch.Generator().manual_seed(0)
+    train_x, test_x = torch.rand(11, 12, generator=g), torch.rand(4, 12, generator=g)
+    rbms, _ = pretrain_stack(train_x, (12, 7, 3), [RBMTraining(epochs=0)] * 2, seed=0)
+    model = DeepAutoencoder.unroll(rbms, replicas=2)
+    optimizers = [PerRole(model.replica_parameters(0), weight=SGD, bias=SGD),
+                  PerRole(model.replica_parameters(1), weight=(AdaGrad, {"K": 1.0, "eps": 0.0}), bias=None)]
+    config = FineTuning(epochs=3, batch_size=4, eval_every=2)  # evaluations at 0, 2, 3
+    measured = counted(lambda: finetune(model, optimizers, ["a", "b"], train_x, test_x, config, seed=0))
+    one = ledger.finetuning_run((12, 7, 3), 11, 4, 3, 4, len(config.eval_epochs()))
+    assert len(config.eval_epochs()) == 3
+    assert measured == 2 * one.matmul
+
+
+def test_classifier_matches_flop_counter_on_a_real_fit():
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.rand(13, 20, generator=g), torch.randint(0, 4, (13,), generator=g)
+    xt = torch.rand(6, 20, generator=g)
+    model = mlp(20, 9, 4, seed=0)
+    measured = counted(lambda: fit(model, cross_entropy, SGD(model.parameters(), lr=0.1), x, y, batch_size=5,
+                                   epochs=2, evaluate=lambda m: {"s": m(xt).sum().item()}))
+    # evaluations: step 0 and the end of each epoch
+    assert measured == ledger.classifier_run((20, 9, 4), 13, 2, 5, eval_examples=6, evaluations=3).matmul
+
+
+def test_update_ops_are_counted_per_element():
+    # SGD: one fused θ ← θ − η g; AdaGrad: s ← s + g², sqrt(s), θ ← θ − η g / sqrt(s); frozen: none.
+    assert ledger.update_ops_per_element((SGD, {"lr": 0.1})) == 1.0
+    assert ledger.update_ops_per_element((AdaGrad, {"K": 1.0, "eps": 0.0})) == 3.0
+    assert ledger.update_ops_per_element(None) == 0.0
+    # the elementwise term of a run is steps × elements × operations
+    count = ledger.finetuning_run((6, 4), 10, 1, 2, 5, 0, weight_ops=3.0, bias_ops=1.0)
+    steps, weights, biases = 2 * 2, 2 * 24, 4 + 6
+    assert count.elementwise == steps * (3 * weights + biases)
+
+
+def test_shared_runs_are_paid_once_in_book_order():
+    frame = ledger.table("smoke").set_index("chapter")
+    # chapter 13 reuses chapter 12's fig4 runs: it needs more than it does
+    assert frame.loc["13_experiment1_adamix", "TFLOP needed"] > frame.loc["13_experiment1_adamix", "TFLOP"]
+    # chapter 12 comes first: it does everything it needs
+    assert frame.loc["12_autoencoder_and_data", "TFLOP needed"] == pytest.approx(frame.loc["12_autoencoder_and_data", "TFLOP"])
+    assert frame.loc["total", "TFLOP"] == pytest.approx(frame.drop("total")["TFLOP"].sum())
+    assert set(frame.index) == {p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.py")} | {"total"}
+
+
+def test_fig4_paper_work_equals_the_closed_form():
+    from optimbook.experiments import adamix
+
+    setup = adamix.SETUPS["paper"]
+    items = ledger.adamix_items("x", "fig4", scale="paper")
+    pre = [i for i in items if i.key[0] == "pretrain"]
+    fine = [i for i in items if i.key[0] == "finetune"]
+    assert len(pre) == 1 and len(fine) == 4
+    s = 784 * 1000 + 1000 * 500 + 500 * 250 + 250 * 30
+    n, nt = 6000, 1000
+    assert pre[0].count.matmul == 10 * s * n * 50 + 2 * (784 * 1000 + 1000 * 500 + 500 * 250) * n
+    per_example = 2 * 2 * s * 3 - 2 * 784 * 1000
+    assert fine[0].count.matmul == per_example * n * 50 + 11 * (n + nt) * 4 * s
+    assert setup.epochs == 50 and len(setup.finetuning().eval_epochs()) == 11
+
+
+def test_seconds_come_from_papermill_metadata(tmp_path):
+    (tmp_path / "12_autoencoder_and_data.ipynb").write_text(json.dumps({"metadata": {"papermill": {"duration": 40.0}}}))
+    (tmp_path / "13_experiment1_adamix.ipynb").write_text(json.dumps({"metadata": {}}))
+    assert ledger.notebook_seconds(tmp_path) == {"12_autoencoder_and_data": 40.0}
+    frame = ledger.table("smoke", executed=tmp_path, peak_gflops=10.0).set_index("chapter")
+    row = frame.loc["12_autoencoder_and_data"]
+    assert row["GFLOP/s"] == pytest.approx(row["TFLOP"] * 1e3 / 40.0)
+    assert row["× floor"] == pytest.approx(40.0 / (row["TFLOP"] * 1e3 / 10.0))
+    assert math.isnan(frame.loc["13_experiment1_adamix", "seconds"])
+
+
+@pytest.mark.parametrize("chapter", sorted(ledger.NOTEBOOK_CONFIGS))
+def test_configs_match_the_notebooks(chapter):
+    """The ledger's copy of a notebook's cfg dict is the notebook's own (evaluated from its source)."""
+    tree = ast.parse((ROOT / "notebooks" / f"{chapter}.py").read_text())
+    found = [node.value for node in ast.walk(tree) if isinstance(node, ast.Assign)
+             and any(isinstance(t, ast.Name) and t.id == "cfg" for t in node.targets)
+             and isinstance(node.value, ast.Subscript)]
+    assert len(found) == 1
+    source = ast.unparse(found[0].value)  # the {"smoke": …, "paper": …} dict
+    assert eval(source, {"seed": 0, "range": range, "dict": dict}) == ledger.NOTEBOOK_CONFIGS[chapter]
