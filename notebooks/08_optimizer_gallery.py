@@ -39,8 +39,9 @@ from IPython.display import Markdown, display
 import optimbook
 from optimbook import optim as O
 from optimbook import plotting
+from optimbook.tables import table
 from optimbook.experiments.classifier import CONFIGS, compare
-from optimbook.landscapes import LANDSCAPES, trajectory, tune_lr
+from optimbook.landscapes import LANDSCAPES, quadratic, trajectory, tune_lr
 from optimbook.models import mlp
 from optimbook.optim import Rule, registry
 from optimbook.plotting import glue
@@ -59,6 +60,10 @@ cfg = {
                   tune_epochs=2, epochs=None, seeds=(0, 1, 2), contour_n=250),
 }[scale]
 grid = [10.0**k for k in cfg["grid"]]
+# the quadratic's settings (its defaults), for the prose
+quad = inspect.signature(quadratic).parameters
+glue("quad_condition", f"{quad['condition'].default:g}", display=False)
+glue("quad_angle", f"{math.degrees(quad['angle'].default):g}", display=False)
 
 # %% [markdown]
 # ## The line-up
@@ -74,7 +79,9 @@ grid = [10.0**k for k in cfg["grid"]]
 # the others, is the subject of chapter 7.
 
 # %%
-display(registry.table().set_index("optimizer"))
+table(registry.table().set_index("optimizer"),
+      caption="Every optimizer of optimbook.optim: its source, its torch.optim counterpart and what "
+              "it supports (True: supported).")
 
 
 # %%
@@ -101,7 +108,8 @@ palette = dict(zip(names, sns.color_palette("tab10") + sns.color_palette("Dark2"
 # - **A saddle**, $x^2 - y^2$, started almost exactly on its stable axis: a good optimizer leaves the
 #   saddle point along $y$ instead of converging to it. It is unbounded below, so "lower" means
 #   "escaped further".
-# - **An ill-conditioned quadratic**, condition number 50, rotated by 30°: the textbook case for
+# - **An ill-conditioned quadratic**, condition number
+#   {glue:text}`quad_condition`, rotated by {glue:text}`quad_angle`°: the textbook case for
 #   momentum; because of the rotation, the bowl's axes are not the coordinate axes that the
 #   per-coordinate methods (AdaGrad to Adam) rescale.
 #
@@ -119,13 +127,15 @@ rows, best = [], {}
 for key, land in LANDSCAPES.items():
     for name in names:
         cls, kw = opts[name]
-        lr, table = tune_lr(lambda p, lr, cls=cls, kw=kw: cls(p, lr=lr, **kw), land.f, land.start, steps, grid)
-        finite = [r for r in table if math.isfinite(r["final_value"])]
+        lr, runs = tune_lr(lambda p, lr, cls=cls, kw=kw: cls(p, lr=lr, **kw), land.f, land.start, steps, grid)
+        finite = [r for r in runs if math.isfinite(r["final_value"])]
         best[key, name] = lr if finite else None
-        rows += [{"landscape": key, "optimizer": name, **r} for r in table]
+        rows += [{"landscape": key, "optimizer": name, **r} for r in runs]
 tuning = pd.DataFrame(rows)
 best_table = pd.DataFrame({land.name: {n: best[key, n] for n in names} for key, land in LANDSCAPES.items()})
-best_table
+table(best_table.rename_axis("optimizer"), formats={land.name: "{:.0e}" for land in LANDSCAPES.values()},
+      missing="no finite run at any rate of the grid",
+      caption=f"The tuned learning rate of each optimizer on each landscape ({steps} steps).")
 
 # %% [markdown]
 # The tuning itself, one panel per landscape: the colour is the final value at each learning rate
@@ -168,6 +178,11 @@ for ax, (key, land) in zip(axes, LANDSCAPES.items()):
 fig.suptitle(f"Learning-rate tuning: final value after {steps} steps (red box: chosen rate)")
 plt.show()
 
+# %% [markdown] tags=["caption"]
+# Learning-rate tuning on the four landscapes: the final value of each optimizer (rows) at each
+# learning rate of the grid (columns), the chosen rate boxed in red; blank cells are runs that left
+# the finite numbers.
+
 # %% [markdown]
 # ## Trajectories at the tuned rates
 #
@@ -208,6 +223,10 @@ for r, (key, land) in enumerate(LANDSCAPES.items()):
         ax.tick_params(labelsize=6)
 plt.show()
 
+# %% [markdown] tags=["caption"]
+# Trajectories at the tuned rates: one row per landscape, one column per family of optimizers; the
+# legend gives each optimizer's tuned learning rate, the cross marks the minimum.
+
 # %% [markdown]
 # And the same runs as value against step, all optimizers together (for the saddle, the distance
 # from the saddle point instead: higher is further away).
@@ -231,6 +250,10 @@ for ax, (key, land) in zip(axes, LANDSCAPES.items()):
 axes[1].legend(fontsize="x-small", ncol=2, loc="upper left", bbox_to_anchor=(1.02, 1.0))
 plt.show()
 
+# %% [markdown] tags=["caption"]
+# The same runs as value against step (log scale), every optimizer at its tuned rate; on the saddle,
+# the distance from the saddle point (higher: escaped further).
+
 # %%
 final = pd.DataFrame({
     land.name: {n: (float(land.f(torch.from_numpy(paths[key, n][-1]))) if (key, n) in paths else np.nan)
@@ -241,7 +264,6 @@ partly = {n: [LANDSCAPES[k].name for k in LANDSCAPES if best[k, n] is None] for 
 partly = {n: ls for n, ls in partly.items() if ls and n not in never}
 glue("gallery_steps", steps, display=False)
 glue("gallery_grid", f"{grid[0]:.0e} to {grid[-1]:.0e} ({len(grid)} rates)", display=False)
-glue("never_finite", ", ".join(never) if never else "none", display=False)
 bounded = [land.name for key, land in LANDSCAPES.items() if land.minimum is not None]
 mean_rank = final[bounded].rank(na_option="bottom").mean(axis=1).sort_values()
 glue("mean_rank_best", ", ".join(f"{n} ({r:.1f})" for n, r in mean_rank.iloc[:3].items()), display=False)
@@ -253,14 +275,21 @@ for key, land in LANDSCAPES.items():
     (g0,) = torch.autograd.grad(land.f(z), z)
     first.append(f"{0.01 * float(g0 @ g0):.3g} ({land.name})")
 glue("amari_first_step", ", ".join(first), display=False)
-glue("partly_finite", "; ".join(f"{n} on {', '.join(ls)}" for n, ls in partly.items()) or "none", display=False)
+finite_notes = ([f"{', '.join(never)} left the finite numbers at every rate of the grid, on every landscape."]
+                if never else [])
+finite_notes += [f"{n} left the finite numbers at every rate of the grid on {', '.join(ls)}."
+                 for n, ls in partly.items()]
+glue("finite_note", " ".join(finite_notes) if finite_notes
+     else "Every optimizer had a finite run at some rate of the grid on every landscape.", display=False)
 for key, land in LANDSCAPES.items():
     col = final[land.name].dropna()
     order_ = col.sort_values().index.tolist()
     glue(f"best_{key}", ", ".join(order_[:3]), display=False)
     glue(f"worst_{key}", ", ".join(order_[-3:][::-1]), display=False)
     glue(f"bestval_{key}", col.min(), display=False)
-final
+table(final.rename_axis("optimizer"), formats={land.name: "{:.3g}" for land in LANDSCAPES.values()},
+      missing="no finite run at any rate of the grid",
+      caption=f"Final value of each optimizer on each landscape after {steps} steps at its tuned rate.")
 
 # %% [markdown]
 # With {glue:text}`gallery_steps` steps and learning rates from {glue:text}`gallery_grid`:
@@ -285,9 +314,8 @@ final
 # of them. (AdamW differs from Adam only by its decoupled weight decay, $\lambda = 0.01$ by default,
 # which pulls towards the origin: the minimum of the quadratic, but not of Rosenbrock or Beale.)
 #
-# Runs that left the finite numbers at every rate of the grid, on every landscape:
-# {glue:text}`never_finite`; on some landscapes only: {glue:text}`partly_finite`. For
-# NaturalGradient with Amari's recursion the reason is in chapter 6: the recursion stays positive
+# {glue:text}`finite_note` Where NaturalGradient with Amari's recursion fails, the reason is in
+# chapter 6: the recursion stays positive
 # definite only while $\varepsilon\, a < 1 + \varepsilon$ with $a = g^\top \hat G^{-1} g$, and on the
 # first step, where $\hat G^{-1} = I$, $a = \lVert g\rVert^2$. At the four starts
 # $\varepsilon \lVert g_0\rVert^2$ is {glue:text}`amari_first_step` (the library's $\varepsilon = 0.01$),
@@ -319,8 +347,9 @@ glue("mnist_n", f"{n_train:,}", display=False)
 glue("mnist_epochs", epochs, display=False)
 glue("mnist_batch", config.batch_size, display=False)
 mnist_names = [n for n in names if not n.startswith("NaturalGradient")]
-pd.Series({"training images": n_train, "batch size": config.batch_size, "epochs": epochs,
-           "steps per epoch": steps_per_epoch, "parameters": P})
+table(pd.Series({"training images": n_train, "batch size": config.batch_size, "epochs": epochs,
+                 "steps per epoch": steps_per_epoch, "parameters": P}, name="value").rename_axis("setting"),
+      formats={"value": "{:,}"}, caption="The MNIST classifier's run at this scale.")
 
 # %% [markdown]
 # **Learning rates.** Defaults differ by orders of magnitude between optimizers (torch's Adam uses
@@ -352,11 +381,14 @@ tuned = pd.concat(frames, ignore_index=True)
 tuned["optimizer"] = tuned["label"].map(lambda label: meta[label][0])
 tuned["lr"] = tuned["label"].map(lambda label: meta[label][1])
 last_epoch = tuned[tuned["epoch"] == tune_epochs]
-glue("tune_diverged", ", ".join(diverged) if diverged else "none", display=False)
+glue("tune_diverged_note", f"Blank cells are runs whose loss overflowed: {', '.join(diverged)}." if diverged
+     else "No tuning run overflowed.", display=False)
 mnist_best = (last_epoch.replace([np.inf], np.nan).dropna(subset=["train_loss"])
               .sort_values(["train_loss", "lr"]).groupby("optimizer").head(1).set_index("optimizer")["lr"])
 mnist_best = mnist_best.reindex(mnist_names)
-pd.DataFrame({"chosen lr": mnist_best})
+table(pd.DataFrame({"chosen lr": mnist_best}).rename_axis("optimizer"), formats={"chosen lr": "{:.0e}"},
+      columns={"chosen lr": "chosen learning rate"}, missing="every rate of the grid overflowed",
+      caption="The learning rate chosen for each optimizer by the MNIST tuning run.")
 
 # %%
 fig, ax = plotting.subplots(1, height=3.6)
@@ -373,9 +405,13 @@ fig.colorbar(im, ax=ax, label="log10(training loss, last epoch)")
 plotting.label(ax, "learning rate η", "", f"MNIST tuning: {tune_epochs} epoch(s), seed {seed} (red box: chosen)")
 plt.show()
 
+# %% [markdown] tags=["caption"]
+# MNIST tuning: the training loss of the last epoch for each optimizer (rows) at each learning rate
+# (columns), one seed; the chosen rate is boxed in red.
+
 # %% [markdown]
-# Blank cells are runs whose loss overflowed ({glue:text}`tune_diverged`). Now the comparison itself,
-# every optimizer at its chosen rate, three seeds each.
+# {glue:text}`tune_diverged_note` Now the comparison itself, every optimizer at its chosen rate,
+# three seeds each.
 
 # %%
 # One untimed warm-up run, so that the first timed run does not pay the process's one-time costs.
@@ -396,7 +432,9 @@ for n in mnist_names:
         chosen[n], mnist_best[n] = rule, lr
         break
 h2h = pd.concat(frames, ignore_index=True)
-glue("h2h_lowered", ", ".join(lowered) if lowered else "none", display=False)
+glue("h2h_lowered_note", "Optimizers whose chosen rate diverged for another seed, and which were run one "
+     f"grid step lower: {', '.join(lowered)}." if lowered
+     else "Every optimizer ran all its seeds at its chosen rate, none diverged.", display=False)
 h2h["mean_seconds"] = h2h.groupby(["label", "epoch"])["seconds"].transform("mean")
 summary = (h2h[h2h["epoch"] == epochs].groupby("label")
            .agg(lr=("label", lambda s: float(mnist_best[s.iloc[0]])),
@@ -404,11 +442,9 @@ summary = (h2h[h2h["epoch"] == epochs].groupby("label")
                 test_accuracy=("test_accuracy", "mean"), accuracy_sd=("test_accuracy", "std"),
                 seconds=("seconds", "mean"))
            .reindex(list(chosen)))
-summary
 
 # %% [markdown]
-# Optimizers whose chosen rate diverged for another seed and were run one grid step lower:
-# {glue:text}`h2h_lowered`.
+# {glue:text}`h2h_lowered_note`
 
 # %%
 fig, axes = plotting.subplots(2, 2, height=3.6, width=12)
@@ -428,6 +464,10 @@ plotting.label(axes[3], "wall time (s)", "test loss (nats)", "test loss per seco
 axes[1].legend(fontsize="x-small", ncol=1, loc="upper left", bbox_to_anchor=(1.02, 1.0))
 fig.suptitle(f"MLP 784-100-10 on {n_train:,} MNIST images: mean and range over {len(cfg['seeds'])} seeds")
 plt.show()
+
+# %% [markdown] tags=["caption"]
+# The MNIST head-to-head, every optimizer at its chosen rate: training (top) and test (bottom) loss
+# per epoch (left) and per second of wall time (right), mean and range over the seeds.
 
 # %%
 ranked = summary.sort_values("test_loss")
@@ -453,7 +493,14 @@ lr_effect = finite_tune.groupby("optimizer")["train_loss"].agg(lambda v: v.max()
 at_best = finite_tune[finite_tune.apply(lambda r: r["lr"] == mnist_best[r["optimizer"]], axis=1)]["train_loss"]
 glue("lr_effect", float(lr_effect), display=False)
 glue("opt_effect", float(at_best.max() / at_best.min()), display=False)
-ranked
+table(ranked.rename_axis("optimizer"),
+      columns={"lr": "learning rate", "train_loss": "training loss (nats)", "test_loss": "test loss (nats)",
+               "test_accuracy": "test accuracy", "accuracy_sd": "accuracy sd over seeds",
+               "seconds": "wall time (s)"},
+      formats={"lr": "{:.0e}", "train_loss": "{:.4f}", "test_loss": "{:.4f}", "test_accuracy": "{:.2%}",
+               "accuracy_sd": "{:.2%}", "seconds": "{:.1f}"},
+      missing="one seed only: no standard deviation",
+      caption=f"The head-to-head after {epochs} epochs, best mean test loss first (means over the seeds).")
 
 # %% [markdown]
 # After {glue:text}`h2h_epochs` epochs on {glue:text}`mnist_n` images (batches of

@@ -421,7 +421,7 @@ plt.show()
 # would be negative at {glue:text}`negative_default_noise` of these steps.
 
 # %%
-results = compare({name: Rule(SGD, {"lr": lr0}, candidates[name]) for name in cfg["rules"]},
+results = compare({name: Rule(SGD, {"lr": candidates[name]}) for name in cfg["rules"]},
                   scale=scale, seeds=cfg["seeds"], device=dev)
 fig, axes = plotting.subplots(2, height=3.8)
 plotting.mean_band(axes[0], results[results["epoch"] > 0], x="epoch", y="train_loss", hue="label")

@@ -40,7 +40,6 @@ from IPython.display import Markdown, display
 from optimbook import diagrams, plotting
 from optimbook.data import load_mnist, subset_indices
 from optimbook.experiments import adamix
-from optimbook.experiments.cache import results_root
 from optimbook.finetuning import reconstruction_errors
 from optimbook.models.autoencoder import DeepAutoencoder
 from optimbook.models.rbm import RBM
@@ -168,8 +167,10 @@ display(Markdown(f"```python\n{inspect.getsource(train_rbm)}```"))
 # guide {cite}`hinton2012practical`; all other biases start at zero.
 
 # %%
-folder = results_root() / scale
-rbms, pre_log = adamix.pretrained(setup, 0.1, seed, x_train, folder)
+# the pretraining job of the experiments' plan (the same cached stack chapters 13-17 fine-tune)
+job = next(j for j in adamix.plan("fig4", scale, (seed,), device).pretrain
+           if j.fraction == 0.1 and j.setup == setup)
+rbms, pre_log = adamix.pretrained(job, x_train)
 layers = pd.DataFrame([{"layer": log["layer"], "hidden units": log["hidden"],
                         "epochs": len(log["errors"]), "seconds": log["seconds"],
                         "final reconstruction error": log["errors"][-1] if log["errors"] else float("nan")}

@@ -84,3 +84,15 @@ table(adamix.comparison(frame), **tables.COMPARISON)
 # instance, not pretrained, or not unrolled with the visible biases), or that its "None" meant
 # something other than a zero learning rate. We cannot tell which from the text; the comparison
 # above says whether our number matches.
+
+# %% [markdown]
+# ## Under the other readings
+#
+# This chapter's figures use the default readings of the paper's ambiguities (chapter 18 lists
+# them: {ref}`the readings <readings>`). Run under the readings chapter 18 tests it with,
+# {glue:text}`reading_note`.
+
+# %%
+from optimbook.experiments.adamix import report
+
+glue("reading_note", report.reading_note(name, report.claim_frame(name, scale, device)))

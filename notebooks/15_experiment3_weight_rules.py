@@ -55,7 +55,8 @@ rules = {s.label: adamix.strategy_rules(s, setup, steps // setup.epochs)[0] for 
 t = np.arange(steps + 1)
 fig, axes = plotting.subplots(2, height=3.2)
 for label, rule in rules.items():
-    rate = [rule.schedule(int(s)) if rule.schedule else rule.kwargs["lr"] for s in t]
+    lr = rule.kwargs["lr"]  # a number, or a schedule of the step
+    rate = [lr(int(s)) if callable(lr) else lr for s in t]
     axes[0].plot(t / (steps / setup.epochs), rate, label=label.split("+")[0])
 plotting.label(axes[0], "fine-tuning iterations (epochs)", "weight learning rate", "the simple weight rules")
 axes[0].legend()
@@ -116,3 +117,15 @@ table(ablation.rename_axis("reading of the exponential rule"), formats={ablation
 # %% [markdown]
 # Across these three choices of $r$ the final error of Exp+Cons varies by
 # {glue:text}`exp_spread:.3f`.
+
+# %% [markdown]
+# ## Under the other readings
+#
+# This chapter's figures use the default readings of the paper's ambiguities (chapter 18 lists
+# them: {ref}`the readings <readings>`). Run under the readings chapter 18 tests it with,
+# {glue:text}`reading_note`.
+
+# %%
+from optimbook.experiments.adamix import report
+
+glue("reading_note", report.reading_note(name, report.claim_frame(name, scale, device)))

@@ -77,3 +77,15 @@ table(adamix.comparison(frame), **tables.COMPARISON)
 # {glue:text}`order_paper`). The biases are {glue:text}`n_biases` of the network's
 # {glue:text}`n_params` parameters ({glue:text}`bias_share:.2%`), so one expects their rule to
 # matter little, as the paper concludes; the spread above says how little it matters here.
+
+# %% [markdown]
+# ## Under the other readings
+#
+# This chapter's figures use the default readings of the paper's ambiguities (chapter 18 lists
+# them: {ref}`the readings <readings>`). Run under the readings chapter 18 tests it with,
+# {glue:text}`reading_note`.
+
+# %%
+from optimbook.experiments.adamix import report
+
+glue("reading_note", report.reading_note(name, report.claim_frame(name, scale, device)))

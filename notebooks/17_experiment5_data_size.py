@@ -76,3 +76,15 @@ table(compared, **tables.COMPARISON)
 # updates: after {glue:text}`epochs` epochs the full-data run has taken ten times as many steps as the
 # 1/10 run, so
 # "more data" and "more optimization" are confounded here as they are in the paper.
+
+# %% [markdown]
+# ## Under the other readings
+#
+# This chapter's figures use the default readings of the paper's ambiguities (chapter 18 lists
+# them: {ref}`the readings <readings>`). Run under the readings chapter 18 tests it with,
+# {glue:text}`reading_note`.
+
+# %%
+from optimbook.experiments.adamix import report
+
+glue("reading_note", report.reading_note(name, report.claim_frame(name, scale, device)))

@@ -29,15 +29,18 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from optimbook import ledger, plotting
+from optimbook.distributed import compare_ddp_fsdp
 from optimbook.machine import describe, versions
 from optimbook.plotting import glue
 from optimbook.runtime import check_scale, matmul_gflops, resolve_device
+from optimbook.tables import table
 
 check_scale(scale)
 dev = resolve_device(device)
 plotting.use_style()
 machine = describe(dev)
-pd.DataFrame({"value": {"scale": scale, **machine, **versions()}})
+table(pd.DataFrame({"value": {"scale": scale, **machine, **versions()}}).rename_axis("item"),
+      caption="The machine and the software of this build.")
 
 # %% [markdown]
 # ## Measured matrix-multiply rate
@@ -55,7 +58,13 @@ fig, ax = plotting.subplots(1, height=3.0, width=5.5)
 ax.plot(rates["size"], rates["GFLOP/s"], marker="o")
 plotting.label(ax, "matrix size n (n × n @ n × n)", "rate (GFLOP/s, fp32)", logx=True)
 plt.show()
-rates
+
+# %% [markdown] tags=["caption"]
+# The measured rate of a dense fp32 matrix product against the size of the square matrices.
+
+# %%
+table(rates, columns={"size": "matrix size n", "GFLOP/s": "rate (GFLOP/s, fp32)"},
+      formats={"GFLOP/s": "{:.1f}"})
 
 # %% [markdown]
 # The best fp32 matmul rate measured on {glue:text}`env_device` was
@@ -65,17 +74,26 @@ rates
 
 # %%
 executed = Path("..") / "executed" / scale
-seconds = ledger.notebook_seconds(executed)
+# the other chapters (this notebook's own file, if any, is from its previous run)
+seconds = {name: s for name, s in ledger.notebook_seconds(executed).items() if name != "19_environment"}
 timings = pd.DataFrame({"notebook": list(seconds), "seconds": list(seconds.values())})
 glue("env_total_minutes", timings["seconds"].sum() / 60 if len(timings) else 0.0, display=False)
 glue("env_chapters", len(timings), display=False)
+fig, ax = plotting.subplots(1, height=0.3 * max(len(timings), 1) + 1.2, width=7)
 if len(timings):
-    fig, ax = plotting.subplots(1, height=0.3 * len(timings) + 1.2, width=7)
     ax.barh(timings["notebook"], timings["seconds"])
     ax.invert_yaxis()
-    plotting.label(ax, "execution time (s)", "notebook", f"scale = {scale}")
-    plt.show()
-timings
+else:  # run outside the book build (e.g. on Colab): no executed notebooks to read
+    ax.text(0.5, 0.5, f"no executed notebooks in {executed}", ha="center", va="center",
+            transform=ax.transAxes)
+plotting.label(ax, "execution time (s)", "notebook", f"scale = {scale}")
+plt.show()
+
+# %% [markdown] tags=["caption"]
+# The execution time of each notebook of this build at this scale, as papermill measured it.
+
+# %%
+table(timings, formats={"seconds": "{:.1f}"}, columns={"seconds": "execution time (s)"})
 
 # %% [markdown]
 # The {glue:text}`env_chapters` notebooks executed before this one took
@@ -108,9 +126,10 @@ if built:
          f"the floor of the chapters it timed.", display=False)
 else:
     glue("ledger_status", "No paper-scale build exists on this machine (there is no executed/paper "
-         "folder), so the table shows the work only; `make book` fills in the times.", display=False)
-book.style.format({"TFLOP": "{:.3f}", "TFLOP needed": "{:.3f}", "matmul share": "{:.1%}", "seconds": "{:.1f}",
-                   "GFLOP/s": "{:.1f}", "floor s": "{:.1f}", "× floor": "{:.1f}"}, na_rep="not run")
+         "folder), so the table shows the work only; a paper-scale build (make book) fills in the times.", display=False)
+table(book, formats={"TFLOP": "{:.3f}", "TFLOP needed": "{:.3f}", "matmul share": "{:.1%}", "seconds": "{:.1f}",
+                    "GFLOP/s": "{:.1f}", "floor s": "{:.1f}", "× floor": "{:.1f}"},
+      missing="not measured here (no paper-scale build found), or not defined (no work, no note)")
 
 # %% [markdown]
 # The paper-scale book does {glue:text}`ledger_tflop:.0f` TFLOP of work from an empty cache
@@ -120,3 +139,53 @@ book.style.format({"TFLOP": "{:.3f}", "TFLOP needed": "{:.3f}", "matmul share": 
 # the small networks of chapter 6) or bounded by time rather than steps (chapter 1's races) are
 # listed with a note: their time is spent on launching small operations and on Python, not on
 # arithmetic.
+
+# %% [markdown]
+# ## Scale-out: DDP and FSDP2
+#
+# Every optimizer of the package is meant to run unchanged under data parallelism. The check below
+# ({func}`optimbook.distributed.compare_ddp_fsdp`) starts several processes on the CPU (the gloo
+# backend) and trains the same small network with every optimizer of the registry three
+# ways: in one process on the full batch, under `DistributedDataParallel` with each process on its
+# share of the batch, and under FSDP2 (`fully_shard`, the parameters sharded across the processes).
+# Since the loss is a mean over equal shares, the averaged gradient is the full batch's, so the three
+# runs should agree to float32 rounding. It also saves each FSDP2 optimizer's state with
+# `torch.distributed.checkpoint`, loads it into a fresh optimizer and checks that both continue
+# identically.
+
+# %%
+ddp_world, ddp_steps = 2, 5
+scale_out = compare_ddp_fsdp(steps=ddp_steps, world_size=ddp_world)
+trained = scale_out[scale_out["fsdp2"] == "trained"]
+refused = [n for n in scale_out.index if n not in trained.index]
+glue("ddp_world", ddp_world, display=False)
+glue("ddp_steps", ddp_steps, display=False)
+glue("ddp_count", len(scale_out), display=False)
+glue("ddp_max", float(scale_out["ddp_max_diff"].max()), display=False)
+glue("ddp_worst", str(scale_out["ddp_max_diff"].idxmax()), display=False)
+glue("fsdp_max", float(trained["fsdp2_max_diff"].max()) if len(trained) else 0.0, display=False)
+dcp_max = float(trained["dcp_max_diff"].max()) if len(trained) else float("nan")
+glue("dcp_note", "continued identically, to the last bit" if dcp_max == 0
+     else f"continued within {dcp_max:.1e} of the original" if dcp_max == dcp_max
+     else "was not checked (no optimizer trained under FSDP2)", display=False)
+worst = max(float(scale_out["ddp_max_diff"].max()), float(trained["fsdp2_max_diff"].max()) if len(trained) else 0.0)
+# float32 keeps about 7 significant digits: differences of that order are the reordered sums
+glue("ddp_verdict", "float32 rounding, since the processes add the gradients in a different order"
+     if worst < 1e-5 else "more than float32 rounding would explain", display=False)
+glue("fsdp_refused_note", f"Under FSDP2, {', '.join(refused)} refused to run (the table gives the reason)."
+     if refused else "Every optimizer trained under FSDP2.", display=False)
+table(scale_out.rename_axis("optimizer"),
+      columns={"ddp_max_diff": "DDP: largest difference", "fsdp2_max_diff": "FSDP2: largest difference",
+               "fsdp2": "FSDP2", "dcp_max_diff": "checkpoint: largest difference"},
+      formats={"ddp_max_diff": "{:.1e}", "fsdp2_max_diff": "{:.1e}", "dcp_max_diff": "{:.1e}"},
+      missing="the optimizer refused FSDP2",
+      caption=f"The largest absolute difference of any parameter from the single-process run after "
+              f"{ddp_steps} steps, and between the FSDP2 optimizer and its reloaded checkpoint.")
+
+# %% [markdown]
+# With {glue:text}`ddp_world` processes and after {glue:text}`ddp_steps` steps, the
+# {glue:text}`ddp_count` optimizers under DDP differ from the
+# single process by at most {glue:text}`ddp_max:.1e` (largest for {glue:text}`ddp_worst`), and under
+# FSDP2 by at most {glue:text}`fsdp_max:.1e`: {glue:text}`ddp_verdict`.
+# {glue:text}`fsdp_refused_note` An optimizer restored from its FSDP2 checkpoint
+# {glue:text}`dcp_note`.

@@ -221,3 +221,68 @@ def test_readings_experiment_runs_and_reports_the_reading(tmp_path, monkeypatch)
     # the readings differ where they should: the weight rate changes AdaMix's numbers
     mix = last[last["strategy"] == "AdaMix"].set_index("reading")["test_rer"]
     assert mix["current"] != mix["default"] and mix["per-round"] != mix["default"]
+
+
+# --- the report's claims, on tables made up to have known answers ---------------------------------
+def _frame(name: str, values: dict, seeds=(0, 1, 2), reading: str = "default", seconds=None):
+    """A results table whose final test RER of (strategy, fraction) on seed s is values[...] + 0.01·s."""
+    import pandas as pd
+
+    rows = []
+    for (label, fraction), v in values.items():
+        for s in seeds:
+            for epoch, rer in ((0, 100.0), (50, v + 0.01 * s)):
+                rows.append({"experiment": name, "reading": reading, "strategy": label, "weight_rule": "",
+                             "bias_rule": "", "data_fraction": fraction, "seed": s, "epoch": epoch,
+                             "test_rer": rer, "train_rer": rer,
+                             "seconds": (seconds or {}).get(label, 1.0) * epoch / 50 + 0.001 * s})
+    return pd.DataFrame(rows)
+
+
+def test_claim_verdicts_follow_the_documented_rules():
+    import pandas as pd
+
+    from optimbook.experiments.adamix import report
+
+    good = _frame("fig4", {("Cons", 0.1): 8.4, ("AdaGrad", 0.1): 8.5, ("AdaDec", 0.1): 8.2, ("AdaMix", 0.1): 7.8},
+                  seconds={"Cons": 7.0, "AdaGrad": 8.1, "AdaDec": 8.3, "AdaMix": 7.5})
+    bad = _frame("fig4", {("Cons", 0.1): 8.4, ("AdaGrad", 0.1): 8.5, ("AdaDec", 0.1): 8.2, ("AdaMix", 0.1): 9.0},
+                 reading="current", seconds={"Cons": 7.0, "AdaGrad": 8.1, "AdaDec": 8.3, "AdaMix": 9.5})
+    fig5 = _frame("fig5", {("Cons+Cons", 0.1): 8.37, ("Cons+None", 0.1): 9.09, ("None+Cons", 0.1): 51.4}, seeds=(0,))
+    fig6 = _frame("fig6", {(s.label, 0.1): v for s, v in zip(EXPERIMENTS6.strategies, (8.37, 8.67, 8.38, 8.28, 8.10, 7.88))},
+                  seeds=(0,))
+    fig7 = _frame("fig7", {(s.label, 0.1): v for s, v in zip(EXPERIMENTS7.strategies, (8.37, 8.49, 8.31, 8.54, 8.44, 8.45))},
+                  seeds=(0,))
+    fig8 = _frame("fig8", {("AdaMix", 0.1): 7.81, ("AdaMix", 0.3): 5.06, ("AdaMix", 0.6): 4.06, ("AdaMix", 1.0): 3.56},
+                  seeds=(0,))
+    rows = report.claims({"fig4": pd.concat([good, bad]), "fig5": fig5, "fig6": fig6, "fig7": fig7, "fig8": fig8})
+    verdict = rows.set_index(["claim", "reading"])["verdict"]
+    assert verdict[("C1", "default")] == "reproduced" and verdict[("C1", "current")] == "not reproduced"
+    assert verdict[("C2", "default")] == "reproduced" and verdict[("C2", "current")] == "not reproduced"
+    # the paper's own numbers satisfy its claims C3-C6
+    assert {verdict[(c, "default")] for c in ("C3", "C4", "C5", "C6")} == {"reproduced"}
+    summary = report.verdict_summary(rows).set_index("claim")
+    assert summary.loc["C1", "verdict"] == "depends on the reading"
+    assert "current: not reproduced" in summary.loc["C1", "by reading"]
+    # a claim with no data is "not run"
+    assert report.claims({})["verdict"].unique().tolist() == ["not run"]
+    # overlapping intervals over seeds are inconclusive
+    noisy = _frame("fig4", {("Cons", 0.1): 8.0, ("AdaGrad", 0.1): 8.0, ("AdaDec", 0.1): 8.0, ("AdaMix", 0.1): 8.0})
+    noisy.loc[(noisy["strategy"] == "AdaMix") & (noisy["seed"] == 1), "test_rer"] -= 1.0
+    assert report.claims({"fig4": noisy}).set_index("claim").loc["C1", "verdict"] == "inconclusive"
+
+
+def test_two_way_comparison_separates_level_from_differences():
+    from optimbook.experiments.adamix import report
+
+    published = adamix.EXPERIMENTS["fig4"].published
+    scaled = _frame("fig4", {k: 1.5 * v for k, v in published.items()})  # every value 50 % high
+    table = report.two_way_comparison(scaled)
+    assert not table["within_absolute"].any()
+    relative = table.dropna(subset=["relative_to_baseline"])
+    assert len(relative) == 3 and relative["within_relative"].all()  # the baseline (Cons) is left out
+    assert relative["relative_to_baseline"].abs().max() < 0.01  # only the seeds' 0.01 offsets remain
+
+
+EXPERIMENTS6 = adamix.EXPERIMENTS["fig6"]
+EXPERIMENTS7 = adamix.EXPERIMENTS["fig7"]

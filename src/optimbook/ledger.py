@@ -183,7 +183,7 @@ def _rule_key(rule: Any) -> Hashable:
 
 def update_ops_per_element(rule: Any, role: str = "weight") -> float:
     """Element operations per parameter element of one step of ``rule`` (an
-    :class:`optimbook.optim.Rule`, an optimizer class, or ``None`` for frozen) on a weight
+    :class:`optimbook.optim.per_role.Rule`, an optimizer class, or ``None`` for frozen) on a weight
     (``role="weight"``, a matrix) or a bias (a vector). Measured: the optimizer steps on two tensor
     sizes under a dispatch mode (after a first step that creates its state); the slope is the count.
     """

@@ -200,8 +200,11 @@ def mean_band(
     for i, (level, color) in enumerate(zip(levels, colors)):
         sub = frame[frame[hue] == level]
         stats = sub.groupby(x)[y].agg(["mean", "min", "max", "count"]).reset_index()
+        style = {"ls": LINESTYLES[i % len(LINESTYLES)], "ms": max(3.5, 8.0 - 1.5 * i)} if distinguish else {}
+        # (with ``distinguish``, later curves are drawn with smaller markers on top of earlier ones,
+        # so curves that coincide still show every marker)
         ax.plot(stats[x], stats["mean"], color=color, label=str(level), marker=markers[i % len(markers)],
-                ls=LINESTYLES[i % len(LINESTYLES)] if distinguish else "-", alpha=0.9)
+                alpha=0.9, **style)
         if (stats["count"] > 1).any():
             ax.fill_between(stats[x], stats["min"], stats["max"], color=color, alpha=0.2, lw=0)
     return ax
@@ -274,5 +277,6 @@ def rer_curves(
         ax.plot([], [], marker="X", ls="none", color="0.5", mec="black",
                 label=f"published (He & Li, {published_epoch} iterations)")
     label(ax, "fine-tuning iterations (epochs)", "test RER (squared error per image)")
-    ax.legend(fontsize=8, ncol=2)
+    # below the axes, where it cannot cover a curve
+    ax.legend(fontsize=8, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.2))
     return ax

@@ -141,6 +141,14 @@ def quarantine(path: str | os.PathLike, reason: str) -> Path:
     return target
 
 
+def _read_bytes(path: Path) -> bytes | None:
+    """The bytes of ``path``, or ``None`` when it is missing."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
 def load_json(
     path: str | os.PathLike, *, validate: Callable[[Any], object] | None = None
 ) -> Any | None:
@@ -148,12 +156,12 @@ def load_json(
 
     A file that is not valid UTF-8 JSON, or for which ``validate(data)`` raises ``KeyError``,
     ``TypeError`` or ``ValueError`` (e.g. ``lambda d: d["records"]``), is damaged: it is moved
-    aside with :func:`quarantine` and ``None`` is returned, so the caller recomputes it.
+    aside with :func:`~optimbook.storage.quarantine` and ``None`` is returned, so the caller
+    recomputes it.
     """
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
+    raw = _read_bytes(path)
+    if raw is None:
         return None
     try:
         data = json.loads(raw.decode("utf-8"))
@@ -170,13 +178,12 @@ def load_torch(path: str | os.PathLike, **kwargs: Any) -> Any | None:
 
     The file must be a complete ``torch.save`` archive whose every record passes its CRC-32 check
     (a truncated or bit-flipped file does not); ``EOFError`` and unpickling errors while loading
-    also mark it damaged. A damaged file is moved aside with :func:`quarantine`. Other errors
+    also mark it damaged. A damaged file is moved aside with :func:`~optimbook.storage.quarantine`. Other errors
     (e.g. ``map_location`` naming an absent device) propagate: the file is not at fault.
     """
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
+    raw = _read_bytes(path)
+    if raw is None:
         return None
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as archive:

@@ -164,8 +164,8 @@ def install() -> None:
     )
 
 
-#: Headers and formats of :func:`optimbook.experiments.adamix.comparison` (the published-vs-ours
-#: tables of chapters 13-18), for one experiment: ``table(adamix.comparison(frame),
+#: Headers and formats of :func:`optimbook.experiments.adamix.report.comparison` (the
+#: published-vs-ours tables of chapters 13-18), for one experiment: ``table(adamix.comparison(frame),
 #: **tables.COMPARISON)``. :data:`COMPARISON_ALL` keeps the experiment and seed columns (several
 #: experiments in one table).
 COMPARISON_ALL = {

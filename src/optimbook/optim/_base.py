@@ -173,6 +173,14 @@ class _RealView(MutableMapping):
         return len(self.state)
 
 
+def evaluate_closure(closure: Callable[[], Any] | None) -> Any:
+    """``closure()`` with gradients enabled (the loss a ``step`` returns), or ``None`` without one."""
+    if closure is None:
+        return None
+    with torch.enable_grad():
+        return closure()
+
+
 class Optimizer(torch.optim.Optimizer):
     """Template for the package's optimizers.
 
@@ -180,7 +188,7 @@ class Optimizer(torch.optim.Optimizer):
     ``_init_state`` (fill ``self.state[p]`` on the first step of ``p``) and
     ``_update`` (apply one step to a bucket of parameters that share a group, a device, a dtype
     and a step count ``t``, the number of steps those parameters have already taken). ``_update``
-    reads a rate with :meth:`_rate` (``self._rate(group, "lr", t)``), never ``group["lr"]``.
+    reads a rate with ``self._rate(group, "lr", t)``, never ``group["lr"]``.
     """
 
     #: Whether the update needs the per-parameter step count ``t`` (kept in ``state[p]["step"]``);
@@ -241,10 +249,7 @@ class Optimizer(torch.optim.Optimizer):
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Take one optimization step; ``closure`` (optional) re-evaluates and returns the loss."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = evaluate_closure(closure)
         for group in self.param_groups:
             self._step_group(group)
         return loss

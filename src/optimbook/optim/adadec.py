@@ -33,6 +33,19 @@ def unit_power_decay(total_steps: int, q: float):
     return power_decay(1.0, total_steps, q)
 
 
+def check_total_steps(total_steps, scheduled: bool, left_out: str, required: str) -> int | None:
+    """R of the power-decay shorthand: ``None`` when the rate is a schedule (``total_steps`` must
+    then be left out, else ``ValueError(left_out)``), otherwise an integer >= 1 (``None`` raises
+    ``ValueError(required)``)."""
+    if scheduled:
+        if total_steps is not None:
+            raise ValueError(left_out)
+        return None
+    if total_steps is None:
+        raise ValueError(required)
+    return check_number("total_steps", total_steps, low=1, integer=True)
+
+
 def adadec_update(
     params: list[torch.Tensor],
     grads: list[torch.Tensor],
@@ -102,17 +115,13 @@ class AdaDec(Optimizer):
         K = check_number("K", K, low=0.0, low_open=True)
         xi = check_number("xi", xi, low=0.0, high=1.0)
         q = check_number("q", q, low=0.0)
-        if is_schedule(lr):
-            if total_steps is not None:
-                raise ValueError(
-                    "total_steps (R of p(t) = lr (1 + t/R)^-q) must be left out when lr is a"
-                    " schedule: the schedule is p(t)"
-                )
-        elif total_steps is None:
-            raise ValueError("total_steps (R in p(t) = lr (1 + t/R)^-q) is required, an integer >= 1"
-                             " (or give a schedule as lr)")
-        else:
-            total_steps = check_number("total_steps", total_steps, low=1, integer=True)
+        total_steps = check_total_steps(
+            total_steps, is_schedule(lr),
+            "total_steps (R of p(t) = lr (1 + t/R)^-q) must be left out when lr is a"
+            " schedule: the schedule is p(t)",
+            "total_steps (R in p(t) = lr (1 + t/R)^-q) is required, an integer >= 1"
+            " (or give a schedule as lr)",
+        )
         recursive = check_flag("recursive", recursive)
         grad_scale = check_number("grad_scale", grad_scale, low=0.0, low_open=True)
         defaults = {"lr": lr, "K": K, "xi": xi, "q": q, "total_steps": total_steps,

@@ -34,11 +34,13 @@ def _check_betas(betas) -> tuple[float, float]:
     return float(b1), float(b2)
 
 
-def _adam_defaults(lr, betas, eps) -> dict:
+def _adam_defaults(lr, betas, eps, **extra) -> dict:
+    """The checked defaults ``lr``, ``betas``, ``eps``, then each ``extra`` argument (a number >= 0)."""
+    extra = {name: check_number(name, value, low=0.0) for name, value in extra.items()}
     lr = check_rate("lr", lr)
     b1, b2 = _check_betas(betas)
     eps = check_number("eps", eps, low=0.0)
-    return {"lr": lr, "betas": (b1, b2), "eps": eps}
+    return {"lr": lr, "betas": (b1, b2), "eps": eps, **extra}
 
 
 def adam_update(
@@ -119,8 +121,7 @@ class AdamW(Adam):
         self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
         weight_decay: float = 1e-2,
     ) -> None:
-        weight_decay = check_number("weight_decay", weight_decay, low=0.0)
-        defaults = {**_adam_defaults(lr, betas, eps), "weight_decay": weight_decay}
+        defaults = _adam_defaults(lr, betas, eps, weight_decay=weight_decay)
         Optimizer.__init__(self, params, defaults)
 
     def _update(self, group, params, grads, states, t, lr: float | None = None) -> None:
@@ -177,9 +178,7 @@ class Nadam(Optimizer):
         self, params, lr: float = 2e-3, betas=(0.9, 0.999), eps: float = 1e-8,
         momentum_decay: float = 4e-3,
     ) -> None:
-        momentum_decay = check_number("momentum_decay", momentum_decay, low=0.0)
-        defaults = {**_adam_defaults(lr, betas, eps), "momentum_decay": momentum_decay}
-        super().__init__(params, defaults)
+        super().__init__(params, _adam_defaults(lr, betas, eps, momentum_decay=momentum_decay))
 
     def _init_state(self, group, p, state) -> None:
         state["mu_product"] = 1.0

@@ -36,7 +36,7 @@ from __future__ import annotations
 import torch
 
 from ._base import Optimizer, check_number, check_rate, is_schedule
-from .adadec import unit_power_decay
+from .adadec import check_total_steps, unit_power_decay
 from .roles import ROLES, check_role, role_of
 
 __all__ = ["AdaMix", "adamix_weight_update", "ROLES", "WEIGHT_RATES", "role_of"]
@@ -104,17 +104,13 @@ class AdaMix(Optimizer):
         q = check_number("q", q, low=0.0)
         if bias_lr is not None:
             bias_lr = check_rate("bias_lr", bias_lr)
-        if is_schedule(lr if bias_lr is None else bias_lr):
-            if total_steps is not None:
-                raise ValueError(
-                    "total_steps (R of beta(t) = bias_lr (1 + t/R)^-q) must be left out when the"
-                    " bias rate (bias_lr, else lr) is a schedule: the schedule is beta(t)"
-                )
-        elif total_steps is None:
-            raise ValueError("total_steps (R in beta(t) = bias_lr (1 + t/R)^-q) is required, an integer"
-                             " >= 1 (or give the bias rate as a schedule)")
-        else:
-            total_steps = check_number("total_steps", total_steps, low=1, integer=True)
+        total_steps = check_total_steps(
+            total_steps, is_schedule(lr if bias_lr is None else bias_lr),
+            "total_steps (R of beta(t) = bias_lr (1 + t/R)^-q) must be left out when the"
+            " bias rate (bias_lr, else lr) is a schedule: the schedule is beta(t)",
+            "total_steps (R in beta(t) = bias_lr (1 + t/R)^-q) is required, an integer"
+            " >= 1 (or give the bias rate as a schedule)",
+        )
         if not isinstance(rate, str) or rate not in WEIGHT_RATES:
             raise ValueError(f"rate must be one of {WEIGHT_RATES}, got {rate!r}")
         grad_scale = check_number("grad_scale", grad_scale, low=0.0, low_open=True)

@@ -21,7 +21,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from ._base import Optimizer, check_rate, decode_rates, encode_rates, is_schedule, rate_at
+from ._base import (
+    Optimizer, check_rate, decode_rates, encode_rates, evaluate_closure, is_schedule, rate_at,
+)
 from .roles import ROLES, check_role, role_of
 
 __all__ = ["PerRole", "Rule", "split_by_role", "ROLES"]
@@ -204,10 +206,7 @@ class PerRole(torch.optim.Optimizer):
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One step of every role's optimizer."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = evaluate_closure(closure)
         for role, child in self.children.items():
             driven = self._driven.get(role)
             if driven:
@@ -222,7 +221,7 @@ class PerRole(torch.optim.Optimizer):
 
     def state_dict(self) -> dict[str, Any]:
         """torch's ``state_dict``, with schedules as plain data (see
-        :meth:`optimbook.optim.Optimizer.state_dict`)."""
+        :meth:`optimbook.optim._base.Optimizer.state_dict`)."""
         out = super().state_dict()
         encode_rates(out["param_groups"], _RATE_KEYS)
         return out

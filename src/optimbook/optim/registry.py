@@ -95,6 +95,9 @@ class PairOfOptimizers:
 
 
 class _Literal:
+    """Base of the literal transcriptions: holds the parameters (a list, or param groups) and
+    clears their gradients; a subclass's ``step`` applies the paper's equations to them."""
+
     def __init__(self, params) -> None:
         self.params = [p for g in params for p in g["params"]] if params and isinstance(
             params[0], dict) else list(params)

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 from ..runtime import _shown, check_flag, check_number, describe_range
 
 # check_flag is runtime's, re-exported here (where it used to live) but documented there
-__all__ = ["Arg", "Schedule", "from_dict", "check_step", "power", "scaled", "floor", "sequence"]
+__all__ = ["Arg", "Schedule", "DecaySchedule", "from_dict", "check_step", "power", "scaled", "floor", "sequence"]
 
 _REGISTRY: dict[str, type[Schedule]] = {}
 
@@ -82,7 +82,7 @@ def sequence(name: str, value: object, what: str) -> tuple[Any, ...]:
 
 @dataclasses.dataclass(frozen=True)
 class Arg:
-    """The accepted values of one numeric argument of a schedule, as :func:`check_number` takes
+    """The accepted values of one numeric argument of a schedule, as :func:`~optimbook.runtime.check_number` takes
     them. ``str(arg)`` is the range in words, as the error messages and the docs state it."""
 
     low: float | None = None
@@ -123,9 +123,9 @@ class Schedule:
     """
 
     name: ClassVar[str] = "schedule"
-    #: The numeric fields and their accepted values: checked, in this order, by
-    #: :meth:`__post_init__`, which stores each as a plain ``int`` or ``float``. The fuzz tests read
-    #: it as the documented range.
+    #: The numeric fields and their accepted values, checked in this order by ``__post_init__``,
+    #: which stores each as a plain ``int`` or ``float``. The fuzz tests read it as the documented
+    #: range.
     arguments: ClassVar[dict[str, Arg]] = {}
     #: The boolean fields (``True``/``False`` only).
     flags: ClassVar[tuple[str, ...]] = ()
@@ -177,6 +177,16 @@ class Schedule:
         for f in dataclasses.fields(self):
             out[f.name] = _encode(getattr(self, f.name))
         return out
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class DecaySchedule(Schedule):
+    """Base of the rules that decay ``learning_rate`` over ``decay_steps``: those fields, checked."""
+
+    learning_rate: float
+    decay_steps: float
+
+    arguments = {"learning_rate": Arg(low=0), "decay_steps": Arg(low=0, low_open=True)}
 
 
 def _encode(value: Any) -> Any:

@@ -12,7 +12,7 @@ import dataclasses
 import math
 import secrets
 
-from .base import Arg, Schedule, check_step, power
+from .base import Arg, DecaySchedule, Schedule, check_step, power
 from .noise import standard_normal
 
 __all__ = [
@@ -33,19 +33,13 @@ def _half_cosine(fraction: float) -> float:
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
-class CosineDecay(Schedule):
+class CosineDecay(DecaySchedule):
     """:math:`\\eta_0[(1-\\alpha)\\tfrac12(1+\\cos\\pi t/T) + \\alpha]` (:func:`cosine_decay`)."""
 
     name = "cosine_decay"
-    learning_rate: float
-    decay_steps: float
     alpha: float = 0.0
 
-    arguments = {
-        "learning_rate": Arg(low=0),
-        "decay_steps": Arg(low=0, low_open=True),
-        "alpha": Arg(low=0, high=1),
-    }
+    arguments = {**DecaySchedule.arguments, "alpha": Arg(low=0, high=1)}
 
     def value(self, step: float) -> float:
         completed_fraction = min(step, self.decay_steps) / self.decay_steps
@@ -137,8 +131,7 @@ def _linear_cosine_parts(
 
 
 _LINEAR_COSINE_ARGUMENTS = {
-    "learning_rate": Arg(low=0),
-    "decay_steps": Arg(low=0, low_open=True),
+    **DecaySchedule.arguments,
     "num_periods": Arg(low=0),
     "alpha": Arg(low=0),
     "beta": Arg(low=0),
@@ -146,12 +139,10 @@ _LINEAR_COSINE_ARGUMENTS = {
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
-class LinearCosineDecay(Schedule):
+class LinearCosineDecay(DecaySchedule):
     """:math:`\\eta_0[(\\alpha + \\ell(t))\\,c(t) + \\beta]` (see :func:`linear_cosine_decay`)."""
 
     name = "linear_cosine_decay"
-    learning_rate: float
-    decay_steps: float
     num_periods: float = 0.5
     alpha: float = 0.0
     beta: float = 0.001
@@ -166,13 +157,11 @@ class LinearCosineDecay(Schedule):
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
-class NoisyLinearCosineDecay(Schedule):
+class NoisyLinearCosineDecay(DecaySchedule):
     """Linear cosine decay with seeded Gaussian noise on the linear term
     (see :func:`noisy_linear_cosine_decay`)."""
 
     name = "noisy_linear_cosine_decay"
-    learning_rate: float
-    decay_steps: float
     initial_variance: float = 1.0
     variance_decay: float = 0.55
     num_periods: float = 0.5

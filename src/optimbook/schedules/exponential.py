@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from .base import Arg, Schedule, floor, power, scaled
+from .base import Arg, DecaySchedule, floor, power, scaled
 
 __all__ = [
     "RateDecay",
@@ -27,19 +27,13 @@ __all__ = [
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
-class RateDecay(Schedule):
+class RateDecay(DecaySchedule):
     """Base of the three TensorFlow rules with ``decay_rate`` and ``staircase``: fields and checks."""
 
-    learning_rate: float
-    decay_steps: float
     decay_rate: float
     staircase: bool = False
 
-    arguments = {
-        "learning_rate": Arg(low=0),
-        "decay_steps": Arg(low=0, low_open=True),
-        "decay_rate": Arg(low=0),
-    }
+    arguments = {**DecaySchedule.arguments, "decay_rate": Arg(low=0)}
     flags = ("staircase",)
 
     def progress(self, step: float) -> float:
@@ -82,19 +76,13 @@ class InverseTimeDecay(RateDecay):
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
-class PowerDecay(Schedule):
+class PowerDecay(DecaySchedule):
     """:math:`\\eta_0 (1 + t/T)^{-q}` (see :func:`power_decay`)."""
 
     name = "power_decay"
-    learning_rate: float
-    decay_steps: float
     power: float = 0.75
 
-    arguments = {
-        "learning_rate": Arg(low=0),
-        "decay_steps": Arg(low=0, low_open=True),
-        "power": Arg(low=0),
-    }
+    arguments = {**DecaySchedule.arguments, "power": Arg(low=0)}
 
     def value(self, step: float) -> float:
         # exactly lr * (1 + t/T) ** (-q) in float64 (AdaDec's and AdaMix's p(t) are this schedule)

@@ -5,25 +5,22 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from .base import Arg, Schedule
+from .base import Arg, DecaySchedule
 
 __all__ = ["PolynomialDecay", "polynomial_decay"]
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
-class PolynomialDecay(Schedule):
+class PolynomialDecay(DecaySchedule):
     """:math:`(\\eta_0 - \\eta_{end})(1 - t/T)^{k} + \\eta_{end}` (see :func:`polynomial_decay`)."""
 
     name = "polynomial_decay"
-    learning_rate: float
-    decay_steps: float
     end_learning_rate: float = 1e-4
     power: float = 1.0
     cycle: bool = False
 
     arguments = {
-        "learning_rate": Arg(low=0),
-        "decay_steps": Arg(low=0, low_open=True),
+        **DecaySchedule.arguments,
         "end_learning_rate": Arg(low=0),
         "power": Arg(low=0),
     }

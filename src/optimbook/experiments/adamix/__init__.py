@@ -25,7 +25,7 @@ RMSProp
 
 t counts optimizer steps and R = epochs × steps per epoch (``Setup.time_unit = "step"``). Every
 ambiguity of the paper is a field of :class:`Setup` with its choices (:func:`readings_table`); the
-``readings`` experiment runs Exp. 1's strategies under each (:data:`READINGS`).
+``readings`` experiment runs Exp. 1's strategies under each (:data:`~optimbook.experiments.adamix.registry.READINGS`).
 """
 
 from . import registry, report, runner, setup

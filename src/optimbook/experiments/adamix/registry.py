@@ -18,6 +18,7 @@ __all__ = [
     "published",
 ]
 
+#: The rule names a strategy's weight or bias rule may take.
 RULES = ("Cons", "Exp", "Power", "AdaGrad", "AdaDec", "AdaMix", "None",
          "Adam", "AdamW", "Nadam", "RMSProp")
 
@@ -58,7 +59,7 @@ class Reading:
     description: str = ""
 
 
-#: The default reading: the setup as it is.
+#: The default reading, the setup as it is.
 DEFAULT_READING = Reading("default", description="the book's default readings (chapter 18's table)")
 
 
@@ -79,6 +80,7 @@ class Experiment:
         return [(r, s) for r in self.readings for s in (strategies or self.strategies)]
 
 
+#: The paper's five experiments (Fig. 4-8), by name.
 EXPERIMENTS: dict[str, Experiment] = {
     "fig4": Experiment(
         "fig4", "Exp. 1 (Fig. 4): AdaMix against constant, AdaGrad and AdaDec",
@@ -115,7 +117,7 @@ EXPERIMENTS: dict[str, Experiment] = {
     ),
 }
 
-#: Not in the paper: the same task with newer optimizers, beside its constant rate and AdaMix.
+#: Not in the paper, the same task with newer optimizers, beside its constant rate and AdaMix.
 EXTRA_EXPERIMENTS: dict[str, Experiment] = {
     "beyond": Experiment(
         "beyond", "Beyond the paper: Adam, AdamW, Nadam and RMSProp on the same task",
