@@ -132,18 +132,7 @@ diffs = report.paired(readings)
 rank_table = report.ranks(readings)
 glue("c1_ranks", ", ".join(f"{r}: {int(v)}" for r, v in rank_table["AdaMix rank"].items()))
 fig, ax = plotting.subplots(1, height=3.6, width=7.5)
-names = list(dict.fromkeys(diffs["reading"]))
-for k, other in enumerate(("Cons", "AdaGrad", "AdaDec")):
-    sub = diffs[diffs["other"] == other].set_index("reading").reindex(names)
-    y = [i + (k - 1) * 0.22 for i in range(len(names))]
-    err = [(sub["mean"] - sub["low"]).fillna(0), (sub["high"] - sub["mean"]).fillna(0)]
-    ax.errorbar(sub["mean"], y, xerr=err, fmt="o", capsize=3, label=f"AdaMix − {other}")
-ax.axvline(0, color="0.3", lw=0.8)
-ax.set_yticks(range(len(names)), names)
-ax.invert_yaxis()
-plotting.label(ax, "difference in final test RER (negative: AdaMix better)", "reading",
-               "C1: AdaMix against each strategy, by reading")
-ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3)
+plotting.paired_intervals(ax, diffs)
 plt.show()
 
 # %% [markdown] tags=["caption"]
@@ -217,25 +206,7 @@ glue("n_baselines", int(two_way["relative_to_baseline"].isna().sum()))
 glue("zoom", zoom)
 glue("n_outside_zoom", int((two_way["published"] >= zoom).sum()))
 fig, axes = plotting.subplots(2, height=4.0)
-for name, sub in two_way.groupby("experiment", sort=False):
-    close = sub[sub["published"] < zoom]
-    axes[0].scatter(close["published"], close["ours"], label=name, s=30)
-    rel = sub.dropna(subset=["relative_to_baseline"])
-    axes[1].scatter(rel["published"], 100 * rel["relative_to_baseline"], label=name, s=30)
-close = two_way[two_way["published"] < zoom]
-lim = [min(close["published"].min(), close["ours"].min()) * 0.95,
-       max(close["published"].max(), close["ours"].max()) * 1.05]
-band = report.ABSOLUTE
-axes[0].plot(lim, lim, color="0.3", lw=0.8)
-axes[0].fill_between(lim, [(1 - band) * v for v in lim], [(1 + band) * v for v in lim], color="0.85", zorder=0)
-axes[0].set_xlim(lim)
-axes[0].set_ylim(lim)
-plotting.label(axes[0], "published test RER", "our test RER", "absolute (published values below the zoom limit)")
-axes[1].axhspan(-100 * report.RELATIVE, 100 * report.RELATIVE, color="0.85", zorder=0)
-axes[1].axhline(0, color="0.3", lw=0.8)
-plotting.label(axes[1], "published test RER", "relative difference to baseline (%)",
-               "relative to each experiment's baseline")
-axes[1].legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=5)
+plotting.published_two_ways(axes, two_way, zoom=zoom, absolute=report.ABSOLUTE, relative=report.RELATIVE)
 plt.show()
 
 # %% [markdown] tags=["caption"]

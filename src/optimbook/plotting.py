@@ -28,6 +28,8 @@ __all__ = [
     "mean_band",
     "distinct_colors",
     "rer_curves",
+    "paired_intervals",
+    "published_two_ways",
     "contour",
     "trajectory",
 ]
@@ -280,3 +282,52 @@ def rer_curves(
     # below the axes, where it cannot cover a curve
     ax.legend(fontsize=8, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.2))
     return ax
+
+
+def paired_intervals(ax, diffs, *, subject: str = "AdaMix", value: str = "final test RER"):
+    """Chapter 18's C1 figure: ``subject − other`` (mean and paired interval over seeds) per reading,
+    one marker colour per other strategy. ``diffs`` is a table of
+    :func:`optimbook.experiments.adamix.report.paired` (``reading, other, mean, low, high``)."""
+    readings = list(dict.fromkeys(diffs["reading"]))
+    others = list(dict.fromkeys(diffs["other"]))
+    for k, (other, color) in enumerate(zip(others, distinct_colors(len(others)))):
+        sub = diffs[diffs["other"] == other].set_index("reading").reindex(readings)
+        y = [i + (k - (len(others) - 1) / 2) * 0.22 for i in range(len(readings))]
+        err = [(sub["mean"] - sub["low"]).fillna(0), (sub["high"] - sub["mean"]).fillna(0)]
+        ax.errorbar(sub["mean"], y, xerr=err, fmt="o", capsize=3, color=color, label=f"{subject} − {other}")
+    ax.axvline(0, color="0.3", lw=0.8)
+    ax.set_yticks(range(len(readings)), readings)
+    ax.invert_yaxis()
+    label(ax, f"difference in {value} (negative: {subject} lower)", "reading",
+          f"{subject} against each strategy, by reading")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=len(others))
+    return ax
+
+
+def published_two_ways(axes, table, *, zoom: float, absolute: float, relative: float):
+    """Chapter 18's comparison figure from :func:`optimbook.experiments.adamix.report.two_way_comparison`:
+    left, ours against the published values below ``zoom`` (band ±``absolute``); right, each value
+    relative to its experiment's baseline, ours against theirs, in percent (band ±``relative``)."""
+    names = list(dict.fromkeys(table["experiment"]))
+    for name, color in zip(names, distinct_colors(len(names))):
+        sub = table[table["experiment"] == name]
+        close = sub[sub["published"] < zoom]
+        axes[0].scatter(close["published"], close["ours"], label=name, s=30, color=color)
+        rel = sub.dropna(subset=["relative_to_baseline"])
+        axes[1].scatter(rel["published"], 100 * rel["relative_to_baseline"], label=name, s=30, color=color)
+    close = table[(table["published"] < zoom) & table["ours"].notna()]
+    if len(close):
+        lim = [min(close["published"].min(), close["ours"].min()) * 0.95,
+               max(close["published"].max(), close["ours"].max()) * 1.05]
+        axes[0].plot(lim, lim, color="0.3", lw=0.8)
+        axes[0].fill_between(lim, [(1 - absolute) * v for v in lim], [(1 + absolute) * v for v in lim],
+                             color="0.85", zorder=0)
+        axes[0].set_xlim(lim)
+        axes[0].set_ylim(lim)
+    label(axes[0], "published test RER", "our test RER", "absolute (published values below the zoom limit)")
+    axes[1].axhspan(-100 * relative, 100 * relative, color="0.85", zorder=0)
+    axes[1].axhline(0, color="0.3", lw=0.8)
+    label(axes[1], "published test RER", "relative difference to baseline (%)",
+          "relative to each experiment's baseline")
+    axes[1].legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=len(names))
+    return axes

@@ -136,6 +136,17 @@ def table(
     has_missing = bool(data.map(_is_missing).to_numpy().any()) if len(data) else False
     note = (missing or _GENERIC_MISSING) if has_missing else None
     styler = shown.style.format(formatter).hide(axis="index").set_table_styles(_PADDING)
+    # text reads from the left; long text wraps within the page instead of pushing columns off it
+    text = [] if isinstance(shown.columns, pd.MultiIndex) else [
+        names[c] for c in data.columns if not pd.api.types.is_numeric_dtype(data[c]) and not data[c].map(
+            lambda v: isinstance(v, (int, float)) or _is_missing(v)).all()]
+    for name in text:
+        longest = int(shown[name].map(lambda v: len(str(v))).max()) if len(shown) else 0
+        # !important: the table-wide "#T td" rules are more specific than a cell's id
+        props = {"text-align": "left !important"}
+        if longest > 24:
+            props.update({"white-space": "normal !important", "min-width": "10em", "max-width": "26em"})
+        styler = styler.set_properties(subset=[name], **props)
     if caption:
         styler = styler.set_caption(caption)
     return Table(shown, styler, note, caption)
