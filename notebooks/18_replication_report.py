@@ -140,8 +140,9 @@ plt.show()
 # its paired confidence interval (no bar with one seed). Left of the grey line AdaMix is better.
 
 # %%
-table(diffs, columns={"other": "AdaMix minus", "mean": "mean difference (RER)", "low": "interval low",
-                      "high": "interval high"},
+table(diffs, keep=["reading", "other", "mean", "low", "high", "verdict"],
+      columns={"other": "AdaMix minus", "mean": "mean difference (RER)", "low": "interval low",
+               "high": "interval high"},
       formats={"mean": "{:+.3f}", "low": "{:+.3f}", "high": "{:+.3f}"},
       missing="one seed: no interval")
 
@@ -163,7 +164,7 @@ cost = report.paired(readings, "AdaMix", ("AdaGrad", "AdaDec"), "seconds")
 seconds = report.final(readings[readings["reading"] == "default"]).groupby("strategy")["seconds"].mean()
 glue("ratio_ours", float(seconds["AdaMix"] / seconds["AdaGrad"]))
 glue("ratio_paper", report.published_seconds_ratio("AdaMix", "AdaGrad"))
-table(cost, columns={"other": "AdaMix minus", "mean": "mean difference (s)", "low": "interval low (s)",
+table(cost, keep=["reading", "other", "mean", "low", "high", "verdict"], columns={"other": "AdaMix minus", "mean": "mean difference (s)", "low": "interval low (s)",
                      "high": "interval high (s)"},
       formats={"mean": "{:+.2f}", "low": "{:+.2f}", "high": "{:+.2f}"}, missing="one seed: no interval")
 

@@ -147,8 +147,8 @@ def two_way_comparison(frame, absolute: float = ABSOLUTE, relative: float = RELA
 
 def paired(frame, subject: str = "AdaMix", others=("Cons", "AdaGrad", "AdaDec"), value: str = "test_rer"):
     """``subject − other`` of the final ``value`` per reading, paired over seeds: ``reading, other,
-    mean, low, high, seeds, verdict`` ("lower", "higher", "no difference beyond noise"; with one seed
-    "lower (one seed)" or "higher (one seed)")."""
+    mean, low, high, seeds, verdict`` ("lower", "higher", or "within noise" when the interval
+    straddles zero; with one seed "lower (one seed)" or "higher (one seed)")."""
     import pandas as pd
 
     rows = []
@@ -163,7 +163,7 @@ def paired(frame, subject: str = "AdaMix", others=("Cons", "AdaGrad", "AdaDec"),
             if len(diff) == 1:
                 verdict = "lower (one seed)" if mean < 0 else "higher (one seed)"
             else:
-                verdict = "lower" if high < 0 else "higher" if low > 0 else "no difference beyond noise"
+                verdict = "lower" if high < 0 else "higher" if low > 0 else "within noise"
             rows.append({"reading": reading, "other": other, "mean": mean, "low": low, "high": high,
                          "seeds": len(diff), "verdict": verdict})
     return pd.DataFrame(rows, columns=["reading", "other", "mean", "low", "high", "seeds", "verdict"])
