@@ -23,7 +23,6 @@ element-wise sets ``_supports_complex = False`` and refuses complex parameters b
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Callable, Iterator, MutableMapping
 from numbers import Real
 from typing import Any
@@ -31,6 +30,7 @@ from typing import Any
 import torch
 
 from ..runtime import _shown, check_flag, check_number
+from ..schedules.compose import schedule_value
 
 __all__ = ["Optimizer", "check_number", "check_flag", "check_rate", "rate_at", "encode_rates",
            "decode_rates", "is_schedule"]
@@ -84,21 +84,7 @@ def rate_at(name: str, value: Any, step: int) -> float:
         return value.item()
     if not is_schedule(value):
         return value
-    raw = value(step)
-    if isinstance(raw, torch.Tensor) and raw.numel() == 1 and not raw.is_complex():
-        raw = raw.item()
-    if isinstance(raw, bool) or not isinstance(raw, Real):
-        raise TypeError(
-            f"{name}: the schedule {_shown(value)} must return a real number, got {_shown(raw)}"
-            f" (a {type(raw).__name__}) at step {step}"
-        )
-    rate = float(raw)
-    if not (math.isfinite(rate) and rate >= 0.0):
-        raise ValueError(
-            f"{name} must be a finite real number >= 0.0 at every step, but the schedule"
-            f" {_shown(value)} gave {_shown(raw)} at step {step}"
-        )
-    return rate
+    return schedule_value(name, value, step)
 
 
 #: How a schedule is written in a state_dict: ``{_SCHEDULE_KEY: schedule.to_dict()}``, or

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import math
 from collections.abc import Callable, Sequence
+from numbers import Real
 
 from ..runtime import _shown
 from .base import Arg, Schedule, sequence
 
-__all__ = ["Join", "LinearWarmup", "check_schedule", "join", "linear_warmup"]
+__all__ = ["Join", "LinearWarmup", "check_schedule", "join", "linear_warmup", "schedule_value"]
 
 
 def check_schedule(name: str, schedule: object) -> None:
@@ -23,6 +25,31 @@ def check_schedule(name: str, schedule: object) -> None:
             f"{name} must be a schedule (a callable step -> rate), got {_shown(schedule)}"
             f" (a {type(schedule).__name__})"
         )
+
+
+def schedule_value(what: str, schedule: Callable, step: int, factor: float = 1.0) -> float:
+    """``factor · schedule(step)`` as a float: the learning rate ``what`` (e.g. ``"lr"``) at ``step``.
+
+    The one check of a schedule's output, used by the optimizers (a schedule as ``lr``) and by
+    :class:`~optimbook.schedules.torch_adapter.ScheduleLR`: the schedule must return a real number
+    (or a one-element real tensor), else ``TypeError``; the rate must be finite and ≥ 0, else
+    ``ValueError``. Both name ``what`` and the step.
+    """
+    raw = schedule(step)
+    if hasattr(raw, "numel") and raw.numel() == 1 and not raw.is_complex():
+        raw = raw.item()
+    if isinstance(raw, bool) or not isinstance(raw, Real):
+        raise TypeError(
+            f"{what}: the schedule {_shown(schedule)} must return a real number, got {_shown(raw)}"
+            f" (a {type(raw).__name__}) at step {step}"
+        )
+    value = factor * float(raw)
+    if not (math.isfinite(value) and value >= 0.0):
+        raise ValueError(
+            f"{what} must be a finite real number >= 0, got {_shown(value)} at step {step}"
+            f" (the schedule {_shown(schedule)} gave {_shown(raw)})"
+        )
+    return value
 
 
 @dataclasses.dataclass(frozen=True, repr=False)

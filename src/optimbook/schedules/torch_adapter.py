@@ -8,10 +8,8 @@ multiplicative factor (see :class:`ScheduleLR`).
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Callable, Sequence
-from numbers import Real
 from typing import Any
 
 import torch
@@ -20,7 +18,7 @@ from torch.optim.lr_scheduler import LRScheduler
 
 from ..runtime import _shown, check_number
 from .base import Schedule, from_dict
-from .compose import check_schedule, join
+from .compose import check_schedule, join, schedule_value
 
 __all__ = ["ScheduleLR"]
 
@@ -111,21 +109,7 @@ class ScheduleLR(LRScheduler):
     def _rate(self, i: int, k: int) -> float:
         """Group i's rate at step k: the factor times the schedule's value, which must be a finite
         real number >= 0 (a negative, NaN or infinite rate is refused, naming the step)."""
-        raw = self.schedules[i](k)
-        if isinstance(raw, torch.Tensor) and raw.numel() == 1 and not raw.is_complex():
-            raw = raw.item()
-        if isinstance(raw, bool) or not isinstance(raw, Real):
-            raise TypeError(
-                f"the schedule of param group {i} must return a real number, got {_shown(raw)}"
-                f" (a {type(raw).__name__}) at step {k} from {self.schedules[i]!r}"
-            )
-        value = self._factors[i] * float(raw)
-        if not (math.isfinite(value) and value >= 0.0):
-            raise ValueError(
-                f"the learning rate of param group {i} must be a finite real number >= 0, got"
-                f" {value!r} at step {k} (schedule {self.schedules[i]!r} gave {_shown(raw)})"
-            )
-        return value
+        return schedule_value(f"the learning rate of param group {i}", self.schedules[i], k, self._factors[i])
 
     def _absorb(self, i: int, group: dict[str, Any]) -> None:
         """Fold a change of ``group["lr"]`` made since our last step into the factor of group i."""
