@@ -105,11 +105,20 @@ class Plan:
     finetune: list[FinetuneJob]
     #: (experiment, reading, strategy label, fraction, seed) -> the job that makes it
     rows: dict[tuple[str, str, str, float, int], FinetuneJob]
+    #: records already read from the cache, by run path (so collecting reads each file once)
+    loaded: dict[str, list[dict]] = field(default_factory=dict, repr=False)
 
     def missing(self) -> list[FinetuneJob]:
         """Fine-tuning jobs whose result is not in the cache (a damaged entry is moved aside, with a
         warning naming it, and counts as missing)."""
-        return [j for j in self.finetune if _records(j) is None]
+        todo = []
+        for job in self.finetune:
+            records = self.loaded.get(str(job.path)) or _records(job)
+            if records is None:
+                todo.append(job)
+            else:
+                self.loaded[str(job.path)] = records
+        return todo
 
     def missing_pretraining(self) -> list[PretrainJob]:
         needed = {j.pretrain for j in self.missing()}
@@ -341,7 +350,7 @@ def collect(the_plan: Plan, made: dict[str, list[dict]] | None = None, strategie
     """The tidy table of ``the_plan``'s rows (``COLUMNS``), read from ``made`` or the cache."""
     import pandas as pd
 
-    made = made or {}
+    made = {**the_plan.loaded, **(made or {})}
     rows = []
     for (name, reading, label, fraction, seed), job in the_plan.rows.items():
         records = made.get(str(job.path))
