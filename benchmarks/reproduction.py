@@ -1,13 +1,22 @@
-"""Wall time and FLOP rate of He & Li's five experiments at paper scale.
+"""Wall time and FLOP rate of He & Li's five experiments at paper scale, against the machine's floor.
 
-    .venv/bin/python benchmarks/reproduction.py [--scale paper] [--device cpu] [--no-lockstep]
+    .venv/bin/python benchmarks/reproduction.py [--scale paper] [--device cpu] [--sequential]
 
-Runs fig4 … fig8 (one seed) in order into a fresh, empty results folder, so everything is computed
-once: pretraining once per data fraction, and each distinct (strategy, fraction) fine-tuning once
-(Cons+Cons is shared by fig4-fig7, AdaMix on 1/10 by fig4 and fig8, as the cache shares them in the
-book). For every experiment it prints the wall time, the floating-point work it did (counted from
-the layer sizes: matrix products only) and the achieved rate against the machine's measured fp32
-matmul peak. Target on 2 CPU cores: all five in 30 minutes; on one H100: 60 seconds.
+Makes fig4 … fig8 (one seed) into a fresh, empty results folder, so everything is computed once:
+one pretraining per data fraction and one fine-tuning per distinct (strategy, fraction), shared
+between experiments as the results cache shares them in the book.
+
+By default the five experiments are one plan (``adamix.plan([...])``) and one schedule
+(``adamix.execute``): a fine-tuning starts as soon as its pretrained stack exists, and a free worker
+takes the longest ready job. ``--sequential`` runs them as the book's chapters do, one
+``adamix.run`` per experiment, each waiting for the last job of the one before (the figures before
+the scheduler; with per-experiment rows).
+
+It prints every job group's work (matrix products, counted by :mod:`optimbook.ledger` from the
+layer sizes, data sizes and steps), its core-seconds (from the cache's own timings) and its rate per
+core, then the total: wall time, the floor (the work at the machine's measured fp32 matmul peak over
+all its threads), their ratio, and how busy the cores were (Σ job seconds / (wall × workers)).
+Target on 2 CPU cores: wall within 1.25× of the floor.
 """
 
 from __future__ import annotations
@@ -23,41 +32,53 @@ from pathlib import Path
 import torch
 
 from optimbook.experiments import adamix
+from optimbook.experiments.adamix.runner import job_flop
 from optimbook.runtime import matmul_gflops, resolve_device
 
-
-def layer_products(sizes) -> int:
-    """Σ in × out over the RBMs, i.e. over one half of the unrolled autoencoder."""
-    return sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+EXPERIMENTS = ["fig4", "fig5", "fig6", "fig7", "fig8"]
 
 
-def pretraining_flop(setup: adamix.Setup, n_train: int) -> float:
-    """CD-1: five products of the layer's size per example and epoch (v W, h Wᵀ, v' W, vᵀ h, v'ᵀ h'),
-    plus one upward pass over the data per layer."""
-    per_example = 10 * layer_products(setup.sizes)
-    return per_example * n_train * setup.pretrain_epochs + 2 * layer_products(setup.sizes[:-1]) * n_train
+def job_seconds(the_plan: adamix.Plan) -> tuple[dict, dict]:
+    """(pretraining seconds by job, fine-tuning wall seconds by job) from the cache's records."""
+    pre, fine = {}, {}
+    for job in the_plan.finetune:
+        saved = json.loads(job.path.read_text())
+        fine[job] = saved["wall_seconds"]
+    for job in the_plan.pretrain:
+        pre[job] = torch.load(job.path, weights_only=True)["log"]["seconds"]
+    return pre, fine
 
 
-def finetuning_flop(setup: adamix.Setup, n_train: int, n_test: int) -> float:
-    """Forward (2·Σ in·out over 2(L−1) layers), backward (weight gradients everywhere, input gradients
-    everywhere but the first layer), per image and epoch; plus the RER evaluations (forward only)."""
-    forward = 2 * 2 * layer_products(setup.sizes)
-    first = 2 * setup.sizes[0] * setup.sizes[1]
-    step = 3 * forward - first
-    evaluations = len(setup.finetuning().eval_epochs()) * (n_train + n_test) * forward
-    return step * n_train * setup.epochs + evaluations
-
-
-def new_files(folder: Path, before: set[Path]) -> list[Path]:
-    return sorted(p for p in folder.glob("*") if p not in before) if folder.is_dir() else []
+def report(the_plan: adamix.Plan, wall: float, peak: float, workers: int) -> None:
+    pre, fine = job_seconds(the_plan)
+    print(f"{'job group':<26} {'jobs':>4} {'core-s':>8} {'TFLOP':>7} {'GFLOP/s per core':>17}")
+    busy = flop = 0.0
+    for kind, seconds in (("pretraining", pre), ("fine-tuning", fine)):
+        for fraction in sorted({job.fraction for job in seconds}):
+            jobs = [job for job in seconds if job.fraction == fraction]
+            s = sum(seconds[job] for job in jobs)
+            f = sum(job_flop(job) for job in jobs)
+            busy += s
+            flop += f
+            print(f"{kind + f' (fraction {fraction:g})':<26} {len(jobs):>4} {s:8.1f} {f / 1e12:7.1f} "
+                  f"{f / s / 1e9 if s else 0.0:17.1f}")
+    floor = flop / peak / 1e9
+    print(f"{'all':<26} {len(pre) + len(fine):>4} {busy:8.1f} {flop / 1e12:7.1f}")
+    print(f"wall {wall:.1f} s = {wall / 60:.1f} min; floor at the measured peak {floor:.1f} s = "
+          f"{floor / 60:.1f} min; wall / floor = {wall / floor:.2f}; achieved {flop / wall / 1e9:.1f} "
+          f"GFLOP/s ({flop / wall / 1e9 / peak:.0%} of peak); cores busy {busy / (wall * workers):.0%} "
+          f"(Σ job seconds / (wall × {workers} workers))")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=("paper", "smoke"), default="paper")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--sequential", action="store_true",
+                        help="one adamix.run per experiment, in order (each its own schedule)")
     parser.add_argument("--no-lockstep", action="store_true", help="fine-tune strategies one at a time")
-    parser.add_argument("--experiments", nargs="+", default=["fig4", "fig5", "fig6", "fig7", "fig8"])
+    parser.add_argument("--workers", type=int, default=None, help="worker processes (default: the runner's)")
+    parser.add_argument("--experiments", nargs="+", default=EXPERIMENTS)
     parser.add_argument("--results", type=Path, default=None, help="results folder (default: a fresh temp dir)")
     args = parser.parse_args(argv)
     device = resolve_device(args.device)
@@ -66,43 +87,22 @@ def main(argv: list[str] | None = None) -> None:
     setup = adamix.SETUPS[args.scale]
     if args.no_lockstep:
         setup = replace(setup, lockstep=False)
+    workers = args.workers or adamix.default_workers(args.scale, device)
     peak = max(matmul_gflops(s, device=device) for s in (1024, 2048, 4096))
-    print(f"device {device} ({torch.get_num_threads()} threads), torch {torch.__version__}, "
-          f"scale {args.scale}, lockstep {setup.lockstep}")
+    print(f"device {device} ({torch.get_num_threads()} threads), torch {torch.__version__}, scale {args.scale}, "
+          f"{workers} workers, {'sequential' if args.sequential else 'one schedule'}")
     print(f"measured fp32 matmul peak: {peak:.0f} GFLOP/s; results in {results}")
-    print(f"{'experiment':<10} {'seconds':>9} {'pretrain':>9} {'finetune':>9} {'TFLOP':>8} {'GFLOP/s':>8} {'of peak':>8}")
-    total_s = total_flop = 0.0
-    for name in args.experiments:
-        folder = results / args.scale
-        before = {d: set((folder / d).glob("*")) if (folder / d).is_dir() else set()
-                  for d in ("runs", "pretrained")}
-        tic = time.perf_counter()
-        adamix.run(name, scale=args.scale, seeds=(0,), device=device, setup=setup)
-        seconds = time.perf_counter() - tic
-        flop = pre_s = fine_s = 0.0
-        for path in new_files(folder / "pretrained", before["pretrained"]):
-            saved = torch.load(path, weights_only=True)
-            n_train = setup.numbers(saved["key"]["fraction"])[0]
-            flop += pretraining_flop(setup, n_train)
-            pre_s += saved["log"]["seconds"]
-        groups = set()
-        for path in new_files(folder / "runs", before["runs"]):
-            if path.suffix != ".json":
-                continue
-            saved = json.loads(path.read_text())
-            n_train, n_test = setup.numbers(saved["key"]["fraction"])
-            flop += finetuning_flop(setup, n_train, n_test)
-            groups.add((saved["key"]["fraction"], saved["wall_seconds"]))
-        fine_s = sum(w for _, w in groups)
-        total_s += seconds
-        total_flop += flop
-        rate = flop / seconds / 1e9 if seconds else 0.0
-        print(f"{name:<10} {seconds:9.1f} {pre_s:9.1f} {fine_s:9.1f} {flop / 1e12:8.1f} {rate:8.1f} "
-              f"{rate / peak:8.0%}")
-    rate = total_flop / total_s / 1e9 if total_s else 0.0
-    print(f"{'all':<10} {total_s:9.1f} {'':>9} {'':>9} {total_flop / 1e12:8.1f} {rate:8.1f} {rate / peak:8.0%}")
-    print(f"all five: {total_s / 60:.1f} minutes (floor at the measured peak: "
-          f"{total_flop / peak / 1e9 / 60:.1f} minutes)")
+    the_plan = adamix.plan(args.experiments, args.scale, (0,), device, setup=setup)
+    tic = time.perf_counter()
+    if args.sequential:
+        for name in args.experiments:
+            start = time.perf_counter()
+            adamix.run(name, scale=args.scale, seeds=(0,), device=device, setup=setup, workers=workers)
+            print(f"  {name}: {time.perf_counter() - start:.1f} s")
+    else:
+        adamix.execute(the_plan, workers=workers)
+    wall = time.perf_counter() - tic
+    report(the_plan, wall, peak, workers)
 
 
 if __name__ == "__main__":

@@ -239,7 +239,7 @@ def test_checkpoint_resume_in_process(tmp_path):
 
     with pytest.raises(Crash):
         finetune(model, opts, ["s0"], x, xt, FineTuning(epochs=5, batch_size=8, eval_every=1), seed=3,
-                 checkpoint=ckpt, key="k", progress=crash)
+                 checkpoint=ckpt, key="k", progress=crash, checkpoint_seconds=0)
     assert ckpt.is_file()
     model = small_autoencoder()  # a fresh process would rebuild everything from scratch
     opts = [PerRole(model.replica_parameters(0), weight=rules[0][0], bias=rules[0][1])]
@@ -247,6 +247,33 @@ def test_checkpoint_resume_in_process(tmp_path):
                        seed=3, checkpoint=ckpt, key="k")[0]
     assert [r["test_rer"] for r in resumed] == [r["test_rer"] for r in full]
     assert not ckpt.exists()
+
+
+def test_checkpoints_are_written_at_most_every_checkpoint_seconds(tmp_path, monkeypatch):
+    rules = [(Rule(AdaMix, {"lr": 0.05, "total_steps": 25}), Rule(SGD, {"lr": 0.01}))]
+    x = torch.rand(40, 10, generator=torch.Generator().manual_seed(1))
+    xt = torch.rand(10, 10, generator=torch.Generator().manual_seed(2))
+    written = []
+    monkeypatch.setattr("optimbook.finetuning.atomic_torch_save", lambda path, obj: written.append(obj["epoch"]))
+
+    def train(**kwargs):
+        model = small_autoencoder()
+        opts = [PerRole(model.replica_parameters(0), weight=rules[0][0], bias=rules[0][1])]
+        records = finetune(model, opts, ["s0"], x, xt, FineTuning(epochs=5, batch_size=8, eval_every=1),
+                           seed=3, checkpoint=tmp_path / "ck.pt", key="k", **kwargs)[0]
+        return [(r["test_rer"], r["train_rer"]) for r in records]
+
+    every = train(checkpoint_seconds=0)
+    assert written == [1, 2, 3, 4]  # the last epoch needs none: the run's results are written instead
+    written.clear()
+    assert train(checkpoint_seconds=3600) == every and written == []
+    monkeypatch.setenv("OPTIMBOOK_CHECKPOINT_SECONDS", "0")
+    assert train() == every and written == [1, 2, 3, 4]
+    monkeypatch.setenv("OPTIMBOOK_CHECKPOINT_SECONDS", "-1")
+    with pytest.raises(ValueError, match="OPTIMBOOK_CHECKPOINT_SECONDS"):
+        train()
+    with pytest.raises(ValueError, match="checkpoint_seconds"):
+        train(checkpoint_seconds=float("nan"))
 
 
 # --- the runner at smoke scale -----------------------------------------------------------------------
@@ -306,12 +333,30 @@ def test_parallel_workers_give_the_serial_numbers(tmp_path, monkeypatch):
     assert len(list((tmp_path / "parallel" / "smoke" / "pretrained").glob("*.pt"))) == 4
 
 
+def test_schedule_starts_the_longest_chain_and_ranks_jobs_by_their_work(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPTIMBOOK_RESULTS", str(tmp_path))
+    the_plan = adamix.plan(["fig4", "fig8"], scale="paper", device="cpu")
+    order = adamix.runner.schedule_order(the_plan.pretrain, the_plan.finetune)
+    assert len(order) == len(the_plan.pretrain) + len(the_plan.finetune) == 4 + 7  # AdaMix on 1/10 is shared
+    # first: the pretraining of all of MNIST, whose fine-tuning is the longest run
+    assert order[0][1:] == ("pretrain", next(p for p in the_plan.pretrain if p.fraction == 1.0))
+    priorities = [p for p, _, _ in order]
+    assert priorities == sorted(priorities, reverse=True)
+    # a job's length is its matrix-product work: proportional to the images at a fixed setup
+    work = {j.fraction: adamix.runner.job_flop(j) for j in the_plan.finetune}
+    assert work[1.0] == pytest.approx(10 * work[0.1], rel=0.01)
+    pre = {p.fraction: adamix.runner.job_flop(p) for p in the_plan.pretrain}
+    assert [p for p, kind, job in order if kind == "pretrain" and job.fraction == 0.3] == [
+        pytest.approx(pre[0.3] + work[0.3])]
+
+
 def test_killed_run_resumes_to_the_uninterrupted_numbers(tmp_path):
     """SIGKILL the CLI right after epoch 2's checkpoint; a rerun resumes and matches exactly."""
     env = {**os.environ, "OPTIMBOOK_RESULTS": str(tmp_path / "killed"), "PYTHONPATH": str(ROOT / "src")}
     cmd = [sys.executable, "-m", "optimbook", "run", "fig4", "--scale", "smoke", "--device", "cpu",
            "--workers", "1"]
-    first = subprocess.run(cmd, env={**env, "OPTIMBOOK_KILL_AFTER_EPOCH": "2"}, capture_output=True, text=True)
+    first = subprocess.run(cmd, env={**env, "OPTIMBOOK_KILL_AFTER_EPOCH": "2", "OPTIMBOOK_CHECKPOINT_SECONDS": "0"},
+                           capture_output=True, text=True)
     assert first.returncode == -9, first.stderr[-2000:]
     checkpoints = list((tmp_path / "killed" / "smoke" / "checkpoints").glob("*.pt"))
     assert len(checkpoints) == 1

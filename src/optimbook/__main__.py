@@ -107,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
         print(str(err).replace("\n", " "), file=sys.stderr)
         return 2
     names = sorted(adamix.EXPERIMENTS) if args.experiment == "all" else [args.experiment]
+    if len(names) > 1 and not args.no_cache:  # one schedule for all: no worker waits for a phase to end
+        adamix.execute(adamix.plan(names, args.scale, args.seeds, args.device), workers=args.workers,
+                       progress=True)
     for name in names:
         tic = time.perf_counter()
         frame = adamix.run(name, scale=args.scale, seeds=args.seeds, device=args.device,

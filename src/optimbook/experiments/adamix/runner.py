@@ -39,12 +39,14 @@ __all__ = [
     "collect",
     "default_workers",
     "execute",
+    "job_flop",
     "plan",
     "pretrained",
     "pretraining_log",
     "run",
     "run_info",
     "runs_to_csv",
+    "schedule_order",
     "trained_model",
 ]
 
@@ -286,23 +288,73 @@ def _finetune_work(job: FinetuneJob) -> None:
     _finetune_group([job], cache=True)
 
 
-def _pool_phase(calls, workers: int, bar=None) -> None:
-    """Run ``calls`` ``(fn, args, epochs)`` over up to ``workers`` spawned processes, largest first;
-    with fewer jobs than workers, fewer processes with more threads each, so no core idles."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+def job_flop(job: PretrainJob | FinetuneJob) -> float:
+    """The matrix-product work of a job (:mod:`optimbook.ledger`'s closed forms): the scheduler's
+    estimate of its length."""
+    from ... import ledger
 
-    if not calls:
-        return
-    size = min(workers, len(calls))
-    threads = max(1, cpu_count() // size)
-    with ProcessPoolExecutor(size, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_init_worker, initargs=(str(results_root()), threads)) as pool:
-        futures = [(pool.submit(fn, *args), epochs) for fn, args, epochs in calls]
-        for future, epochs in futures:
-            future.result()
-            if epochs and bar is not None:
-                bar.update(epochs)
+    s = job.setup
+    n_train, n_test = s.numbers(job.fraction)
+    if isinstance(job, PretrainJob):
+        return ledger.pretraining_run(s.sizes, n_train, s.pretrain_epochs, s.batch_size).matmul
+    return ledger.finetuning_run(s.sizes, n_train, n_test, s.epochs, s.batch_size,
+                                 len(s.finetuning().eval_epochs())).matmul
+
+
+def schedule_order(pretrain: Sequence[PretrainJob], finetune: Sequence[FinetuneJob]) -> list[tuple]:
+    """Every job as ``(priority, kind, job)``, highest priority first: a pretraining's priority is
+    its length plus that of its longest fine-tuning (the critical path through it), a fine-tuning's
+    its own length. List scheduling by this priority starts the long chains first and leaves the
+    short runs to fill the cores at the end."""
+    longest: dict[PretrainJob, float] = {}
+    for job in finetune:
+        longest[job.pretrain] = max(longest.get(job.pretrain, 0.0), job_flop(job))
+    items = [(job_flop(p) + longest.get(p, 0.0), "pretrain", p) for p in pretrain]
+    items += [(job_flop(j), "finetune", j) for j in finetune]
+    return sorted(items, key=lambda item: -item[0])
+
+
+def _pool_execute(pretrain: list[PretrainJob], finetune: list[FinetuneJob], workers: int, device: str,
+                  bar=None) -> None:
+    """Make ``pretrain`` and ``finetune`` over ``workers`` spawned processes, one job each at a
+    time, as one schedule: a fine-tuning starts as soon as its pretrained stack exists (not when a
+    phase ends), and a free worker takes the ready job of highest :func:`schedule_order` priority.
+    Every job runs with the same number of threads (cores / workers), so its numbers do not depend
+    on what else is running."""
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    order = schedule_order(pretrain, finetune)
+    rank = {id(job): i for i, (_, _, job) in enumerate(order)}
+    pending = {p: [j for j in finetune if j.pretrain == p] for p in pretrain}
+    blocked = {id(j) for js in pending.values() for j in js}
+    ready = [(rank[id(job)], kind, job) for _, kind, job in order if id(job) not in blocked]
+    threads = max(1, cpu_count() // workers)
+    running = {}
+    pool = ProcessPoolExecutor(min(workers, len(order)), mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_init_worker, initargs=(str(results_root()), threads))
+    try:
+        while ready or running:
+            ready.sort(key=lambda item: item[0])
+            while ready and len(running) < workers:
+                _, kind, job = ready.pop(0)
+                if kind == "pretrain":
+                    future = pool.submit(_pretrain_work, job, device)
+                else:
+                    future = pool.submit(_finetune_work, replace(job, setup=replace(job.setup, lockstep=False)))
+                running[future] = (kind, job)
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                kind, job = running.pop(future)
+                future.result()  # a failed job raises here, naming itself
+                if kind == "pretrain":
+                    ready += [(rank[id(j)], "finetune", j) for j in pending[job]]
+                elif bar is not None:
+                    bar.update(job.setup.epochs)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 def execute(the_plan: Plan, *, workers: int | None = None, cache: bool = True,
@@ -311,7 +363,8 @@ def execute(the_plan: Plan, *, workers: int | None = None, cache: bool = True,
 
     With one worker, strategies that share a pretrained network and a fine-tuning loop train in
     lockstep as replicas of one batched network; with more (needs ``cache``), each job trains alone
-    in a spawned single-threaded process. Returns the records made, by run path.
+    in a spawned process with cores / workers threads, all jobs as one schedule
+    (:func:`schedule_order`). Returns the records made, by run path.
     """
     todo = the_plan.missing() if cache else list(the_plan.finetune)
     if not todo:
@@ -330,11 +383,7 @@ def execute(the_plan: Plan, *, workers: int | None = None, cache: bool = True,
                    unit="epoch")
     try:
         if parallel:
-            stacks = sorted(the_plan.missing_pretraining(), key=lambda p: -p.fraction)
-            _pool_phase([(_pretrain_work, (p, the_plan.device), 0) for p in stacks], workers)
-            jobs = sorted(todo, key=lambda j: -j.fraction)  # largest first: fewer idle workers at the end
-            _pool_phase([(_finetune_work, (replace(j, setup=replace(j.setup, lockstep=False)),),
-                          j.setup.epochs) for j in jobs], workers, bar)
+            _pool_execute(the_plan.missing_pretraining(), todo, workers, the_plan.device, bar)
             return {}
         made: dict[str, list[dict]] = {}
         for group in groups:
