@@ -350,6 +350,24 @@ def test_schedule_starts_the_longest_chain_and_ranks_jobs_by_their_work(tmp_path
         pytest.approx(pre[0.3] + work[0.3])]
 
 
+def test_simulated_schedules_respect_the_bounds(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPTIMBOOK_RESULTS", str(tmp_path))
+    runner = adamix.runner
+    plans = [adamix.plan(name, "paper", (0,), "cpu") for name in ("fig4", "fig5", "fig8")]
+    merged = runner.merge(plans)
+    assert len(merged.finetune) == 4 + 2 + 3  # Cons+Cons is Cons; AdaMix on 1/10 is shared
+    work = sum(runner.job_flop(j) for j in merged.pretrain + merged.finetune)
+    chain = max(runner.job_flop(j.pretrain) + runner.job_flop(j) for j in merged.finetune)
+    # one worker: both ways do all the work, one job after the other
+    assert runner.simulate(plans, 1) == pytest.approx(work)
+    assert runner.simulate(plans, 1, one_schedule=False) == pytest.approx(work)
+    one, phased = runner.simulate(plans, 2), runner.simulate(plans, 2, one_schedule=False)
+    assert max(work / 2, chain) <= one + 1 < phased  # phases idle a worker at their ends
+    assert runner.simulate(plans, 64) == pytest.approx(chain)  # enough workers: the longest chain
+    with pytest.raises(ValueError, match="scale/device"):
+        runner.merge([plans[0], adamix.plan("fig4", "smoke", (0,), "cpu")])
+
+
 def test_killed_run_resumes_to_the_uninterrupted_numbers(tmp_path):
     """SIGKILL the CLI right after epoch 2's checkpoint; a rerun resumes and matches exactly."""
     env = {**os.environ, "OPTIMBOOK_RESULTS": str(tmp_path / "killed"), "PYTHONPATH": str(ROOT / "src")}

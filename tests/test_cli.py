@@ -16,6 +16,7 @@ def no_work(monkeypatch, tmp_path, mnist_root):
     monkeypatch.setenv("OPTIMBOOK_RESULTS", str(tmp_path / "results"))
     monkeypatch.setenv("OPTIMBOOK_DATA", str(mnist_root))
     monkeypatch.setattr(adamix, "run", lambda *a, **k: calls.append((a, k)) or pytest.fail("work started"))
+    monkeypatch.setattr(adamix, "execute", lambda *a, **k: calls.append((a, k)) or pytest.fail("work started"))
     return calls
 
 
@@ -86,7 +87,7 @@ def test_experiment_choices_come_from_the_registry():
     choices = experiment_choices(adamix)
     names = adamix.experiment_names() if hasattr(adamix, "experiment_names") else \
         sorted(adamix.EXPERIMENTS) + sorted(adamix.EXTRA_EXPERIMENTS)
-    assert choices == list(names) + ["all"]
+    assert choices == list(names) + ["all", "book"]
     assert set(adamix.EXPERIMENTS) | set(adamix.EXTRA_EXPERIMENTS) <= set(choices)
 
 
@@ -99,10 +100,31 @@ def test_seeds_are_deduplicated_in_order_and_all_means_the_papers_five(no_work, 
         seen.append((name, kw["seeds"], kw["device"], kw["workers"]))
         return pd.DataFrame({"epoch": [1], "reading": ["default"], "strategy": ["Cons"], "data_fraction": [0.1], "test_rer": [1.0]})
 
+    scheduled = []
     monkeypatch.setattr(adamix, "run", fake_run)
+    monkeypatch.setattr(adamix, "execute", lambda plan, **kw: scheduled.append((plan, kw)) or {})
     monkeypatch.setattr(adamix, "runs_to_csv", lambda frame, name, scale: f"{scale}/{name}.csv")
     assert main(["run", "all", "--scale", "smoke", "--seeds", "2", "0", "2", "1", "0", "--device", "cpu",
                  "--workers", "3"]) == 0
     assert [s[0] for s in seen] == sorted(adamix.EXPERIMENTS)
     assert all(s[1:] == ([2, 0, 1], "cpu", 3) for s in seen)
+    # the five are one schedule first (every run of every experiment, each shared run once)
+    [(plan, kw)] = scheduled
+    assert kw["workers"] == 3
+    assert {row[0] for row in plan.rows} == set(adamix.EXPERIMENTS)
+    assert {row[4] for row in plan.rows} == {0, 1, 2}
+    assert len({str(j.path) for j in plan.finetune}) == len(plan.finetune) < len(plan.rows)
     assert capsys.readouterr().err == ""
+
+
+def test_book_fills_the_cache_as_one_schedule_and_refuses_no_cache(no_work, monkeypatch, capsys):
+    one_line_error(capsys, ["run", "book", "--scale", "smoke", "--no-cache"], r"'book' fills the results cache")
+    scheduled = []
+    monkeypatch.setattr(adamix, "execute", lambda plan, **kw: scheduled.append(plan) or {})
+    assert main(["run", "book", "--scale", "smoke", "--device", "cpu"]) == 0
+    [plan] = scheduled
+    experiments = {row[0] for row in plan.rows}
+    assert experiments == {"fig4", "readings", "fig5", "fig6", "fig7", "fig8", "beyond"}
+    readings = {row[1] for row in plan.rows if row[0] == "fig6"}
+    assert readings == {r.name for r in adamix.READINGS}
+    assert "fine-tunings at smoke scale in the cache" in capsys.readouterr().out

@@ -355,3 +355,54 @@ def test_deepcopy_and_repr():
         opt = info.make(make_params(), config)
         copy.deepcopy(opt)
         assert type(opt).__name__ in repr(opt)
+
+
+# --- row blocks: an element-wise update over cache-sized blocks gives the same numbers ----------
+@pytest.mark.parametrize("info,config", CONFIGS, ids=IDS)
+def test_row_blocked_updates_are_bit_identical(info, config, monkeypatch):
+    """On the CPU an element-wise optimizer updates a large tensor in blocks of whole rows
+    (``Optimizer._block_numel``); shrunk here so that these tensors split (into 64-row blocks and a
+    remainder), the float32 trajectory, state and step counts equal the unsplit ones bit for bit."""
+    g = torch.Generator().manual_seed(3)
+    shapes = [(150, 7), (150,), (3, 150)]
+    targets = [torch.randn(s, generator=g) for s in shapes]
+
+    def loss(params, x, y):
+        return sum((torch.sin(3 * p) * t).sum() + (p * p).sum() for p, t in zip(params, targets))
+
+    def trajectory(block_numel):
+        monkeypatch.setattr(O.Optimizer, "_block_numel", block_numel)
+        params = [torch.randn(s, generator=torch.Generator().manual_seed(4)).requires_grad_() for s in shapes]
+        opt = info.make(params, config)
+        out = train(opt, params, 12, dtype=torch.float32, loss=loss)
+        return out, opt.state_dict()["state"]
+
+    whole, whole_state = trajectory(1 << 40)
+    blocked, blocked_state = trajectory(100)
+    def same(a, b):  # bit for bit (NaN where NaN: the natural gradient diverges on this loss)
+        torch.testing.assert_close(a, b, rtol=0, atol=0, equal_nan=True)
+
+    for a, b in zip(whole, blocked):
+        same(a, b)
+    assert whole_state.keys() == blocked_state.keys()
+    for k in whole_state:
+        for name, value in whole_state[k].items():
+            other = blocked_state[k][name]
+            same(value, other) if isinstance(value, torch.Tensor) else None
+            assert isinstance(value, torch.Tensor) or value == other, name
+
+
+def test_row_blocks_cover_the_tensor_in_aligned_whole_rows():
+    from optimbook.optim._base import _row_blocks
+
+    p, grad = torch.zeros(150, 7), torch.ones(150, 7)
+    state = {"sum": torch.zeros(150, 7), "step": 3}
+    blocks = _row_blocks(p, grad, state, 100)
+    assert [b[0].shape[0] for b in blocks] == [64, 64, 22]  # 64·7 elements: a multiple of 64
+    for q, gq, view in blocks:
+        assert q.ndim == 2 and view["step"] == 3
+        view["sum"] = gq * 2  # stored into the block's rows
+    assert torch.equal(state["sum"], torch.full((150, 7), 2.0))
+    assert _row_blocks(p, grad, state, 1 << 20) == [(p, grad, state)]  # small: one block
+    bias = torch.zeros(1000)
+    assert len(_row_blocks(bias, bias, {}, 100)) == 1  # a vector is never split (its role is "bias")

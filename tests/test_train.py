@@ -118,6 +118,27 @@ def test_nonfinite_loss_names_the_run_and_step():
         fit(model, half_mse, opt, x, y, batch_size=8, epochs=50, name="my-strategy")
 
 
+def test_the_step_loop_reads_no_loss_back_and_names_the_first_nonfinite_step(monkeypatch):
+    """The losses are read once per record, not per step; a loss that turns infinite at step 13 of
+    epoch 2 (of 8-step epochs) is named with that step and epoch, the steps after it notwithstanding."""
+    x, y = problem()
+    reads = []
+    item = torch.Tensor.item
+    monkeypatch.setattr(torch.Tensor, "item", lambda t: reads.append(1) or item(t))
+    model, opt = model_and_opt(lr=0.01)
+    calls = []
+
+    def loss(out, target):
+        calls.append(1)
+        value = half_mse(out, target)
+        return value * float("inf") if len(calls) == 13 else value
+
+    with pytest.raises(NonFiniteLossError, match=r"^loss became (inf|nan) at step 13 \(epoch 2\)$"):
+        fit(model, loss, opt, x, y, batch_size=8, epochs=3)
+    assert len(calls) == 16  # epoch 2 ran to its end: the check is at the record
+    assert reads == []  # no per-step .item()
+
+
 def test_autoencoder_target_defaults_to_input():
     x = torch.rand(32, 6)
     model = mlp(6, 3, 6, seed=0)

@@ -182,6 +182,8 @@ def fit(
 
     Raises:
         NonFiniteLossError: the loss became NaN or ±inf (the message names ``name`` and the step).
+            The step losses are read from the device once per record (no host synchronisation
+            inside the step loop), so this is raised at the record that follows that step.
         NonFiniteParameterError: a parameter became NaN or ±inf (checked at the end of every
             epoch and of the run, before ``on_epoch_end``: a diverging last step is caught too).
     """
@@ -210,9 +212,28 @@ def fit(
     step = start_epoch * steps_per_epoch
     seconds = hist.records[-1]["seconds"] if hist.records else 0.0
     loss_sum, loss_count = 0.0, 0
+    label = f"{name}: " if name else ""
+    # The step losses stay on the device until the next record (one read for the stretch, so the
+    # step loop never waits for a GPU); they are checked and summed there in step order.
+    pending: list[torch.Tensor] = []
+
+    def flush() -> None:
+        nonlocal loss_sum, loss_count
+        if not pending:
+            return
+        values = torch.stack(pending).tolist()
+        pending.clear()
+        first = step - len(values) + 1  # the step number of values[0]
+        for i, value in enumerate(values):
+            if not math.isfinite(value):
+                raise NonFiniteLossError(f"{label}loss became {value} at step {first + i} "
+                                         f"(epoch {(first + i - 1) // steps_per_epoch + 1})")
+            loss_sum += value
+            loss_count += 1
 
     def record() -> None:
         nonlocal loss_sum, loss_count
+        flush()
         if hist.records and hist.records[-1]["step"] == step:
             return
         row = {"step": step, "epoch": step / steps_per_epoch, "seconds": seconds}
@@ -257,22 +278,17 @@ def fit(
             if scheduler is not None:
                 scheduler.step()
             step += 1
-            value = loss.item()
-            if not math.isfinite(value):
-                label = f"{name}: " if name else ""
-                raise NonFiniteLossError(
-                    f"{label}loss became {value} at step {step} (epoch {epoch + 1})"
-                )
-            loss_sum += value
-            loss_count += 1
+            pending.append(loss.detach())
             if (interval and step % interval == 0) or step in eval_steps:
+                flush()
                 seconds += time.perf_counter() - tic
                 record()
                 tic = time.perf_counter()
             if out_of_budget():
                 break
+        flush()
         seconds += time.perf_counter() - tic
-        _check_parameters(params, f"{name}: " if name else "", step, epoch)
+        _check_parameters(params, label, step, epoch)
         tic = time.perf_counter()
         record()
         if on_epoch_end is not None and step % steps_per_epoch == 0:

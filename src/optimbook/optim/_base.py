@@ -23,6 +23,7 @@ element-wise sets ``_supports_complex = False`` and refuses complex parameters b
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable, Iterator, MutableMapping
 from numbers import Real
 from typing import Any
@@ -127,14 +128,29 @@ def decode_rates(saved: list[dict[str, Any]], current: list[dict[str, Any]],
     return out
 
 
-class _RealView(MutableMapping):
-    """A parameter's state with every complex tensor seen through :func:`torch.view_as_real`
-    (and real tensors stored back into a complex slot seen through :func:`torch.view_as_complex`)."""
+class _StateView(MutableMapping):
+    """A view of a parameter's state dict (``self.state``); subclasses change how values are seen."""
 
     __slots__ = ("state",)
 
-    def __init__(self, state: dict[str, Any]) -> None:
+    def __init__(self, state: MutableMapping[str, Any]) -> None:
         self.state = state
+
+    def __delitem__(self, key: str) -> None:
+        del self.state[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.state)
+
+    def __len__(self) -> int:
+        return len(self.state)
+
+
+class _RealView(_StateView):
+    """A parameter's state with every complex tensor seen through :func:`torch.view_as_real`
+    (and real tensors stored back into a complex slot seen through :func:`torch.view_as_complex`)."""
+
+    __slots__ = ()
 
     def __getitem__(self, key: str) -> Any:
         value = self.state[key]
@@ -149,15 +165,6 @@ class _RealView(MutableMapping):
             value = torch.view_as_complex(value.contiguous())
         self.state[key] = value
 
-    def __delitem__(self, key: str) -> None:
-        del self.state[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.state)
-
-    def __len__(self) -> int:
-        return len(self.state)
-
 
 def evaluate_closure(closure: Callable[[], Any] | None) -> Any:
     """``closure()`` with gradients enabled (the loss a ``step`` returns), or ``None`` without one."""
@@ -165,6 +172,48 @@ def evaluate_closure(closure: Callable[[], Any] | None) -> Any:
         return None
     with torch.enable_grad():
         return closure()
+
+
+class _RowBlock(_StateView):
+    """Rows ``[start, stop)`` of a parameter's state: every tensor of the parameter's shape is seen
+    through that slice (a tensor stored into such a slot is copied into the slice)."""
+
+    __slots__ = ("start", "stop", "shape")
+
+    def __init__(self, state: MutableMapping[str, Any], start: int, stop: int, shape: torch.Size) -> None:
+        super().__init__(state)
+        self.start, self.stop, self.shape = start, stop, shape
+
+    def __getitem__(self, key: str) -> Any:
+        value = self.state[key]
+        if isinstance(value, torch.Tensor) and value.shape == self.shape:
+            return value[self.start:self.stop]
+        return value
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        old = self.state.get(key)
+        if isinstance(old, torch.Tensor) and old.shape == self.shape and isinstance(value, torch.Tensor):
+            old[self.start:self.stop].copy_(value)
+        else:
+            self.state[key] = value
+
+
+def _row_blocks(p: torch.Tensor, grad: torch.Tensor, state: MutableMapping[str, Any],
+                limit: int) -> list[tuple[torch.Tensor, torch.Tensor, MutableMapping[str, Any]]]:
+    """``(p, grad, state)`` as blocks of whole rows of at most about ``limit`` elements, each block a
+    multiple of 64 elements but the last (so the vectorised loops of an element-wise kernel treat
+    the same elements as for the whole tensor); one block when ``p`` is small, has fewer than two
+    dimensions, or is not laid out row-contiguously like its gradient."""
+    if (p.numel() <= limit or p.ndim < 2 or not p.is_contiguous() or not grad.is_contiguous()
+            or p.shape != grad.shape):
+        return [(p, grad, state)]
+    row = p.numel() // p.shape[0]
+    step = 64 // math.gcd(row, 64)  # rows per block: a multiple of this
+    rows = max(step, limit // row // step * step)
+    if rows >= p.shape[0]:
+        return [(p, grad, state)]
+    return [(p[a:a + rows], grad[a:a + rows], _RowBlock(state, a, min(a + rows, p.shape[0]), p.shape))
+            for a in range(0, p.shape[0], rows)]
 
 
 class Optimizer(torch.optim.Optimizer):
@@ -188,6 +237,14 @@ class Optimizer(torch.optim.Optimizer):
     #: make each temporary larger than the caches (and, on CPU, fresh memory pages on every step);
     #: measured with ``benchmarks/optimizer_step.py``.
     _chunk_numel: int = 1 << 20
+    #: Whether ``_update`` is element-wise: each element's new value depends on that element of the
+    #: parameter, its gradient and its state alone (not on norms, sums or neighbours), and it
+    #: advances no scalar state of its own (the step count is the base's). Then, on the
+    #: CPU, a tensor larger than ``_block_numel`` is handed over in blocks of whole rows (the same
+    #: operations on each element, so the same numbers) and buckets hold at most ``_block_numel``
+    #: elements: an update of several passes reads each block from the core's cache, not memory.
+    _elementwise: bool = False
+    _block_numel: int = 1 << 18
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """torch's ``add_param_group``, and the group's rates and parameter dtypes checked."""
@@ -259,21 +316,26 @@ class Optimizer(torch.optim.Optimizer):
             view = state
             if p.is_complex():  # as torch.optim: a complex tensor is a tensor of real pairs
                 p, grad, view = torch.view_as_real(p), torch.view_as_real(grad), _RealView(state)
-            key = (p.device, p.dtype, t, 0)
-            if sizes.get(key, 0) and sizes[key] + p.numel() > self._chunk_numel:
-                # start a new chunk of this bucket
-                n = 1
-                while sizes.get((p.device, p.dtype, t, n), 0) and (
-                    sizes[(p.device, p.dtype, t, n)] + p.numel() > self._chunk_numel
-                ):
-                    n += 1
-                key = (p.device, p.dtype, t, n)
-            sizes[key] = sizes.get(key, 0) + p.numel()
-            bucket = buckets.setdefault(key, ([], [], [], []))
-            bucket[0].append(p)
-            bucket[1].append(grad)
-            bucket[2].append(view)
-            bucket[3].append(state)
+            blocked = self._elementwise and p.device.type == "cpu"
+            limit = self._block_numel if blocked else self._chunk_numel
+            pieces = _row_blocks(p, grad, view, limit) if blocked else [(p, grad, view)]
+            for i, (p, grad, view) in enumerate(pieces):
+                key = (p.device, p.dtype, t, 0)
+                if sizes.get(key, 0) and sizes[key] + p.numel() > limit:
+                    # start a new chunk of this bucket
+                    n = 1
+                    while sizes.get((p.device, p.dtype, t, n), 0) and (
+                        sizes[(p.device, p.dtype, t, n)] + p.numel() > limit
+                    ):
+                        n += 1
+                    key = (p.device, p.dtype, t, n)
+                sizes[key] = sizes.get(key, 0) + p.numel()
+                bucket = buckets.setdefault(key, ([], [], [], []))
+                bucket[0].append(p)
+                bucket[1].append(grad)
+                bucket[2].append(view)
+                if i == 0:  # the parameter's step count advances once, whatever its blocks
+                    bucket[3].append(state)
         for (_, _, t, _), (params, grads, views, states) in buckets.items():
             self._update(group, params, grads, views, t)
             if counts:

@@ -100,6 +100,8 @@ class AdaDec(Optimizer):
             per-example mean loss while the update still uses the summed gradient.
     """
 
+    _elementwise = True  # see Optimizer._elementwise
+
     def __init__(
         self,
         params,

@@ -55,6 +55,7 @@ class AdaGrad(Optimizer):
     positive.
     """
 
+    _elementwise = True  # see Optimizer._elementwise
     _counts_steps = False
 
     def __init__(self, params, lr: float = 0.01, K: float = 0.0, eps: float = 1e-10,

@@ -83,6 +83,7 @@ class Adam(Optimizer):
         eps: δ ≥ 0 added to √v̂ (torch 1e-8; MindSpore 1e-7).
     """
 
+    _elementwise = True  # see Optimizer._elementwise
     _amsgrad = False
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8) -> None:
@@ -173,6 +174,8 @@ class Nadam(Optimizer):
         eps: ε ≥ 0 added to √v̂.
         momentum_decay: ψ ≥ 0 of the schedule μ_t = β1 (1 − ½·0.96^(t ψ)).
     """
+
+    # not ``_elementwise``: _update advances the scalar state mu_product, once per bucket
 
     def __init__(
         self, params, lr: float = 2e-3, betas=(0.9, 0.999), eps: float = 1e-8,

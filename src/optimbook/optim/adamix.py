@@ -84,6 +84,7 @@ class AdaMix(Optimizer):
         round_steps: steps per round, an integer ≥ 1; required by ``rate="per-round"``.
     """
 
+    _elementwise = True  # see Optimizer._elementwise
     _rate_keys = ("lr", "bias_lr")
     _supports_complex = False
 

@@ -78,6 +78,7 @@ class RMSProp(Optimizer):
         eps: δ ≥ 0 added to the root (torch 1e-8; MindSpore 1e-7).
     """
 
+    _elementwise = True  # see Optimizer._elementwise
     _counts_steps = False
 
     def __init__(self, params, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8) -> None:
@@ -136,6 +137,7 @@ class Adadelta(Optimizer):
         eps: ε ≥ 0 inside both roots.
     """
 
+    _elementwise = True  # see Optimizer._elementwise
     _counts_steps = False
 
     def __init__(self, params, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6) -> None:

@@ -98,6 +98,7 @@ class Momentum(Optimizer):
         form: ``"torch"`` or ``"sutskever"``.
     """
 
+    _elementwise = True  # see Optimizer._elementwise
     _nesterov = False
 
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0.9, *, form: str = "torch"):

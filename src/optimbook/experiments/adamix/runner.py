@@ -5,8 +5,11 @@
 distinct run), each with its cache key. Jobs that several experiments share — Cons+Cons of Exp. 2,
 3 and 4, Exp. 1's strategies under the default reading of the ``readings`` experiment — are one job.
 :func:`execute` fills the cache for the jobs not in it (serially, strategies that share a
-pretrained network in lockstep, or over worker processes); :func:`collect` reads the tables from the
-cache. :func:`run` is the three in a row.
+pretrained network in lockstep, or over worker processes as one schedule: a fine-tuning starts when
+its stack exists, the longest chain first, see :func:`schedule_order`); :func:`collect` reads the
+tables from the cache. :func:`run` is the three in a row. :func:`merge` joins plans (what several
+chapters need, :func:`book_plan`) so that they execute as one schedule; :func:`simulate` gives the
+length of a schedule from the counted work.
 """
 
 from __future__ import annotations
@@ -38,8 +41,11 @@ __all__ = [
     "PretrainJob",
     "collect",
     "default_workers",
+    "book_plan",
+    "book_plans",
     "execute",
     "job_flop",
+    "merge",
     "plan",
     "pretrained",
     "pretraining_log",
@@ -47,6 +53,7 @@ __all__ = [
     "run_info",
     "runs_to_csv",
     "schedule_order",
+    "simulate",
     "trained_model",
 ]
 
@@ -196,6 +203,40 @@ def plan(
     return Plan(scale, dev, list(pretrain.values()), list(jobs.values()), rows)
 
 
+def merge(plans: Sequence[Plan]) -> Plan:
+    """One plan holding the jobs of ``plans`` (same scale and device), each distinct job once: what
+    several chapters need, executed as one schedule."""
+    if not plans:
+        raise ValueError("merge needs at least one plan")
+    first = plans[0]
+    for other in plans[1:]:
+        if (other.scale, other.device) != (first.scale, first.device):
+            raise ValueError(f"cannot merge plans of scale/device {first.scale}/{first.device} and "
+                             f"{other.scale}/{other.device}")
+    pretrain = {str(p.path): p for pl in plans for p in pl.pretrain}
+    finetune = {str(j.path): j for pl in plans for j in pl.finetune}
+    rows = {k: v for pl in plans for k, v in pl.rows.items()}
+    return Plan(first.scale, first.device, list(pretrain.values()), list(finetune.values()), rows,
+                {k: v for pl in plans for k, v in pl.loaded.items()})
+
+
+def book_plans(scale: str = "paper", device: str | torch.device = "auto") -> list[Plan]:
+    """The plans the book's chapters execute, in book order: Exp. 1-5 with one seed (chapters 13-17;
+    chapter 12 reads Exp. 1's), then every run the replication report (chapter 18) reads — Exp. 1
+    under every reading over several seeds, Exp. 2-5 — and the ``beyond`` comparison. (The chapters'
+    small ablations are not included.)"""
+    from .report import claim_plans, claim_runs
+
+    seeds = claim_runs(scale)["fig4"][1]
+    chapters = [plan(name, scale, (0,), device) for name in ("fig4", "fig5", "fig6", "fig7", "fig8")]
+    return chapters + claim_plans(scale, device) + [plan("beyond", scale, seeds, device)]
+
+
+def book_plan(scale: str = "paper", device: str | torch.device = "auto") -> Plan:
+    """:func:`book_plans` as one plan: the bulk of a cold book build, as one schedule."""
+    return merge(book_plans(scale, device))
+
+
 # --- execute ---------------------------------------------------------------------------------------
 def pretrained(job: PretrainJob, train_x: torch.Tensor, cache: bool = True) -> tuple[list[RBM], dict]:
     """The RBM stack of ``job``: from the cache, or pretrained (and cached)."""
@@ -312,6 +353,48 @@ def schedule_order(pretrain: Sequence[PretrainJob], finetune: Sequence[FinetuneJ
     items = [(job_flop(p) + longest.get(p, 0.0), "pretrain", p) for p in pretrain]
     items += [(job_flop(j), "finetune", j) for j in finetune]
     return sorted(items, key=lambda item: -item[0])
+
+
+def _list_schedule(order: Sequence, workers: int, after: dict[str, object]) -> float:
+    """Finish time of list scheduling ``order`` (jobs, highest priority first) over ``workers``: at
+    every moment a free worker starts the first job whose prerequisite (``after[str(job.path)]``, a
+    job of ``order``, else none) has finished. Durations are :func:`job_flop`."""
+    import heapq
+
+    listed = {str(job.path) for job in order}
+    pending, running, finished, now = list(order), [], set(), 0.0
+    while pending or running:
+        for job in list(pending):
+            if len(running) == workers:
+                break
+            before = after.get(str(job.path))
+            if before is None or str(before.path) not in listed or str(before.path) in finished:
+                pending.remove(job)
+                heapq.heappush(running, (now + job_flop(job), str(job.path)))
+        now, done = heapq.heappop(running)
+        finished.add(done)
+        while running and running[0][0] == now:
+            finished.add(heapq.heappop(running)[1])
+    return now
+
+
+def simulate(plans: Sequence[Plan], workers: int, *, one_schedule: bool = True) -> float:
+    """The time, in units of :func:`job_flop` per worker, to make every job of ``plans`` from an
+    empty cache over ``workers``: as one schedule (what :func:`execute` does with a merged plan), or
+    plan after plan, each as a pretraining phase then a fine-tuning phase, largest job first (what
+    executing the plans one by one does; a job an earlier plan made is not made again)."""
+    if one_schedule:
+        merged = merge(plans)
+        order = [job for _, _, job in schedule_order(merged.pretrain, merged.finetune)]
+        return _list_schedule(order, workers, {str(j.path): j.pretrain for j in merged.finetune})
+    made: set[str] = set()
+    total = 0.0
+    for the_plan in plans:
+        for jobs in (the_plan.pretrain, the_plan.finetune):
+            phase = sorted((j for j in jobs if str(j.path) not in made), key=lambda j: -job_flop(j))
+            made.update(str(j.path) for j in phase)
+            total += _list_schedule(phase, workers, {}) if phase else 0.0
+    return total
 
 
 def _pool_execute(pretrain: list[PretrainJob], finetune: list[FinetuneJob], workers: int, device: str,

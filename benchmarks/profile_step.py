@@ -1,0 +1,86 @@
+"""Where a paper-scale step of the AdaMix reproduction spends its time (torch.profiler, CPU).
+
+    .venv/bin/python benchmarks/profile_step.py [--what finetune|pretrain] [--strategy AdaMix]
+                                                [--threads 1] [--steps 60] [--rows 12]
+
+``finetune``: steps of one strategy on the 784-1000-500-250-30 autoencoder (batch 100, random
+pretrained-like weights); ``pretrain``: CD-1 batches of the first RBM (784-1000). It prints the
+milliseconds per step spent in matrix products (``mm``, ``bmm``, ``addmm``, ``baddbmm``) and in
+everything else, the rate of the products against the single-core peak measured here, and the
+operators that took the most time. Threads default to one: the runner's workers are single-threaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+from torch.profiler import ProfilerActivity, profile
+
+from optimbook import ledger
+from optimbook.experiments import adamix
+from optimbook.finetuning import train_epoch
+from optimbook.models.autoencoder import DeepAutoencoder
+from optimbook.models.rbm import RBM
+from optimbook.optim import PerRole
+from optimbook.pretraining import RBMTraining, train_rbm
+from optimbook.runtime import matmul_gflops
+from optimbook.train import batches
+
+PRODUCTS = {"aten::mm", "aten::bmm", "aten::addmm", "aten::baddbmm"}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--what", choices=("finetune", "pretrain"), default="finetune")
+    parser.add_argument("--strategy", default="AdaMix", help="a strategy label of fig4-fig7")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--steps", type=int, default=60)
+    parser.add_argument("--rows", type=int, default=12)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    setup = adamix.SETUPS["paper"]
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(args.steps * setup.batch_size, setup.sizes[0], generator=g)
+    order = list(batches(len(x), setup.batch_size, seed=0, epoch=0))
+    if args.what == "finetune":
+        rbms = [RBM(a, b, hidden="gaussian" if i == len(setup.sizes) - 2 else "binary", generator=g)
+                for i, (a, b) in enumerate(zip(setup.sizes[:-1], setup.sizes[1:]))]
+        model = DeepAutoencoder.unroll(rbms)
+        strategies = {s.label: s for e in adamix.EXPERIMENTS.values() for s in e.strategies}
+        weight, bias = adamix.strategy_rules(strategies[args.strategy], setup, len(order))
+        opt = PerRole(model.replica_parameters(0), weight=weight, bias=bias)
+        flop = ledger.autoencoder_train(setup.sizes, setup.batch_size)
+
+        def work():
+            train_epoch(model, [opt], x, order)
+    else:
+        rbm = RBM(setup.sizes[0], setup.sizes[1], generator=g)
+        flop = ledger.cd1(setup.sizes[0], setup.sizes[1], setup.batch_size)
+
+        def work():
+            train_rbm(rbm, x, RBMTraining(epochs=1, batch_size=setup.batch_size))
+
+    work()  # warm up
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        tic = time.perf_counter()
+        work()
+        wall = (time.perf_counter() - tic) / len(order)
+    events = prof.key_averages()
+    products = sum(e.self_cpu_time_total for e in events if e.key in PRODUCTS) / 1e6 / len(order)
+    total = sum(e.self_cpu_time_total for e in events) / 1e6 / len(order)
+    peak = matmul_gflops(2048)
+    label = f"{args.what} ({args.strategy})" if args.what == "finetune" else "CD-1, RBM 784-1000"
+    print(f"{label}, {args.threads} thread(s), {len(order)} steps of batch {setup.batch_size}")
+    print(f"per step: {wall * 1e3:.2f} ms wall under the profiler, {total * 1e3:.2f} ms in operators: "
+          f"{products * 1e3:.2f} ms in matrix products ({products / total:.0%}), "
+          f"{(total - products) * 1e3:.2f} ms in everything else")
+    print(f"matrix products: {flop / products / 1e9:.1f} GFLOP/s against a measured peak of {peak:.1f} "
+          f"GFLOP/s ({flop / products / 1e9 / peak:.0%}); the whole step: {flop / total / 1e9:.1f} GFLOP/s "
+          f"({flop / total / 1e9 / peak:.0%})")
+    print(events.table(sort_by="self_cpu_time_total", row_limit=args.rows, max_name_column_width=36))
+
+
+if __name__ == "__main__":
+    main()
