@@ -28,7 +28,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from optimizer_step import _timed_step  # noqa: E402  (the paired method's timing helper)
+from optimizer_step import _timed_step, apply_row_blocks_option, row_blocks_option  # noqa: E402
 
 from optimbook.experiments import adamix  # noqa: E402
 from optimbook.models.autoencoder import DeepAutoencoder  # noqa: E402
@@ -76,7 +76,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--threads", type=int, default=1, help="torch threads on the CPU (the runner's workers use 1)")
     parser.add_argument("--batch", type=int, default=100)
+    row_blocks_option(parser)
     args = parser.parse_args(argv)
+    apply_row_blocks_option(args)
     device = resolve_device(args.device)
     if device.type == "cpu":
         torch.set_num_threads(args.threads)

@@ -84,12 +84,26 @@ def paired(make_a, make_b, device: torch.device, repeats: int, warmup: int = 10)
     return statistics.median(ta), statistics.median(tb), statistics.median(ratios), (q1, q3)
 
 
+def row_blocks_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-row-blocks", action="store_true",
+                        help="update whole tensors, as before Optimizer._block_numel (for a before/after)")
+
+
+def apply_row_blocks_option(args: argparse.Namespace) -> None:
+    if args.no_row_blocks:
+        from optimbook.optim import Optimizer
+
+        Optimizer._block_numel = 1 << 62
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--repeats", type=int, default=60)
     parser.add_argument("--only", nargs="*", help="optimizers to time (default: all)")
+    row_blocks_option(parser)
     args = parser.parse_args(argv)
+    apply_row_blocks_option(args)
     device = resolve_device(args.device)
     n = sum(p.numel() for p in model_10m().parameters())
     print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
