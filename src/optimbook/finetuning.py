@@ -33,7 +33,7 @@ from .runtime import check_number
 from .storage import atomic_torch_save, load_torch
 from .train import NonFiniteLossError, batches
 
-__all__ = ["FineTuning", "StepTimer", "finetune", "reconstruction_errors", "train_epoch"]
+__all__ = ["FineTuning", "StepTimer", "checkpoint_interval", "finetune", "reconstruction_errors", "train_epoch"]
 
 
 @dataclass(frozen=True)

@@ -447,7 +447,7 @@ def execute(the_plan: Plan, *, workers: int | None = None, cache: bool = True,
     With one worker, strategies that share a pretrained network and a fine-tuning loop train in
     lockstep as replicas of one batched network; with more (needs ``cache``), each job trains alone
     in a spawned process with cores / workers threads, all jobs as one schedule
-    (:func:`schedule_order`). Returns the records made, by run path.
+    (``runner.schedule_order``). Returns the records made, by run path.
     """
     todo = the_plan.missing() if cache else list(the_plan.finetune)
     if not todo:
