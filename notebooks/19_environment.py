@@ -162,18 +162,9 @@ table(book, formats={"TFLOP": "{:.3f}", "TFLOP needed": "{:.3f}", "matmul share"
 from optimbook.experiments.adamix import runner
 
 five = [runner.plan(name, "paper", (0,), "cpu") for name in ("fig4", "fig5", "fig6", "fig7", "fig8")]
-schedules = {}
-for label, plans in (("He & Li's five experiments, one seed", five),
-                     ("the book's AdaMix runs (chapters 12-18)", runner.book_plans("paper", "cpu"))):
-    merged = runner.merge(plans)
-    jobs = merged.pretrain + merged.finetune
-    work = sum(runner.job_flop(j) for j in jobs)
-    chain = max(runner.job_flop(j.pretrain) + runner.job_flop(j) for j in merged.finetune)
-    bound = max(work / 2, chain)
-    schedules[label] = {"plans": len(plans), "jobs": len(jobs), "TFLOP": work / 1e12,
-                        "longest chain / bound": chain / bound,
-                        "one schedule / bound": runner.simulate(plans, 2) / bound,
-                        "plan by plan / bound": runner.simulate(plans, 2, one_schedule=False) / bound}
+schedules = {"He & Li's five experiments, one seed": runner.schedule_summary(five, workers=2),
+             "the book's AdaMix runs (chapters 12-18)": runner.schedule_summary(runner.book_plans("paper", "cpu"),
+                                                                                 workers=2)}
 schedules = pd.DataFrame(schedules).T.rename_axis("paper-scale runs, 2 workers")
 glue("sched_five_one", schedules.iloc[0]["one schedule / bound"], display=False)
 glue("sched_five_seq", schedules.iloc[0]["plan by plan / bound"], display=False)

@@ -364,6 +364,10 @@ def test_simulated_schedules_respect_the_bounds(tmp_path, monkeypatch):
     one, phased = runner.simulate(plans, 2), runner.simulate(plans, 2, one_schedule=False)
     assert max(work / 2, chain) <= one + 1 < phased  # phases idle a worker at their ends
     assert runner.simulate(plans, 64) == pytest.approx(chain)  # enough workers: the longest chain
+    summary = runner.schedule_summary(plans, 2)
+    assert summary["jobs"] == len(merged.pretrain) + len(merged.finetune) and summary["plans"] == 3
+    assert summary["one schedule / bound"] == pytest.approx(one / max(work / 2, chain))
+    assert 1.0 <= summary["one schedule / bound"] < summary["plan by plan / bound"]
     with pytest.raises(ValueError, match="scale/device"):
         runner.merge([plans[0], adamix.plan("fig4", "smoke", (0,), "cpu")])
 

@@ -53,6 +53,7 @@ __all__ = [
     "run_info",
     "runs_to_csv",
     "schedule_order",
+    "schedule_summary",
     "simulate",
     "trained_model",
 ]
@@ -395,6 +396,21 @@ def simulate(plans: Sequence[Plan], workers: int, *, one_schedule: bool = True) 
             made.update(str(j.path) for j in phase)
             total += _list_schedule(phase, workers, {}) if phase else 0.0
     return total
+
+
+def schedule_summary(plans: Sequence[Plan], workers: int) -> dict[str, float]:
+    """The schedules of ``plans`` over ``workers`` from an empty cache, against the lower bound (the
+    larger of the work shared evenly and the longest pretraining-plus-fine-tuning chain):
+    ``plans``, ``jobs``, ``TFLOP``, ``longest chain / bound``, ``one schedule / bound`` and
+    ``plan by plan / bound`` (:func:`simulate`)."""
+    merged = merge(plans)
+    jobs = merged.pretrain + merged.finetune
+    work = sum(job_flop(j) for j in jobs)
+    chain = max(job_flop(j.pretrain) + job_flop(j) for j in merged.finetune)
+    bound = max(work / workers, chain)
+    return {"plans": len(plans), "jobs": len(jobs), "TFLOP": work / 1e12, "longest chain / bound": chain / bound,
+            "one schedule / bound": simulate(plans, workers) / bound,
+            "plan by plan / bound": simulate(plans, workers, one_schedule=False) / bound}
 
 
 def _pool_execute(pretrain: list[PretrainJob], finetune: list[FinetuneJob], workers: int, device: str,
