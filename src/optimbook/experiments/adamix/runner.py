@@ -356,14 +356,14 @@ def schedule_order(pretrain: Sequence[PretrainJob], finetune: Sequence[FinetuneJ
     return sorted(items, key=lambda item: -item[0])
 
 
-def _list_schedule(order: Sequence, workers: int, after: dict[str, object]) -> float:
-    """Finish time of list scheduling ``order`` (jobs, highest priority first) over ``workers``: at
-    every moment a free worker starts the first job whose prerequisite (``after[str(job.path)]``, a
-    job of ``order``, else none) has finished. Durations are :func:`job_flop`."""
-    import heapq
-
+def _list_schedule(order: Sequence, workers: int, after: dict[str, object], start, wait_any) -> None:
+    """List scheduling, the one policy of :func:`execute` and :func:`simulate`: ``order`` holds the
+    jobs, highest priority first; whenever fewer than ``workers`` jobs run, the first job whose
+    prerequisite (``after[str(job.path)]``, if it is a job of ``order``) has finished is started.
+    ``start(job)`` starts a job and returns a handle; ``wait_any(running)`` waits until at least one
+    of ``running`` (handle -> job) has finished and returns the finished handles."""
     listed = {str(job.path) for job in order}
-    pending, running, finished, now = list(order), [], set(), 0.0
+    pending, running, finished = list(order), {}, set()
     while pending or running:
         for job in list(pending):
             if len(running) == workers:
@@ -371,11 +371,34 @@ def _list_schedule(order: Sequence, workers: int, after: dict[str, object]) -> f
             before = after.get(str(job.path))
             if before is None or str(before.path) not in listed or str(before.path) in finished:
                 pending.remove(job)
-                heapq.heappush(running, (now + job_flop(job), str(job.path)))
-        now, done = heapq.heappop(running)
-        finished.add(done)
-        while running and running[0][0] == now:
-            finished.add(heapq.heappop(running)[1])
+                running[start(job)] = job
+        for handle in wait_any(running):
+            finished.add(str(running.pop(handle).path))
+
+
+def _simulated(order: Sequence, workers: int, after: dict[str, object]) -> float:
+    """The finish time of :func:`_list_schedule` when a job lasts :func:`job_flop`."""
+    import heapq
+    import itertools
+
+    now = 0.0
+    ends: list[tuple[float, int]] = []  # (finish time, handle) of the running jobs
+    handles = itertools.count()
+
+    def start(job) -> int:
+        handle = next(handles)
+        heapq.heappush(ends, (now + job_flop(job), handle))
+        return handle
+
+    def wait_any(running) -> list[int]:
+        nonlocal now
+        now, handle = heapq.heappop(ends)
+        done = [handle]
+        while ends and ends[0][0] == now:
+            done.append(heapq.heappop(ends)[1])
+        return done
+
+    _list_schedule(order, workers, after, start, wait_any)
     return now
 
 
@@ -387,14 +410,14 @@ def simulate(plans: Sequence[Plan], workers: int, *, one_schedule: bool = True) 
     if one_schedule:
         merged = merge(plans)
         order = [job for _, _, job in schedule_order(merged.pretrain, merged.finetune)]
-        return _list_schedule(order, workers, {str(j.path): j.pretrain for j in merged.finetune})
+        return _simulated(order, workers, {str(j.path): j.pretrain for j in merged.finetune})
     made: set[str] = set()
     total = 0.0
     for the_plan in plans:
         for jobs in (the_plan.pretrain, the_plan.finetune):
             phase = sorted((j for j in jobs if str(j.path) not in made), key=lambda j: -job_flop(j))
             made.update(str(j.path) for j in phase)
-            total += _list_schedule(phase, workers, {}) if phase else 0.0
+            total += _simulated(phase, workers, {}) if phase else 0.0
     return total
 
 
@@ -416,40 +439,33 @@ def schedule_summary(plans: Sequence[Plan], workers: int) -> dict[str, float]:
 def _pool_execute(pretrain: list[PretrainJob], finetune: list[FinetuneJob], workers: int, device: str,
                   bar=None) -> None:
     """Make ``pretrain`` and ``finetune`` over ``workers`` spawned processes, one job each at a
-    time, as one schedule: a fine-tuning starts as soon as its pretrained stack exists (not when a
-    phase ends), and a free worker takes the ready job of highest :func:`schedule_order` priority.
-    Every job runs with the same number of threads (cores / workers), so its numbers do not depend
-    on what else is running."""
+    time, as one schedule (:func:`_list_schedule` in :func:`schedule_order`): a fine-tuning starts
+    as soon as its pretrained stack exists (not when a phase ends), and a free worker takes the
+    ready job of highest priority. Every job runs with the same number of threads (cores /
+    workers), so its numbers do not depend on what else is running."""
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-    order = schedule_order(pretrain, finetune)
-    rank = {id(job): i for i, (_, _, job) in enumerate(order)}
-    pending = {p: [j for j in finetune if j.pretrain == p] for p in pretrain}
-    blocked = {id(j) for js in pending.values() for j in js}
-    ready = [(rank[id(job)], kind, job) for _, kind, job in order if id(job) not in blocked]
-    threads = max(1, cpu_count() // workers)
-    running = {}
+    order = [job for _, _, job in schedule_order(pretrain, finetune)]
     pool = ProcessPoolExecutor(min(workers, len(order)), mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_init_worker, initargs=(str(results_root()), threads))
+                               initializer=_init_worker,
+                               initargs=(str(results_root()), max(1, cpu_count() // workers)))
+
+    def start(job):
+        if isinstance(job, PretrainJob):
+            return pool.submit(_pretrain_work, job, device)
+        return pool.submit(_finetune_work, replace(job, setup=replace(job.setup, lockstep=False)))
+
+    def wait_any(running):
+        done, _ = wait(running, return_when=FIRST_COMPLETED)
+        for future in done:
+            future.result()  # a failed job raises here, naming itself
+            if bar is not None and isinstance(running[future], FinetuneJob):
+                bar.update(running[future].setup.epochs)
+        return done
+
     try:
-        while ready or running:
-            ready.sort(key=lambda item: item[0])
-            while ready and len(running) < workers:
-                _, kind, job = ready.pop(0)
-                if kind == "pretrain":
-                    future = pool.submit(_pretrain_work, job, device)
-                else:
-                    future = pool.submit(_finetune_work, replace(job, setup=replace(job.setup, lockstep=False)))
-                running[future] = (kind, job)
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                kind, job = running.pop(future)
-                future.result()  # a failed job raises here, naming itself
-                if kind == "pretrain":
-                    ready += [(rank[id(j)], "finetune", j) for j in pending[job]]
-                elif bar is not None:
-                    bar.update(job.setup.epochs)
+        _list_schedule(order, workers, {str(j.path): j.pretrain for j in finetune}, start, wait_any)
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
