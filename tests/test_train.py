@@ -139,6 +139,16 @@ def test_the_step_loop_reads_no_loss_back_and_names_the_first_nonfinite_step(mon
     assert reads == []  # no per-step .item()
 
 
+def test_a_one_element_loss_of_any_shape_is_recorded_as_before():
+    x, y = problem()
+    runs = []
+    for shape in ((), (1,), (1, 1)):
+        model, opt = model_and_opt(lr=0.01)
+        hist = fit(model, lambda out, t, s=shape: half_mse(out, t).reshape(s), opt, x, y, batch_size=8, epochs=2)
+        runs.append([r["loss"] for r in hist.records])
+    assert runs[0] == runs[1] == runs[2] and len(runs[0]) == 2
+
+
 def test_autoencoder_target_defaults_to_input():
     x = torch.rand(32, 6)
     model = mlp(6, 3, 6, seed=0)

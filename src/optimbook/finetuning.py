@@ -6,8 +6,8 @@ squared reconstruction error summed over pixels and over the batch (He & Li eq. 
 gradient is the sum of the per-example gradients). It records the reconstruction error (RER, the
 per-image squared error summed over pixels, averaged over images) of the test and training images
 every ``eval_every`` epochs, checkpoints at epoch ends (atomically, at most every 30 s by default),
-and resumes from a checkpoint to exactly the numbers of an uninterrupted run: mini-batches depend only on the seed and
-the epoch, and the checkpoint holds the weights and every optimizer's state.
+and resumes from a checkpoint to exactly the numbers of an uninterrupted run: mini-batches depend
+only on the seed and the epoch, and the checkpoint holds the weights and every optimizer's state.
 
 Wall time: ``seconds`` is the cumulative fine-tuning time of each strategy, evaluations excluded. With
 several replicas, the shared forward and backward pass is split evenly among them and each adds the

@@ -278,7 +278,7 @@ def fit(
             if scheduler is not None:
                 scheduler.step()
             step += 1
-            pending.append(loss.detach())
+            pending.append(loss.detach().reshape(()))  # a one-element loss, as .item() required
             if (interval and step % interval == 0) or step in eval_steps:
                 flush()
                 seconds += time.perf_counter() - tic
