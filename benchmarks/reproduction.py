@@ -9,8 +9,8 @@ between experiments as the results cache shares them in the book.
 By default the five experiments are one plan (``adamix.plan([...])``) and one schedule
 (``adamix.execute``): a fine-tuning starts as soon as its pretrained stack exists, and a free worker
 takes the longest ready job. ``--sequential`` runs them as the book's chapters do, one
-``adamix.run`` per experiment, each waiting for the last job of the one before (the figures before
-the scheduler; with per-experiment rows).
+``adamix.run`` per experiment, each starting when the last job of the one before has finished
+(with a row per experiment).
 
 It prints every job group's work (matrix products, counted by :mod:`optimbook.ledger` from the
 layer sizes, data sizes and steps), its core-seconds (from the cache's own timings) and its rate per
@@ -39,11 +39,12 @@ EXPERIMENTS = ["fig4", "fig5", "fig6", "fig7", "fig8"]
 
 
 def job_seconds(the_plan: adamix.Plan) -> tuple[dict, dict]:
-    """(pretraining seconds by job, fine-tuning wall seconds by job) from the cache's records."""
+    """(pretraining seconds by job, fine-tuning wall seconds by job) from the cache's records; the
+    jobs of a lockstep group (one worker) share its wall time evenly."""
     pre, fine = {}, {}
     for job in the_plan.finetune:
         saved = json.loads(job.path.read_text())
-        fine[job] = saved["wall_seconds"]
+        fine[job] = saved["wall_seconds"] / saved["replicas"]  # a lockstep group's wall, shared evenly
     for job in the_plan.pretrain:
         pre[job] = torch.load(job.path, weights_only=True)["log"]["seconds"]
     return pre, fine
