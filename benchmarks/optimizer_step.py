@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import os
 import statistics
 import time
 
@@ -84,16 +85,25 @@ def paired(make_a, make_b, device: torch.device, repeats: int, warmup: int = 10)
     return statistics.median(ta), statistics.median(tb), statistics.median(ratios), (q1, q3)
 
 
-def row_blocks_option(parser: argparse.ArgumentParser) -> None:
+def speed_options(parser: argparse.ArgumentParser) -> None:
+    """The switches that turn this round's CPU speed-ups off, for a before/after."""
     parser.add_argument("--no-row-blocks", action="store_true",
-                        help="update whole tensors, as before Optimizer._block_numel (for a before/after)")
+                        help="update whole tensors, as before Optimizer._block_numel")
+    parser.add_argument("--no-fused", action="store_true",
+                        help="the torch code instead of the one-pass kernels (as OPTIMBOOK_FUSED=0)")
 
 
-def apply_row_blocks_option(args: argparse.Namespace) -> None:
+def apply_speed_options(args: argparse.Namespace) -> str:
+    """Apply :func:`speed_options`; a line saying what is in use."""
+    from optimbook.optim import Optimizer, _fused
+
     if args.no_row_blocks:
-        from optimbook.optim import Optimizer
-
         Optimizer._block_numel = 1 << 62
+    if args.no_fused:
+        os.environ["OPTIMBOOK_FUSED"] = "0"
+        _fused._reset()
+    blocks = "off" if args.no_row_blocks else f"{Optimizer._block_numel} elements"
+    return f"row blocks: {blocks}; one-pass kernels: {_fused.status()} (used with one thread only)"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -101,13 +111,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--repeats", type=int, default=60)
     parser.add_argument("--only", nargs="*", help="optimizers to time (default: all)")
-    row_blocks_option(parser)
+    speed_options(parser)
     args = parser.parse_args(argv)
-    apply_row_blocks_option(args)
+    speed = apply_speed_options(args)
     device = resolve_device(args.device)
     n = sum(p.numel() for p in model_10m().parameters())
     print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"{n / 1e6:.2f} M parameters, median of {args.repeats} paired steps (IQR of the ratio)")
+    print(speed)
     print(f"{'optimizer':<10} {'torch (ms)':>10} {'ours (ms)':>10} {'ratio [IQR]':>19} "
           f"{'ours, schedule lr (ms)':>23} {'ratio [IQR]':>19}")
     worst = 0.0

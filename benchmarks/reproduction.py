@@ -33,6 +33,7 @@ import torch
 
 from optimbook.experiments import adamix
 from optimbook.experiments.adamix.runner import job_flop
+from optimbook.optim import _fused
 from optimbook.runtime import matmul_gflops, resolve_device
 
 EXPERIMENTS = ["fig4", "fig5", "fig6", "fig7", "fig8"]
@@ -93,6 +94,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"device {device} ({torch.get_num_threads()} threads), torch {torch.__version__}, scale {args.scale}, "
           f"{workers} workers, {'sequential' if args.sequential else 'one schedule'}")
     print(f"measured fp32 matmul peak: {peak:.0f} GFLOP/s; results in {results}")
+    print(f"one-pass CPU kernels (optimbook.optim._fused, single-threaded jobs): {_fused.status()}")
     the_plan = adamix.plan(args.experiments, args.scale, (0,), device, setup=setup)
     tic = time.perf_counter()
     if args.sequential:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import torch
 
 from .models.rbm import RBM, data_visible_bias
+from .optim import _fused
 from .runtime import check_number
 from .train import batches
 
@@ -64,12 +65,10 @@ def train_rbm(rbm: RBM, data: torch.Tensor, config: RBMTraining, *, seed: int = 
             v = data[idx]
             dW, db, dc, err = rbm.cd1(v, generator)
             m = len(v)
-            inc_W.mul_(momentum).add_(dW, alpha=config.lr / m).add_(rbm.W, alpha=-config.lr * config.weight_cost)
-            inc_b.mul_(momentum).add_(db, alpha=config.lr / m)
-            inc_c.mul_(momentum).add_(dc, alpha=config.lr / m)
-            rbm.W.add_(inc_W)
-            rbm.b.add_(inc_b)
-            rbm.c.add_(inc_c)
+            momentum_step(rbm.W, inc_W, dW, momentum=momentum, lr=config.lr / m,
+                          decay=config.lr * config.weight_cost)
+            for param, inc, grad in ((rbm.b, inc_b, db), (rbm.c, inc_c, dc)):
+                momentum_step(param, inc, grad, momentum=momentum, lr=config.lr / m, decay=0.0)
             total += err
     errors = [t / n for t in totals.tolist()]
     for epoch, error in enumerate(errors):
@@ -77,6 +76,21 @@ def train_rbm(rbm: RBM, data: torch.Tensor, config: RBMTraining, *, seed: int = 
             raise FloatingPointError(f"RBM {rbm.n_visible}-{rbm.n_hidden}: reconstruction error "
                                      f"became {error} in epoch {epoch + 1}")
     return errors
+
+
+def momentum_step(param: torch.Tensor, inc: torch.Tensor, grad: torch.Tensor, *, momentum: float,
+                  lr: float, decay: float, fused: bool | None = None) -> None:
+    """inc ← momentum·inc + lr·grad − decay·param; param ← param + inc (CD learning with momentum
+    and weight decay, Hinton 2010 §9-10). ``fused``: None runs the one-pass CPU kernel of
+    :mod:`optimbook.optim._fused` where it is usable (the same numbers, bit for bit), False always
+    runs the torch code below."""
+    if decay and fused is not False and _fused.usable("momentum_decay", [param, inc, grad]):
+        _fused.momentum_decay(param, inc, grad, momentum=momentum, lr=lr, decay=decay)
+        return
+    inc.mul_(momentum).add_(grad, alpha=lr)
+    if decay:
+        inc.add_(param, alpha=-decay)
+    param.add_(inc)
 
 
 @torch.no_grad()

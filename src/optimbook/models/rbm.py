@@ -112,7 +112,7 @@ class RBM(nn.Module):
         states = self.sample_hidden(pos_h, generator)
         recon = self.visible_mean(states)
         neg_h = self.hidden_mean(recon)
-        dW = torch.addmm(v.T @ pos_h, recon.T, neg_h, alpha=-1.0)  # <v hᵀ>_data − <v hᵀ>_recon   (1)
+        dW = (v.T @ pos_h).addmm_(recon.T, neg_h, alpha=-1.0)  # <v hᵀ>_data − <v hᵀ>_recon   (1)
         db = v.sum(0) - recon.sum(0)  # visible biases   (2)
         dc = pos_h.sum(0) - neg_h.sum(0)  # hidden biases   (3)
         err = (v - recon).pow(2).sum()
