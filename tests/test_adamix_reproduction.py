@@ -295,6 +295,11 @@ def test_run_returns_the_tidy_table_and_reuses_the_cache(tmp_path, monkeypatch):
     monkeypatch.setattr(adamix.runner, "finetune", lambda *a, **k: pytest.fail("a cached run was recomputed"))
     again = adamix.run("fig5", scale="smoke", setup=TINY, device="cpu")
     pd.testing.assert_frame_equal(frame, again)
+    # each run records whether its optimizers could run the one-pass kernels here
+    from optimbook.optim import _fused
+
+    info = adamix.run_info("fig5", scale="smoke", setup=TINY, device="cpu")
+    assert len(info) == 3 and set(info["kernels"]) == {_fused.used_by("cpu")}
     # the fine-tuned network of a run is kept and reloads to the recorded RER
     from optimbook.data import load_mnist
 
@@ -458,3 +463,17 @@ def json_ok(path) -> bool:
     import json
 
     return "records" in json.loads(path.read_text())
+
+
+def test_the_cost_claim_says_which_update_code_its_runs_used():
+    from optimbook.experiments.adamix import report
+
+    def info(*kernels):
+        return pd.DataFrame({"strategy": ["AdaMix", "AdaGrad", "AdaDec"][:len(kernels)], "kernels": kernels})
+
+    assert "one pass of a C kernel" in report.kernels_note(info("in use", "in use"))
+    torch_code = report.kernels_note(info("not used (2 torch threads)", "not used (2 torch threads)"))
+    assert torch_code.startswith("These runs updated both optimizers with the torch code (not used (2 torch")
+    assert "different update code" in report.kernels_note(info("in use", "not used (device cuda)"))
+    assert "do not record" in report.kernels_note(info("in use", None))
+    assert "do not record" in report.kernels_note(info())

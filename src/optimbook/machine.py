@@ -40,7 +40,10 @@ def versions(packages=PACKAGES) -> dict[str, str]:
 
 
 def describe(device: str | torch.device = "auto") -> dict[str, object]:
-    """The machine: device, GPU, CPU model, cores available, torch threads, platform."""
+    """The machine: device, GPU, CPU model, cores available, torch threads, platform, and whether
+    the one-pass CPU kernels of :mod:`optimbook.optim._fused` are in use (or why not)."""
+    from .optim import _fused
+
     dev = resolve_device(device)
     return {
         "device": str(dev),
@@ -49,6 +52,7 @@ def describe(device: str | torch.device = "auto") -> dict[str, object]:
         "CPU cores available": cpu_count(),
         "torch threads": torch.get_num_threads(),
         "platform": platform.platform(),
+        "one-pass CPU kernels (single-threaded jobs)": _fused.status(),
     }
 
 

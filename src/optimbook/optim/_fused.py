@@ -35,7 +35,7 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["enabled", "status", "usable", "adamix_weight", "adagrad_step", "momentum_decay"]
+__all__ = ["enabled", "status", "used_by", "usable", "adamix_weight", "adagrad_step", "momentum_decay"]
 
 SOURCE = Path(__file__).with_name("_fused.c")
 FLAGS = ["-O3", "-march=native", "-ffp-contract=off", "-fno-math-errno", "-std=c99", "-shared", "-fPIC"]
@@ -158,6 +158,17 @@ def status() -> str:
     if not _loaded:
         _load()
     return _why
+
+
+def used_by(device: str | torch.device) -> str:
+    """Whether a job on ``device``, in this process as it is now, runs the kernels: ``"in use"``,
+    else a line saying why not (for a run's record)."""
+    dev = torch.device(device)
+    if dev.type != "cpu":
+        return f"not used (device {dev.type})"
+    if torch.get_num_threads() != 1:
+        return f"not used ({torch.get_num_threads()} torch threads)"
+    return status()
 
 
 def usable(kernel: str, *tensors: list[torch.Tensor]) -> bool:

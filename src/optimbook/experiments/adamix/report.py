@@ -82,6 +82,25 @@ def claim_plans(scale: str, device="auto") -> list:
     return [plan(e, scale, seeds, device, readings=r) for e, seeds, r in claim_runs(scale).values()]
 
 
+def kernels_note(info) -> str:
+    """A sentence on the update code that the default reading's AdaMix and AdaGrad runs used, from
+    their records (``run_info``'s ``kernels`` column): the one-pass CPU kernels of
+    :mod:`optimbook.optim._fused` or the torch code, which changes what their times compare."""
+    rows = info[info["strategy"].isin(["AdaMix", "AdaGrad"])] if len(info) else info
+    used = set(rows["kernels"]) if len(rows) else set()
+    if not used or None in used:
+        return "Some of these runs do not record which update code they ran."
+    if used == {"in use"}:
+        return ("In these runs AdaMix's weight update was one pass of a C kernel and AdaGrad's was"
+                " torch's accumulation and root and then one pass of a kernel (optimbook.optim._fused:"
+                " the same numbers, bit for bit, as the torch code), so AdaMix's step had fewer passes"
+                " over memory; benchmarks/adamix_cost.py times the two with each update in one pass.")
+    if all(u.startswith("not used") or u.startswith("not built") or u.startswith("turned off") for u in used):
+        return (f"These runs updated both optimizers with the torch code ({'; '.join(sorted(used))}):"
+                " AdaMix's weight update makes five passes over memory and AdaGrad's four.")
+    return f"These runs used different update code ({'; '.join(sorted(used))}), so their times mix implementations."
+
+
 def final(frame):
     """The rows of ``frame`` at its last recorded epoch."""
     return frame[frame["epoch"] == frame["epoch"].max()]

@@ -26,7 +26,7 @@ import torch
 from ...finetuning import finetune
 from ...models.autoencoder import DeepAutoencoder
 from ...models.rbm import RBM
-from ...optim import PerRole
+from ...optim import PerRole, _fused
 from ...pretraining import pretrain_stack
 from ...runtime import check_scale, cpu_count, resolve_device
 from ...storage import load_json, load_torch
@@ -287,7 +287,7 @@ def _finetune_group(group: list[FinetuneJob], cache: bool, progress=None) -> dic
                 "key": job.key, "state": model.replica_state(k), "activations": model.activations})
             atomic_write_text(job.path, json.dumps({
                 "key": job.key, "records": recs, "replicas": len(group), "wall_seconds": wall,
-                "pretraining": pre_log, "torch": torch.__version__}))
+                "pretraining": pre_log, "torch": torch.__version__, "kernels": _fused.used_by(dev)}))
         out[str(job.path)] = recs
     return out
 
@@ -644,7 +644,9 @@ def run_info(
 ):
     """Where and how long the cached runs of an experiment took: one row per reading, strategy,
     fraction and seed with ``wall_seconds`` (the lockstep group's fine-tuning), ``replicas`` (its
-    size), ``pretraining_seconds``, ``device`` and ``torch``. Runs not made yet are left out."""
+    size), ``pretraining_seconds``, ``device``, ``torch`` and ``kernels`` (whether the optimizers
+    ran the one-pass CPU kernels of :mod:`optimbook.optim._fused`, or why not; None for a run made
+    before it was recorded). Runs not made yet are left out."""
     import pandas as pd
 
     rows = []
@@ -656,7 +658,7 @@ def run_info(
                      "wall_seconds": saved["wall_seconds"], "replicas": saved["replicas"],
                      "pretraining_seconds": saved["pretraining"]["seconds"],
                      "device": saved["pretraining"].get("device", job.device),
-                     "torch": saved.get("torch")})
+                     "torch": saved.get("torch"), "kernels": saved.get("kernels")})
     return pd.DataFrame(rows)
 
 
