@@ -225,6 +225,12 @@ def test_only_contiguous_float32_cpu_tensors(fresh, one_thread):
     assert _fused.usable("adamix_weight", [torch.zeros(4, 3)])
     assert not _fused.usable("adamix_weight", [torch.zeros(4, 3, dtype=torch.float64)])
     assert not _fused.usable("adamix_weight", [torch.zeros(4, 3).T])
+
+    class Wrapped(torch.Tensor):  # a tensor subclass (as FSDP2's DTensor) may not own its data_ptr
+        pass
+
+    assert not _fused.usable("adamix_weight", [torch.zeros(4, 3).as_subclass(Wrapped)])
+    assert _fused.usable("adamix_weight", [torch.nn.Parameter(torch.zeros(4, 3))])
     with pytest.raises(ValueError, match="shapes differ"):
         _fused.adamix_weight([torch.zeros(4)], [torch.zeros(5)], [torch.zeros(4)], K=1.0, grad_scale=1.0,
                              step_scale=1.0)

@@ -16,8 +16,8 @@ one. On load, every kernel is run on test vectors beside the torch code it repla
 only if the two agree bit for bit (on another torch build the order or the fusing of operations may
 differ). Without a compiler, or on any failure, the torch code runs: :func:`status` says why.
 
-A kernel is used only for contiguous float32 CPU tensors and only where torch runs one thread (the
-runner's workers): the C loop is serial, and torch would split a large update across its threads.
+A kernel is used only for plain (not subclassed: no DTensor) contiguous float32 CPU tensors and
+only where torch runs one thread (the runner's workers): the C loop is serial, and torch would split a large update across its threads.
 ``OPTIMBOOK_FUSED=0`` turns the kernels off.
 """
 
@@ -175,8 +175,13 @@ def usable(kernel: str, *tensors: list[torch.Tensor]) -> bool:
     """Whether ``kernel`` may replace the torch code for these lists of tensors."""
     if torch.get_num_threads() != 1 or not enabled(kernel):
         return False
-    return all(t.device.type == "cpu" and t.dtype == torch.float32 and t.is_contiguous()
-               for ts in tensors for t in ts)
+    return all(type(t) in _PLAIN and t.device.type == "cpu" and t.dtype == torch.float32
+               and t.is_contiguous() for ts in tensors for t in ts)
+
+
+#: Tensor types whose ``data_ptr`` is their own memory: a subclass (FSDP2's DTensor, a fake or
+#: functional tensor) may wrap or lack it, so the torch code updates those.
+_PLAIN = (torch.Tensor, torch.nn.Parameter)
 
 
 def adamix_weight(params, grads, rates, *, K: float, grad_scale: float, step_scale: float) -> None:
