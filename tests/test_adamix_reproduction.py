@@ -473,7 +473,7 @@ def test_the_cost_claim_says_which_update_code_its_runs_used():
 
     assert "one pass of a C kernel" in report.kernels_note(info("in use", "in use"))
     torch_code = report.kernels_note(info("not used (2 torch threads)", "not used (2 torch threads)"))
-    assert torch_code.startswith("These runs updated both optimizers with the torch code (not used (2 torch")
+    assert torch_code.startswith("These runs updated both optimizers with the torch code (2 torch threads):")
     assert "different update code" in report.kernels_note(info("in use", "not used (device cuda)"))
     assert "do not record" in report.kernels_note(info("in use", None))
     assert "do not record" in report.kernels_note(info())
