@@ -28,7 +28,7 @@ from optimbook.pretraining import RBMTraining, train_rbm
 from optimbook.runtime import matmul_gflops
 from optimbook.train import batches
 
-PRODUCTS = {"aten::mm", "aten::bmm", "aten::addmm", "aten::baddbmm"}
+PRODUCTS = {"aten::mm", "aten::bmm", "aten::addmm", "aten::addmm_", "aten::baddbmm", "aten::baddbmm_"}
 
 
 def main(argv: list[str] | None = None) -> None:
