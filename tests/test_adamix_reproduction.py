@@ -477,3 +477,30 @@ def test_the_cost_claim_says_which_update_code_its_runs_used():
     assert "different update code" in report.kernels_note(info("in use", "not used (device cuda)"))
     assert "do not record" in report.kernels_note(info("in use", None))
     assert "do not record" in report.kernels_note(info())
+
+
+def test_same_runs_finds_a_moved_number(tmp_path, capsys):
+    """benchmarks/same_runs.py, which backs the claim that a speed change moved no run."""
+    import importlib.util
+    import json as _json
+
+    spec = importlib.util.spec_from_file_location("same_runs", Path(__file__).resolve().parents[1]
+                                                  / "benchmarks" / "same_runs.py")
+    same_runs = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(same_runs)
+
+    def write(folder, code, rer):
+        runs = folder / "paper" / "runs"
+        runs.mkdir(parents=True)
+        key = {"weight": "Rule(AdaMix)", "bias": "Rule(SGD)", "fraction": 0.1, "seed": 0, "code": code}
+        (runs / "a.json").write_text(_json.dumps(
+            {"key": key, "records": [{"epoch": 0, "test_rer": 9.0, "train_rer": 9.5},
+                                     {"epoch": 5, "test_rer": rer, "train_rer": 4.5}]}))
+
+    write(tmp_path / "before", "old", 4.0)
+    write(tmp_path / "after", "new", 4.0)
+    write(tmp_path / "moved", "new", 4.000001)
+    assert same_runs.main([str(tmp_path / "before"), str(tmp_path / "after")]) == 0
+    assert "identical (every recorded RER): 1; different: 0" in capsys.readouterr().out
+    assert same_runs.main([str(tmp_path / "before"), str(tmp_path / "moved")]) == 1
+    assert "differs: weight Rule(AdaMix)" in capsys.readouterr().out
