@@ -13,7 +13,7 @@ import torch
 from optimbook import pretraining
 from optimbook.experiments import adamix
 from optimbook.models.rbm import RBM
-from optimbook.optim import AdaGrad, AdaMix, PerRole, _fused
+from optimbook.optim import AdaMix, PerRole, _fused
 from optimbook.pretraining import RBMTraining, train_rbm
 from optimbook.schedules import power_decay
 
@@ -86,10 +86,8 @@ OPTIMIZERS = {
     "AdaMix": lambda ps: AdaMix(_roles(ps), lr=0.05, total_steps=8),
     "AdaMix grad_scale": lambda ps: AdaMix(_roles(ps), lr=0.05, K=0.5, total_steps=8, grad_scale=0.01),
     "AdaMix schedule": lambda ps: AdaMix(_roles(ps), lr=power_decay(0.05, 4), bias_lr=0.01, total_steps=8),
-    "AdaGrad": lambda ps: AdaGrad(ps, lr=0.05, K=1.0),
-    "AdaGrad no eps": lambda ps: AdaGrad(ps, lr=0.05, K=0.1, eps=0.0, grad_scale=0.01),
 }
-KERNEL = {"AdaMix": "adamix_weight", "AdaGrad": "adagrad_step"}
+KERNEL = {"AdaMix": "adamix_weight"}
 
 
 @needs_cc
@@ -110,17 +108,17 @@ def test_kernel_trajectories_equal_the_torch_code(name, fresh, one_thread, monke
 
 
 @needs_cc
-@pytest.mark.parametrize("label", ["AdaMix", "AdaGrad"])
+@pytest.mark.parametrize("label", ["AdaMix", "AdaMix+Cons"])
 def test_the_experiments_strategies_are_unchanged_by_the_kernels(label, fresh, one_thread, monkeypatch):
     """fig4's strategies at paper scale (their own rules, PerRole) on a smaller network."""
     setup = adamix.SETUPS["paper"]
-    strategy = {s.label: s for s in adamix.EXPERIMENTS["fig4"].strategies}[label]
+    strategy = {s.label: s for e in adamix.EXPERIMENTS.values() for s in e.strategies}[label]
     weight, bias = adamix.strategy_rules(strategy, setup, 10)
 
     def make(ps):
         return PerRole(ps, weight=weight, bias=bias)
 
-    kernel = KERNEL[label]
+    kernel = "adamix_weight"
     _require(kernel)
     calls = _count_calls(monkeypatch, kernel)
     fused = _trajectory(make)
@@ -156,7 +154,7 @@ def test_every_kernel_is_in_use_on_the_ci_platform(fresh):
     """Where CI runs (Linux, x86-64, gcc, the pinned torch), every kernel builds and agrees with
     torch's rounding; were one refused, the tests above would skip it, so this one says so."""
     assert _fused.status() == "in use"
-    assert all(_fused.enabled(k) for k in ("adamix_weight", "adagrad_step", "momentum_decay"))
+    assert all(_fused.enabled(k) for k in ("adamix_weight", "momentum_decay"))
 
 
 def test_turned_off_by_the_environment(fresh, one_thread, monkeypatch):
@@ -208,6 +206,38 @@ def test_a_kernel_that_rounds_differently_from_torch_is_not_used(fresh, one_thre
     assert not _fused.enabled("adamix_weight")
     assert "adamix_weight" in _fused.status()
     assert _fused.enabled("momentum_decay")
+
+
+@needs_cc
+def test_off_runs_the_torch_code_within_its_block(fresh, one_thread, monkeypatch):
+    _require("adamix_weight")
+    calls = _count_calls(monkeypatch, "adamix_weight")
+    with _fused.off():
+        assert not _fused.usable("adamix_weight", [torch.zeros(3)])
+        _trajectory(OPTIMIZERS["AdaMix"], steps=2)
+    assert calls[0] == 0
+    assert _fused.usable("adamix_weight", [torch.zeros(3)])
+
+
+@needs_cc
+def test_the_book_counts_the_torch_code_and_says_what_it_timed(fresh, one_thread):
+    """Chapter 7 counts the passes of the torch code (even with one thread, where AdaMix's weight
+    update would run the kernel) and its timing records whether the kernels ran."""
+    from optimbook.timing import kernel_counts, step_times
+
+    _require("adamix_weight")
+    rules = {"AdaMix": lambda ps: AdaMix(_roles(ps), lr=1e-3, total_steps=10)}
+    assert kernel_counts(rules).loc["AdaMix", "kernels per weight"] == 5
+    measured = step_times(rules, lambda: torch.nn.Sequential(torch.nn.Linear(8, 8)), torch.rand(4, 8),
+                          repeats=2, warmup=1)
+    assert measured.kernels == "in use"
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        assert step_times(rules, lambda: torch.nn.Sequential(torch.nn.Linear(8, 8)), torch.rand(4, 8),
+                          repeats=2, warmup=1).kernels == "in use"  # it times with one thread
+    finally:
+        torch.set_num_threads(threads)
 
 
 def test_more_than_one_thread_uses_the_torch_code(fresh):

@@ -3,12 +3,14 @@
 Two measurements the book's chapter on AdaMix makes, as one call each:
 
 - :func:`kernel_counts`: the ``torch._foreach_*`` operators one ``step()`` of each rule calls on a
-  weight matrix and on a bias vector (the passes over the parameters an update needs);
+  weight matrix and on a bias vector (the passes over the parameters its torch code makes; the
+  one-pass CPU kernels of :mod:`optimbook.optim._fused` are off while it counts);
 - :func:`step_times`: the time of one ``step()`` of each rule on a model's parameters with fixed
   gradients, the rules interleaved round by round, and of one forward and backward pass of the
   model for scale. On the CPU it times with one thread and measures that thread's CPU time
   (``time.thread_time``), which other processes on a shared machine do not inflate; on a GPU it
-  measures wall-clock time between synchronisations.
+  measures wall-clock time between synchronisations. With one CPU thread the library runs its
+  one-pass kernels where they are in use; :attr:`StepTimes.kernels` says whether they were.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from dataclasses import dataclass
 
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
+
+from .optim import _fused
 
 __all__ = ["CountKernels", "kernel_counts", "StepTimes", "step_times"]
 
@@ -51,9 +55,10 @@ def kernel_counts(
             p = torch.zeros(shape, requires_grad=True)
             opt = make([p])
             p.grad = torch.randn(shape)
-            opt.step()  # the first step creates the state
-            with CountKernels() as counter:
-                opt.step()
+            with _fused.off():  # count the torch code's passes
+                opt.step()  # the first step creates the state
+                with CountKernels() as counter:
+                    opt.step()
             element_wise = [n for n in counter.names if n.startswith("_foreach")]
             row[f"kernels per {role}"] = len(element_wise)
             row[f"{role}: which"] = ", ".join(n.removeprefix("_foreach_") for n in element_wise)
@@ -64,13 +69,15 @@ def kernel_counts(
 @dataclass
 class StepTimes:
     """Seconds of each timed ``step()`` per rule, of each forward and backward pass, the clock used,
-    and the model's parameter counts."""
+    the model's parameter counts, and whether the steps ran the one-pass CPU kernels
+    (``_fused.used_by``: ``"in use"``, else why not)."""
 
     steps: dict[str, list[float]]
     forward_backward: list[float]
     clock: str
     n_weights: int
     n_biases: int
+    kernels: str
 
 
 def step_times(
@@ -102,6 +109,7 @@ def step_times(
     if device.type == "cpu":
         torch.set_num_threads(1)
     try:
+        kernels = _fused.used_by(device)
         optimizers = {}
         for name, make in rules.items():
             torch.manual_seed(seed)
@@ -134,4 +142,4 @@ def step_times(
     finally:
         torch.set_num_threads(threads)
     name = "CPU time of one thread" if device.type == "cpu" else "wall-clock time"
-    return StepTimes(steps, fb, name, n_weights, n_biases)
+    return StepTimes(steps, fb, name, n_weights, n_biases, kernels)

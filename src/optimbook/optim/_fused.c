@@ -27,21 +27,6 @@ void optimbook_adamix_weight(float *restrict p, const float *restrict g, float *
     }
 }
 
-/* AdaGrad, He & Li eq. (12), the step after torch's sqrt, torch code: the end of
- * optimbook.optim.adagrad.adagrad_update (torch's float sqrt is not the correctly rounded one on
- * every build, so the root stays torch's):
- *   d = d + eps  (if eps)                                        (_foreach_add_)
- *   p = p + (a * g) / d                                          (_foreach_addcdiv_, value a)    */
-void optimbook_adagrad_step(float *restrict p, const float *restrict g, const float *restrict root,
-                            int64_t n, int has_eps, float eps, float a) {
-    for (int64_t i = 0; i < n; i++) {
-        float d = root[i];
-        if (has_eps)
-            d = d + eps;
-        p[i] = p[i] + (a * g[i]) / d;
-    }
-}
-
 /* The RBM's momentum step with weight decay, torch code: optimbook.pretraining.momentum_step
  *   inc = inc * m;  inc = inc + a * d, fused;  inc = inc + c * w, fused    (mul_, add_, add_)
  *   w = w + inc                                                            (add_)             */

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import torch
 
-from . import _fused
 from ._base import Optimizer, check_number, check_rate
 
 __all__ = ["AdaGrad", "adagrad_update"]
@@ -31,18 +30,10 @@ def adagrad_update(
     lr: float,
     eps: float,
     grad_scale: float = 1.0,
-    fused: bool | None = None,
 ) -> None:
-    """r ← r + (s·g)²; θ ← θ − η g / (√r + eps) (He & Li eq. (12) with K in r; MindSpore alg. 4.1).
-
-    ``fused``: None runs the last two lines as one pass of the CPU kernel of
-    :mod:`optimbook.optim._fused` where it is usable (the same numbers, bit for bit), False always
-    runs the torch code below."""
+    """r ← r + (s·g)²; θ ← θ − η g / (√r + eps) (He & Li eq. (12) with K in r; MindSpore alg. 4.1)."""
     torch._foreach_addcmul_(sums, grads, grads, value=grad_scale * grad_scale)  # r ← r + (s·g)²
     denom = torch._foreach_sqrt(sums)  # √(K + Σ g²)
-    if fused is not False and _fused.usable("adagrad_step", params, grads, denom):
-        _fused.adagrad_step(params, grads, denom, lr=lr, eps=eps)  # the two lines below, one pass
-        return
     if eps:
         torch._foreach_add_(denom, eps)
     torch._foreach_addcdiv_(params, grads, denom, value=-lr)  # θ ← θ − η g / denom

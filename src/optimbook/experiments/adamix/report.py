@@ -91,14 +91,14 @@ def kernels_note(info) -> str:
     if not used or not all(isinstance(u, str) for u in used):  # None (or NaN in a frame): not recorded
         return "Some of these runs do not record which update code they ran."
     if used == {"in use"}:
-        return ("In these runs AdaMix's weight update was one pass of a C kernel and AdaGrad's was"
-                " torch's accumulation and root and then one pass of a kernel (optimbook.optim._fused:"
-                " the same numbers, bit for bit, as the torch code), so AdaMix's step had fewer passes"
-                " over memory; benchmarks/adamix_cost.py times the two with each update in one pass.")
+        return ("In these runs AdaMix's weight update was one pass of a C kernel (optimbook.optim._fused:"
+                " the same numbers, bit for bit, as its torch code) and AdaGrad's was torch's three or"
+                " four passes, so AdaMix's step made fewer passes over memory;"
+                " benchmarks/adamix_cost.py times the two with each update in one pass.")
     if all(u.startswith("not used") or u.startswith("not built") or u.startswith("turned off") for u in used):
         why = sorted(u[len("not used ("):-1] if u.startswith("not used (") else u for u in used)
         return (f"These runs updated both optimizers with the torch code ({'; '.join(why)}):"
-                " AdaMix's weight update makes five passes over memory and AdaGrad's four.")
+                " AdaMix's weight update makes five passes over memory and AdaGrad's three or four.")
     return f"These runs used different update code ({'; '.join(sorted(used))}), so their times mix implementations."
 
 
