@@ -10,7 +10,7 @@ Two measurements the book's chapter on AdaMix makes, as one call each:
   model for scale. On the CPU it times with one thread and measures that thread's CPU time
   (``time.thread_time``), which other processes on a shared machine do not inflate; on a GPU it
   measures wall-clock time between synchronisations. With one CPU thread the library runs its
-  one-pass kernels where they are in use; :attr:`StepTimes.kernels` says whether they were.
+  one-pass kernels where they are in use; ``StepTimes.kernels`` says whether they were.
 """
 
 from __future__ import annotations
