@@ -124,16 +124,18 @@ def train_epoch(
 ) -> list[torch.Tensor]:
     """One epoch of lockstep fine-tuning over the mini-batches ``order`` (index tensors on the
     device of ``train_x``); returns each step's per-replica loss (tensors on the device: nothing in
-    this loop reads a value back to the host)."""
-    losses = []
+    this loop reads a value back to the host). The gradients come from
+    :meth:`~optimbook.models.autoencoder.DeepAutoencoder.backprop`: autograd's numbers, computed
+    into buffers kept between steps."""
+    losses, batch = [], {}  # one buffer per batch size for the gathered mini-batch
     for idx in order:
-        x = train_x[idx]
+        n = len(idx)
+        if n not in batch:
+            batch[n] = train_x.new_empty((n, *train_x.shape[1:]))
+        x = torch.index_select(train_x, 0, idx, out=batch[n])
         if timer is not None:
             timer.start()
-        model.zero_grad(set_to_none=True)
-        per_replica = (model(x) - x).pow(2).sum(dim=(1, 2))  # Σ over the batch and the pixels
-        per_replica.sum().backward()
-        model.share_gradients()
+        per_replica = model.backprop(x)  # Σ over the batch and the pixels; gradients in .grad
         if timer is not None:
             timer.mark(-1)
         for j, opt in enumerate(optimizers):
