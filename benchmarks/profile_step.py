@@ -8,6 +8,11 @@ pretrained-like weights); ``pretrain``: CD-1 batches of the first RBM (784-1000)
 milliseconds per step spent in matrix products (``mm``, ``bmm``, ``addmm``, ``baddbmm``) and in
 everything else, the rate of the products against the single-core peak measured here, and the
 operators that took the most time. Threads default to one: the runner's workers are single-threaded.
+
+It also times the same products alone (each shape and memory layout repeated back to back, its
+operands and output warm in the caches): the difference from the products inside the step is what
+the step's other memory traffic (weights, gradients and optimizer state, on the order of the
+last-level cache or larger) costs them.
 """
 
 from __future__ import annotations
@@ -29,6 +34,43 @@ from optimbook.runtime import matmul_gflops
 from optimbook.train import batches
 
 PRODUCTS = {"aten::mm", "aten::bmm", "aten::addmm", "aten::addmm_", "aten::baddbmm", "aten::baddbmm_"}
+
+
+def alone(products: list[tuple[str, tuple[int, ...], tuple[int, ...], bool, bool]], repeats: int = 20) -> float:
+    """Seconds of one pass over ``products`` (name, A's shape, B's shape, A transposed, B
+    transposed), each timed alone and warm: the best of ``repeats`` back-to-back calls."""
+    g = torch.Generator().manual_seed(0)
+    total = 0.0
+    for _, a_shape, b_shape, ta, tb in products:
+        a = torch.rand(a_shape[:-2] + a_shape[-2:][::-1] if ta else a_shape, generator=g)
+        b = torch.rand(b_shape[:-2] + b_shape[-2:][::-1] if tb else b_shape, generator=g)
+        a, b = (a.transpose(-1, -2) if ta else a), (b.transpose(-1, -2) if tb else b)
+        out = torch.empty(a.shape[:-1] + b.shape[-1:])
+        mul = torch.bmm if a.ndim == 3 else torch.mm
+        best = float("inf")
+        for _ in range(repeats + 2):
+            tic = time.perf_counter()
+            mul(a, b, out=out)
+            best = min(best, time.perf_counter() - tic)
+        total += best
+    return total
+
+
+def step_products(what: str, sizes: list[int], n: int) -> list:
+    """The matrix products of one fine-tuning step (replicas=1) or CD-1 batch, with their layouts."""
+    if what == "pretrain":
+        v, h = sizes[0], sizes[1]
+        return [("v W", (n, v), (v, h), False, False), ("h Wᵀ", (n, h), (h, v), False, True),
+                ("recon W", (n, v), (v, h), False, False), ("vᵀ h⁺", (v, n), (n, h), True, False),
+                ("reconᵀ h⁻", (v, n), (n, h), True, False)]
+    unrolled = sizes + sizes[-2::-1]
+    out = []
+    for i, (a, b) in enumerate(zip(unrolled[:-1], unrolled[1:])):
+        out.append((f"forward {a}-{b}", (1, n, a), (1, a, b), False, False))
+        out.append((f"dW {a}-{b}", (1, a, n), (1, n, b), True, False))
+        if i:
+            out.append((f"dX {a}-{b}", (1, n, b), (1, b, a), False, True))
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -79,6 +121,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"matrix products: {flop / products / 1e9:.1f} GFLOP/s against a measured peak of {peak:.1f} "
           f"GFLOP/s ({flop / products / 1e9 / peak:.0%}); the whole step: {flop / total / 1e9:.1f} GFLOP/s "
           f"({flop / total / 1e9 / peak:.0%})")
+    warm = alone(step_products(args.what, list(setup.sizes), setup.batch_size))
+    print(f"the same products alone and warm: {warm * 1e3:.2f} ms per step ({flop / warm / 1e9:.1f} GFLOP/s, "
+          f"{flop / warm / 1e9 / peak:.0%} of peak); inside the step they take {products / warm:.2f}× that")
     print(events.table(sort_by="self_cpu_time_total", row_limit=args.rows, max_name_column_width=36))
 
 
