@@ -1,7 +1,7 @@
 """Where a paper-scale step of the AdaMix reproduction spends its time (torch.profiler, CPU).
 
     .venv/bin/python benchmarks/profile_step.py [--what finetune|pretrain] [--strategy AdaMix]
-                                                [--threads 1] [--steps 60] [--rows 12]
+                                                [--threads 1] [--steps 60] [--rows 12] [--plain]
 
 ``finetune``: steps of one strategy on the 784-1000-500-250-30 autoencoder (batch 100, random
 pretrained-like weights); ``pretrain``: CD-1 batches of the first RBM (784-1000). It prints the
@@ -80,6 +80,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--rows", type=int, default=12)
+    parser.add_argument("--plain", action="store_true",
+                        help="only time the steps, without the profiler (e.g. two runs side by side)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     setup = adamix.SETUPS["paper"]
@@ -105,6 +107,16 @@ def main(argv: list[str] | None = None) -> None:
             train_rbm(rbm, x, RBMTraining(epochs=1, batch_size=setup.batch_size))
 
     work()  # warm up
+    label = f"{args.what} ({args.strategy})" if args.what == "finetune" else "CD-1, RBM 784-1000"
+    if args.plain:
+        times = []
+        for _ in range(3):
+            tic = time.perf_counter()
+            work()
+            times.append((time.perf_counter() - tic) / len(order) * 1e3)
+        print(f"{label}, {args.threads} thread(s), without the profiler: "
+              f"{', '.join(f'{t:.2f}' for t in times)} ms per step (3 passes of {len(order)} steps)")
+        return
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         tic = time.perf_counter()
         work()
@@ -113,7 +125,6 @@ def main(argv: list[str] | None = None) -> None:
     products = sum(e.self_cpu_time_total for e in events if e.key in PRODUCTS) / 1e6 / len(order)
     total = sum(e.self_cpu_time_total for e in events) / 1e6 / len(order)
     peak = matmul_gflops(2048)
-    label = f"{args.what} ({args.strategy})" if args.what == "finetune" else "CD-1, RBM 784-1000"
     print(f"{label}, {args.threads} thread(s), {len(order)} steps of batch {setup.batch_size}")
     print(f"per step: {wall * 1e3:.2f} ms wall under the profiler, {total * 1e3:.2f} ms in operators: "
           f"{products * 1e3:.2f} ms in matrix products ({products / total:.0%}), "
