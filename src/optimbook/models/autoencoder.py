@@ -9,7 +9,9 @@ unrolling). Every unit is logistic except the 30 linear units of the code layer.
 leading dimension, so that several fine-tuning strategies can train in lockstep on the same
 mini-batches with batched matrix products (one ``baddbmm`` per layer for all copies).
 :meth:`DeepAutoencoder.replica_parameters` gives each copy's parameters as leaf tensors that share
-memory with the stack, to hand to that copy's own optimizer.
+memory with the stack, to hand to that copy's own optimizer. :meth:`DeepAutoencoder.backprop`
+computes a fine-tuning step's loss and gradients with autograd's own operations (the same numbers),
+into buffers kept between steps.
 """
 
 from __future__ import annotations
@@ -170,7 +172,8 @@ class DeepAutoencoder(nn.Module):
         """Replica ``k``'s weights and biases as leaf tensors sharing memory with the stack.
 
         Hand them to that replica's optimizer; after ``loss.backward()`` call
-        :meth:`share_gradients` so that each of them sees its slice of the stacked gradient.
+        :meth:`share_gradients` so that each of them sees its slice of the stacked gradient
+        (:meth:`backprop` calls it itself).
         """
         if not 0 <= k < self.replicas:
             raise ValueError(f"k must be in [0, {self.replicas}), got {k}")
