@@ -36,7 +36,8 @@ import torch
 from optimbook.experiments import adamix
 from optimbook.experiments.adamix.runner import job_flop
 from optimbook.optim import _fused
-from optimbook.runtime import matmul_gflops, resolve_device
+from optimbook.machine import peak_gflops
+from optimbook.runtime import resolve_device
 
 EXPERIMENTS = ["fig4", "fig5", "fig6", "fig7", "fig8"]
 
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.no_lockstep:
         setup = replace(setup, lockstep=False)
     workers = args.workers or adamix.default_workers(args.scale, device)
-    peak = max(matmul_gflops(s, device=device) for s in (1024, 2048, 4096))
+    peak = peak_gflops(device, repeats=10)
     print(f"device {device} ({torch.get_num_threads()} threads), torch {torch.__version__}, scale {args.scale}, "
           f"{workers} workers, {'sequential' if args.sequential else 'one schedule'}")
     print(f"measured fp32 matmul peak: {peak:.0f} GFLOP/s; results in {results}")
@@ -111,7 +112,7 @@ def main(argv: list[str] | None = None) -> None:
     else:
         adamix.execute(the_plan, workers=workers)
     wall = time.perf_counter() - tic
-    peak_after = max(matmul_gflops(s, device=device) for s in (1024, 2048, 4096))
+    peak_after = peak_gflops(device, repeats=10)
     report(the_plan, wall, peak, workers, peak_after)
 
 

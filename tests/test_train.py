@@ -10,7 +10,7 @@ import torch
 from optimbook.losses import half_mse
 from optimbook.models import LinearRegression, mlp
 from optimbook.optim import SGD
-from optimbook.train import NonFiniteLossError, batches, clip_gradients, fit, log_steps
+from optimbook.train import NonFiniteLossError, batches, clip_gradients, fit, gather, log_steps
 
 
 def problem(n=64, d=3):
@@ -241,3 +241,15 @@ def test_nan_inf_and_wrong_types_are_refused_by_name(kw, name):
     model, opt = model_and_opt()
     with pytest.raises((ValueError, TypeError), match=rf"^{name} must be "):
         fit(model, half_mse, opt, x, y, **{"batch_size": 8, **kw})
+
+
+def test_gather_copies_the_rows_into_one_buffer_per_batch_size():
+    data = torch.rand(23, 3, 4)
+    buffers = {}
+    seen = {}
+    for epoch in range(2):
+        for idx in batches(len(data), 10, seed=1, epoch=epoch):
+            x = gather(data, idx, buffers)
+            assert torch.equal(x, data[idx])
+            assert seen.setdefault(len(idx), x.data_ptr()) == x.data_ptr()  # the same memory every time
+    assert sorted(buffers) == [3, 10]

@@ -31,7 +31,7 @@ import torch
 from .models.autoencoder import DeepAutoencoder
 from .runtime import check_number
 from .storage import atomic_torch_save, load_torch
-from .train import NonFiniteLossError, batches
+from .train import NonFiniteLossError, batches, gather
 
 __all__ = ["FineTuning", "StepTimer", "checkpoint_interval", "finetune", "reconstruction_errors", "train_epoch"]
 
@@ -127,12 +127,9 @@ def train_epoch(
     this loop reads a value back to the host). The gradients come from
     :meth:`~optimbook.models.autoencoder.DeepAutoencoder.backprop`: autograd's numbers, computed
     into buffers kept between steps."""
-    losses, batch = [], {}  # one buffer per batch size for the gathered mini-batch
+    losses, buffers = [], {}
     for idx in order:
-        n = len(idx)
-        if n not in batch:
-            batch[n] = train_x.new_empty((n, *train_x.shape[1:]))
-        x = torch.index_select(train_x, 0, idx, out=batch[n])
+        x = gather(train_x, idx, buffers)
         if timer is not None:
             timer.start()
         per_replica = model.backprop(x)  # Σ over the batch and the pixels; gradients in .grad

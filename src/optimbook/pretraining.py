@@ -22,7 +22,7 @@ import torch
 from .models.rbm import RBM, data_visible_bias
 from .optim import _fused
 from .runtime import check_number
-from .train import batches
+from .train import batches, gather
 
 __all__ = ["RBMTraining", "train_rbm", "pretrain_stack", "upward"]
 
@@ -58,14 +58,12 @@ def train_rbm(rbm: RBM, data: torch.Tensor, config: RBMTraining, *, seed: int = 
     # each epoch's summed error stays on the device until the end: no host synchronisation in the loop
     totals = torch.zeros(config.epochs, dtype=data.dtype, device=data.device)
     n = len(data)
-    batch = {}  # one buffer per batch size for the gathered mini-batch
+    buffers = {}  # gather's mini-batch buffers
     for epoch in range(config.epochs):
         momentum = config.initial_momentum if epoch < config.momentum_epochs else config.final_momentum
         total = totals[epoch]
         for idx in batches(n, config.batch_size, seed=seed, epoch=epoch, device=data.device):
-            if len(idx) not in batch:
-                batch[len(idx)] = data.new_empty((len(idx), *data.shape[1:]))
-            v = torch.index_select(data, 0, idx, out=batch[len(idx)])
+            v = gather(data, idx, buffers)
             dW, db, dc, err = rbm.cd1(v, generator)
             m = len(v)
             momentum_step(rbm.W, inc_W, dW, momentum=momentum, lr=config.lr / m,

@@ -26,6 +26,7 @@ __all__ = [
     "clip_gradients",
     "epoch_permutation",
     "fit",
+    "gather",
     "log_steps",
 ]
 
@@ -97,6 +98,16 @@ def batches(
     for start in range(0, stop, batch_size):
         end = min(start + batch_size, n)
         yield order[start:end] if shuffle else slice(start, end)
+
+
+def gather(data: torch.Tensor, idx: torch.Tensor, buffers: dict[int, torch.Tensor]) -> torch.Tensor:
+    """The rows ``data[idx]``, copied into a buffer of ``buffers`` (one per batch size, made on
+    first use) instead of fresh memory: a training loop's mini-batch without an allocation per
+    step. The result is overwritten by the next call with a batch of the same size."""
+    n = len(idx)
+    if n not in buffers:
+        buffers[n] = data.new_empty((n, *data.shape[1:]))
+    return torch.index_select(data, 0, idx, out=buffers[n])
 
 
 def log_steps(max_step: int = 10**8, per_decade: int = 20) -> frozenset[int]:
