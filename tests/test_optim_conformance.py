@@ -142,6 +142,64 @@ def test_param_groups_match_separate_optimizers(info, config):
         torch.testing.assert_close(x, y, rtol=0, atol=0)
 
 
+def _steps_alone(opt) -> bool:
+    """Whether ``opt`` takes ``partial_step``: every separable rule of the package does; PerRole
+    does when its rules' optimizers are the package's (it counts a torch.optim rule's schedule per
+    ``step``)."""
+    return bool(getattr(opt, "separable", False))
+
+
+@pytest.mark.parametrize("info,config", CONFIGS, ids=IDS)
+def test_separable_matches_the_registry(info, config):
+    opt = info.make(make_params(), config)
+    if info.name == "PerRole":
+        children = opt.children.values()
+        expected = all(isinstance(c, O.Optimizer) for c in children) and not opt._driven
+    else:
+        expected = info.capabilities.separable
+    assert _steps_alone(opt) == expected
+
+
+@pytest.mark.parametrize("info,config", CONFIGS, ids=IDS)
+def test_partial_steps_equal_one_step(info, config):
+    """Each parameter stepped alone, last layer first (as inside a backward pass), equals step():
+    the same parameters and state, bit for bit, over steps where the rates change."""
+    params, twin = make_params(), make_params()
+    opt, ref = info.make(params, config), info.make(twin, config)
+    x, y = make_data()
+    if not _steps_alone(opt):
+        loss_fn(params, x, y).backward()
+        with pytest.raises(TypeError, match="partial_step"):
+            opt.partial_step(params[:1])
+        return
+    for _ in range(12):
+        for o, ps in ((opt, params), (ref, twin)):
+            o.zero_grad()
+            loss_fn(ps, x, y).backward()
+        opt.partial_step(params[2:])  # the output layer (weight and bias) together
+        opt.partial_step([params[1]])
+        opt.partial_step([params[0]])
+        ref.step()
+    for a, b in zip(params, twin):
+        assert torch.equal(a, b)
+    state, expected = opt.state_dict()["state"], ref.state_dict()["state"]
+    assert sorted(state) == sorted(expected)
+    for i in expected:
+        assert sorted(state[i]) == sorted(expected[i])
+        for k, v in expected[i].items():
+            assert torch.equal(torch.as_tensor(state[i][k]), torch.as_tensor(v)), (i, k)
+
+
+@pytest.mark.parametrize("info,config", [ic for ic in CONFIGS if ic[0].name in ("AdaMix", "PerRole")][:2],
+                         ids=lambda v: getattr(v, "name", ""))
+def test_partial_step_refuses_a_tensor_it_does_not_hold(info, config):
+    params = make_params()
+    opt = info.make(params, config)
+    stranger = torch.zeros(2, requires_grad=True)
+    with pytest.raises(ValueError, match="params"):
+        opt.partial_step([params[0], stranger])
+
+
 @pytest.mark.parametrize("info,config", CONFIGS, ids=IDS)
 def test_group_with_zero_lr_does_not_move(info, config):
     params = make_params()

@@ -33,7 +33,8 @@ from .runtime import check_number
 from .storage import atomic_torch_save, load_torch
 from .train import NonFiniteLossError, batches, gather
 
-__all__ = ["FineTuning", "StepTimer", "checkpoint_interval", "finetune", "reconstruction_errors", "train_epoch"]
+__all__ = ["FineTuning", "StepTimer", "checkpoint_interval", "finetune", "layer_parameters",
+           "reconstruction_errors", "train_epoch"]
 
 
 @dataclass(frozen=True)
@@ -126,21 +127,65 @@ def train_epoch(
     device of ``train_x``); returns each step's per-replica loss (tensors on the device: nothing in
     this loop reads a value back to the host). The gradients come from
     :meth:`~optimbook.models.autoencoder.DeepAutoencoder.backprop`: autograd's numbers, computed
-    into buffers kept between steps."""
+    into buffers kept between steps.
+
+    On the CPU, when every optimizer can step some of its parameters alone (``partial_step``) and
+    holds only the model's weights and biases, each layer is updated inside the backward pass, as
+    soon as its gradient is computed (:func:`layer_parameters`): its weights and gradient are then
+    read from the cache rather than from memory. Each parameter still takes one step per
+    mini-batch, with the gradient of the weights before the step, so the numbers are those of
+    ``backprop`` followed by every ``step()`` (``tests/test_backprop.py``).
+    """
+    layers = layer_parameters(model, optimizers) if train_x.device.type == "cpu" else None
+    mark = timer.mark if timer is not None else (lambda part: None)
+
+    def update(i: int) -> None:  # layer i's gradients are in .grad: step it now
+        mark(-1)
+        for j, (opt, params) in enumerate(zip(optimizers, layers[i])):
+            if params:
+                opt.partial_step(params)
+            mark(j)
+
     losses, buffers = [], {}
     for idx in order:
         x = gather(train_x, idx, buffers)
         if timer is not None:
             timer.start()
-        per_replica = model.backprop(x)  # Σ over the batch and the pixels; gradients in .grad
-        if timer is not None:
-            timer.mark(-1)
-        for j, opt in enumerate(optimizers):
-            opt.step()
-            if timer is not None:
-                timer.mark(j)
+        if layers is not None:
+            per_replica = model.backprop(x, update)
+            mark(-1)
+        else:
+            per_replica = model.backprop(x)  # Σ over the batch and the pixels; gradients in .grad
+            mark(-1)
+            for j, opt in enumerate(optimizers):
+                opt.step()
+                mark(j)
         losses.append(per_replica.detach())
     return losses
+
+
+def layer_parameters(model: DeepAutoencoder,
+                     optimizers: Sequence[torch.optim.Optimizer]) -> list[list[list[torch.Tensor]]] | None:
+    """For each layer of ``model`` and each optimizer, the tensors of that layer (its stacked weight
+    and bias, or a replica's views of them) the optimizer holds, so that the layer can be updated
+    inside the backward pass; ``None`` where it cannot be: an optimizer without a separable
+    ``partial_step``, or one holding a tensor that is not a layer's weight or bias."""
+    if not all(getattr(opt, "separable", False) for opt in optimizers):
+        return None
+    n = len(model.weights)
+    views = [model.replica_parameters(k) for k in range(model.replicas)]
+    layer_of = {}
+    for i in range(n):
+        for t in (model.weights[i], model.biases[i], *(v[i] for v in views), *(v[n + i] for v in views)):
+            layer_of[id(t)] = i
+    out: list[list[list[torch.Tensor]]] = [[[] for _ in optimizers] for _ in range(n)]
+    for j, opt in enumerate(optimizers):
+        for group in opt.param_groups:
+            for p in group["params"]:
+                if id(p) not in layer_of:
+                    return None
+                out[layer_of[id(p)]][j].append(p)
+    return out
 
 
 #: Seconds of fine-tuning between two checkpoints, unless ``finetune`` is told otherwise:

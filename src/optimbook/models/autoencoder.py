@@ -16,7 +16,7 @@ into buffers kept between steps.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
@@ -109,7 +109,7 @@ class DeepAutoencoder(nn.Module):
         return ys
 
     @torch.no_grad()
-    def backprop(self, x: torch.Tensor) -> torch.Tensor:
+    def backprop(self, x: torch.Tensor, after_layer: Callable[[int], None] | None = None) -> torch.Tensor:
         """The squared reconstruction error of the batch ``x`` [batch, in] by every replica, summed
         over the batch and the pixels ([replicas]), with its gradient in every parameter's ``.grad``.
 
@@ -121,12 +121,22 @@ class DeepAutoencoder(nn.Module):
         between calls of the same batch size, so a fine-tuning step allocates nothing and builds no
         graph. ``.grad`` is overwritten, as after ``zero_grad(set_to_none=True)`` and
         ``backward()``: a gradient kept from an earlier call changes with the next one. A parameter
-        with ``requires_grad=False`` gets no gradient. Replica views then share the gradients
+        with ``requires_grad=False`` gets no gradient. Replica views share the gradients
         (:meth:`share_gradients`).
+
+        ``after_layer(i)``, if given, is called as soon as layer i's gradients are in ``.grad`` and
+        its weights are no longer needed by the pass, from the last layer down to the first: an
+        optimizer can update the layer there, while its weights and gradient are still in the
+        cache (``finetuning.train_epoch`` does, with ``partial_step``). The loss and every
+        gradient are the same with or without it.
         """
         if x.ndim != 2 or x.shape[1] != self.sizes[0]:
             raise ValueError(f"x must have shape [batch, {self.sizes[0]}], got {tuple(x.shape)}")
         buf = self._backprop_buffers(x)
+        for p, g in zip([*self.weights, *self.biases], [*buf["dw"], *buf["db"]]):
+            if p.requires_grad:  # filled layer by layer below
+                p.grad = g
+        self.share_gradients()
         ys = self._layers(x, buf["y"])
         diff = torch.sub(ys[-1], x, out=buf["diff"])
         loss = torch.pow(diff, 2, out=buf["sq"]).sum(dim=(1, 2))
@@ -136,13 +146,14 @@ class DeepAutoencoder(nn.Module):
             if self.activations[i] == "sigmoid":
                 grad = torch.ops.aten.sigmoid_backward.grad_input(grad, ys[i], grad_input=buf["dz"][i])
             if b.requires_grad:
-                b.grad = torch.sum(grad, dim=1, out=buf["db"][i])
+                torch.sum(grad, dim=1, out=buf["db"][i])
             if w.requires_grad:
                 inp = x.expand(self.replicas, *x.shape) if i == 0 else ys[i - 1]
-                w.grad = torch.bmm(inp.transpose(1, 2), grad, out=buf["dw"][i])
+                torch.bmm(inp.transpose(1, 2), grad, out=buf["dw"][i])
             if i:
                 grad = torch.bmm(grad, w.transpose(1, 2), out=buf["dy"][i - 1])
-        self.share_gradients()
+            if after_layer is not None:
+                after_layer(i)
         return loss
 
     def _backprop_buffers(self, x: torch.Tensor) -> dict:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from numbers import Real
 from typing import Any
 
@@ -34,7 +34,7 @@ from ..runtime import _shown, check_flag, check_number
 from ..schedules.compose import schedule_value
 
 __all__ = ["Optimizer", "check_number", "check_flag", "check_rate", "rate_at", "encode_rates",
-           "decode_rates", "is_schedule"]
+           "decode_rates", "is_schedule", "held_subset"]
 
 
 def is_schedule(value: object) -> bool:
@@ -216,6 +216,16 @@ def _row_blocks(p: torch.Tensor, grad: torch.Tensor, state: MutableMapping[str, 
             for a in range(0, p.shape[0], rows)]
 
 
+def held_subset(optimizer: torch.optim.Optimizer, params: Iterable[torch.Tensor]) -> set[int]:
+    """The ids of ``params``, checked to be parameters of ``optimizer`` (``ValueError`` naming
+    ``params`` otherwise): the argument of a ``partial_step``."""
+    only = {id(p) for p in params}
+    held = {id(p) for group in optimizer.param_groups for p in group["params"]}
+    if not only <= held:
+        raise ValueError(f"params: {len(only - held)} tensor(s) are not parameters of this optimizer")
+    return only
+
+
 class Optimizer(torch.optim.Optimizer):
     """Template for the package's optimizers.
 
@@ -245,6 +255,16 @@ class Optimizer(torch.optim.Optimizer):
     #: elements: an update of several passes reads each block from the core's cache, not memory.
     _elementwise: bool = False
     _block_numel: int = 1 << 18
+    #: Whether the update of a parameter depends on that parameter alone (its gradient, its state
+    #: and its step count), as in every rule here but the natural gradient's: then
+    #: :meth:`partial_step` may step some parameters before the others have their gradients.
+    #: The registry's ``Capabilities.separable`` says the same (``tests/test_optim_conformance.py``).
+    _separable: bool = True
+
+    @property
+    def separable(self) -> bool:
+        """Whether :meth:`partial_step` is allowed (the update of each parameter depends on it alone)."""
+        return self._separable
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """torch's ``add_param_group``, and the group's rates and parameter dtypes checked."""
@@ -297,11 +317,34 @@ class Optimizer(torch.optim.Optimizer):
             self._step_group(group)
         return loss
 
-    def _step_group(self, group: dict[str, Any]) -> None:
+    @torch.no_grad()
+    def partial_step(self, params: Iterable[torch.Tensor]) -> None:
+        """One step of ``params`` alone (some of this optimizer's parameters); the others are untouched.
+
+        Stepping every parameter once this way, in any grouping and order, equals one :meth:`step`:
+        the same operations on each element, and each parameter's step count advances once. A
+        training loop can so update a layer as soon as its gradient is computed, while its weights
+        and gradient are still in the cache ("optimizer in backward"). Allowed only where the update
+        of a parameter depends on that parameter alone (:attr:`separable`).
+
+        Raises:
+            TypeError: the optimizer is not separable (its name is given).
+            ValueError: a tensor of ``params`` is not one of this optimizer's parameters.
+        """
+        if not self.separable:
+            raise TypeError(f"{type(self).__name__} does not support partial_step: its update of a"
+                            " parameter depends on other parameters or on a state of its own")
+        only = held_subset(self, params)
+        for group in self.param_groups:
+            self._step_group(group, only)
+
+    def _step_group(self, group: dict[str, Any], only: set[int] | None = None) -> None:
         counts = self._counts_steps or self._scheduled(group)
         buckets: dict[tuple, tuple[list, list, list, list]] = {}
         sizes: dict[tuple, int] = {}
         for p in group["params"]:
+            if only is not None and id(p) not in only:
+                continue
             grad = p.grad
             if grad is None:
                 continue

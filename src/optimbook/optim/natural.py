@@ -92,6 +92,7 @@ class NaturalGradient(Optimizer):
     """
 
     _supports_complex = False
+    _separable = False  # the Fisher estimate couples every pair of parameters
 
     def __init__(
         self,

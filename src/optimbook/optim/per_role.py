@@ -22,7 +22,8 @@ import torch
 from torch import nn
 
 from ._base import (
-    Optimizer, check_rate, decode_rates, encode_rates, evaluate_closure, is_schedule, rate_at,
+    Optimizer, check_rate, decode_rates, encode_rates, evaluate_closure, held_subset, is_schedule,
+    rate_at,
 )
 from .roles import ROLES, check_role, role_of
 
@@ -218,6 +219,34 @@ class PerRole(torch.optim.Optimizer):
                 for g in child.param_groups:
                     g["schedule_step"] += 1
         return loss
+
+    @property
+    def separable(self) -> bool:
+        """Whether :meth:`partial_step` is allowed: every rule's optimizer is separable (see
+        :meth:`optimbook.optim._base.Optimizer.partial_step`) and takes its schedules itself."""
+        return all(getattr(child, "separable", False) and role not in self._driven
+                   for role, child in self.children.items())
+
+    @torch.no_grad()
+    def partial_step(self, params: Iterable[torch.Tensor]) -> None:
+        """One step of ``params`` alone: each rule's optimizer steps those of them it holds (frozen
+        ones stay as they are). Stepping every parameter once this way equals one :meth:`step`.
+
+        Raises:
+            TypeError: a rule's optimizer cannot step some parameters alone (a torch.optim class,
+                whose schedule PerRole counts per :meth:`step`, or a rule that couples parameters).
+            ValueError: a tensor of ``params`` is not one of this optimizer's parameters.
+        """
+        if not self.separable:
+            raise TypeError(f"{self!r} does not support partial_step: a rule's optimizer is not"
+                            " separable or is a torch.optim class")
+        params = list(params)
+        held_subset(self, params)
+        for child in self.children.values():
+            mine = {id(p) for group in child.param_groups for p in group["params"]}
+            subset = [p for p in params if id(p) in mine]
+            if subset:
+                child.partial_step(subset)
 
     def state_dict(self) -> dict[str, Any]:
         """torch's ``state_dict``, with schedules as plain data (see

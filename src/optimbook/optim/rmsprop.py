@@ -112,12 +112,12 @@ class RMSProp(Optimizer):
     def _init_state(self, group, p, state) -> None:
         state["square_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
 
-    def _step_group(self, group) -> None:
+    def _step_group(self, group, only=None) -> None:
         for p in group["params"]:  # a mask set before the first step leaves the state non-empty
             state = self.state.get(p)
-            if p.grad is not None and state and "square_avg" not in state:
+            if p.grad is not None and state and "square_avg" not in state and (only is None or id(p) in only):
                 self._init_state(group, p, state)
-        super()._step_group(group)
+        super()._step_group(group, only)
 
     def _update(self, group, params, grads, states, t) -> None:
         masks = [s.get("mask") for s in states]
