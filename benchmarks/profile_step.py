@@ -12,7 +12,9 @@ operators that took the most time. Threads default to one: the runner's workers 
 It also times the same products alone (each shape and memory layout repeated back to back, its
 operands and output warm in the caches): the difference from the products inside the step is what
 the step's other memory traffic (weights, gradients and optimizer state, on the order of the
-last-level cache or larger) costs them.
+last-level cache or larger) costs them. Timed alone again with the caches flushed before each call
+(operands from memory, as a step's weights are), they show what the products cost when their
+operands are not in the caches.
 """
 
 from __future__ import annotations
@@ -36,10 +38,14 @@ from optimbook.train import batches
 PRODUCTS = {"aten::mm", "aten::bmm", "aten::addmm", "aten::addmm_", "aten::baddbmm", "aten::baddbmm_"}
 
 
-def alone(products: list[tuple[str, tuple[int, ...], tuple[int, ...], bool, bool]], repeats: int = 20) -> float:
+def alone(products: list[tuple[str, tuple[int, ...], tuple[int, ...], bool, bool]], repeats: int = 20,
+          cold: bool = False) -> float:
     """Seconds of one pass over ``products`` (name, A's shape, B's shape, A transposed, B
-    transposed), each timed alone and warm: the best of ``repeats`` back-to-back calls."""
+    transposed), each timed alone: the best of ``repeats`` back-to-back calls, with its operands
+    and output warm in the caches, or ``cold``: evicted before each call by writing a buffer twice
+    the size of the last-level cache (so they come from memory, as the weights do in a step)."""
     g = torch.Generator().manual_seed(0)
+    flush = torch.empty(16 << 20) if cold else None  # 64 MB of float32; the L3 here is 32 MB
     total = 0.0
     for _, a_shape, b_shape, ta, tb in products:
         a = torch.rand(a_shape[:-2] + a_shape[-2:][::-1] if ta else a_shape, generator=g)
@@ -48,7 +54,9 @@ def alone(products: list[tuple[str, tuple[int, ...], tuple[int, ...], bool, bool
         out = torch.empty(a.shape[:-1] + b.shape[-1:])
         mul = torch.bmm if a.ndim == 3 else torch.mm
         best = float("inf")
-        for _ in range(repeats + 2):
+        for k in range(repeats + 2):
+            if flush is not None:
+                flush.fill_(float(k))
             tic = time.perf_counter()
             mul(a, b, out=out)
             best = min(best, time.perf_counter() - tic)
@@ -135,6 +143,9 @@ def main(argv: list[str] | None = None) -> None:
     warm = alone(step_products(args.what, list(setup.sizes), setup.batch_size))
     print(f"the same products alone and warm: {warm * 1e3:.2f} ms per step ({flop / warm / 1e9:.1f} GFLOP/s, "
           f"{flop / warm / 1e9 / peak:.0%} of peak); inside the step they take {products / warm:.2f}× that")
+    cold = alone(step_products(args.what, list(setup.sizes), setup.batch_size), cold=True)
+    print(f"the same products alone with cold operands (caches flushed before each): {cold * 1e3:.2f} ms per "
+          f"step ({flop / cold / 1e9 / peak:.0%} of peak); inside the step they take {products / cold:.2f}× that")
     print(events.table(sort_by="self_cpu_time_total", row_limit=args.rows, max_name_column_width=36))
 
 
