@@ -151,12 +151,10 @@ def train_epoch(
         x = gather(train_x, idx, buffers)
         if timer is not None:
             timer.start()
-        if layers is not None:
-            per_replica = model.backprop(x, update)
-            mark(-1)
-        else:
-            per_replica = model.backprop(x)  # Σ over the batch and the pixels; gradients in .grad
-            mark(-1)
+        # Σ over the batch and the pixels; gradients in .grad (each layer stepped there if it can be)
+        per_replica = model.backprop(x, None if layers is None else update)
+        mark(-1)
+        if layers is None:  # every optimizer steps after the pass
             for j, opt in enumerate(optimizers):
                 opt.step()
                 mark(j)

@@ -114,8 +114,10 @@ class RMSProp(Optimizer):
 
     def _step_group(self, group, only=None) -> None:
         for p in group["params"]:  # a mask set before the first step leaves the state non-empty
+            if only is not None and id(p) not in only:
+                continue
             state = self.state.get(p)
-            if p.grad is not None and state and "square_avg" not in state and (only is None or id(p) in only):
+            if p.grad is not None and state and "square_avg" not in state:
                 self._init_state(group, p, state)
         super()._step_group(group, only)
 
