@@ -79,7 +79,7 @@ $(LAST): $(filter-out $(LAST),$(EXECUTED))
 # instead of each chapter waiting for its own last run; the chapters then read the cache (so
 # chapter 19's per-chapter seconds no longer include those runs: the book workflow does not use it).
 results: $(ENV_STAMP) | data
-	$(PY) -m optimbook run book --scale $(SCALE) --device $(DEVICE)
+	$(PY) -m optimlab run book --scale $(SCALE) --device $(DEVICE)
 
 colab: $(ENV_STAMP)
 	$(PY) tools/colab.py
@@ -95,6 +95,7 @@ book: $(EXECUTED) $(BOOK_SOURCES)
 	@echo "book built at SCALE=$(SCALE): _build/html/index.html"
 
 test: $(ENV_STAMP) | data
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest
 
 clean:

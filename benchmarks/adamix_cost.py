@@ -40,11 +40,11 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from optimizer_step import _timed_step, apply_speed_options, speed_options  # noqa: E402
 
-from optimbook.experiments import adamix  # noqa: E402
-from optimbook.models.autoencoder import DeepAutoencoder  # noqa: E402
+from optimlab.experiments import adamix  # noqa: E402
+from optimlab.training.models.autoencoder import DeepAutoencoder  # noqa: E402
 from optimbook.optim import PerRole, _fused  # noqa: E402
 from optimbook.optim import adagrad as adagrad_module  # noqa: E402
-from optimbook.runtime import resolve_device  # noqa: E402
+from optimlab.runtime import resolve_device  # noqa: E402
 
 PAPER = adamix.PUBLISHED_SECONDS  # Exp. 1's wall times of 50 iterations
 

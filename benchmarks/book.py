@@ -8,7 +8,7 @@ TFLOP is the work a chapter does when the book is built in order from a cold res
 that chapters share are paid by the first one that needs them); "needed" is its work alone.
 Seconds come from ``executed/<scale>/*.ipynb`` (papermill's ``duration``); a chapter not executed
 there reads "not run". The floor is TFLOP at the measured fp32 matmul peak of this machine (or
-``--peak``); "× floor" is seconds / floor. Counting conventions: :mod:`optimbook.ledger`.
+``--peak``); "× floor" is seconds / floor. Counting conventions: :mod:`optimlab.cost.ledger`.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from pathlib import Path
 
 import torch
 
-from optimbook import ledger
-from optimbook.machine import peak_gflops
-from optimbook.runtime import resolve_device
+from optimlab.cost import ledger
+from optimlab.cost.machine import peak_gflops
+from optimlab.runtime import resolve_device
 
 
 def _fmt(x: float, spec: str, missing: str = "not run") -> str:

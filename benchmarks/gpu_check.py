@@ -6,7 +6,7 @@
 
 Each command appends a markdown section to REPORT. ``run`` times one experiment from an empty
 results cache (pretraining and fine-tuning, one seed), and prints its floating-point work
-(:mod:`optimbook.ledger`) and the achieved rate against the measured fp32 matmul peak.
+(:mod:`optimlab.cost.ledger`) and the achieved rate against the measured fp32 matmul peak.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def tests(report: Path) -> int:
 def machine(report: Path, device: str) -> int:
     import torch
 
-    from optimbook.machine import describe, peak_gflops
+    from optimlab.cost.machine import describe, peak_gflops
 
     info = describe(device)
     peak = peak_gflops(device)
@@ -68,8 +68,8 @@ def machine(report: Path, device: str) -> int:
 
 
 def run(report: Path, name: str, scale: str, device: str, after: list[str]) -> int:
-    from optimbook import ledger
-    from optimbook.experiments import adamix
+    from optimlab.cost import ledger
+    from optimlab.experiments import adamix
 
     results = Path(os.environ["OPTIMBOOK_RESULTS"])
     peak_file = report.parent / "peak.json"

@@ -22,8 +22,8 @@ import time
 import torch
 from torch import nn
 
-from optimbook.optim.registry import configs
-from optimbook.runtime import resolve_device
+from optimbook.testing import configs
+from optimlab.runtime import resolve_device
 from optimbook.schedules import power_decay
 
 #: name -> (ours, ours with a schedule as lr, torch's), from the registry's "bench" configurations

@@ -25,15 +25,15 @@ import time
 import torch
 from torch.profiler import ProfilerActivity, profile
 
-from optimbook import ledger
-from optimbook.experiments import adamix
-from optimbook.finetuning import train_epoch
-from optimbook.models.autoencoder import DeepAutoencoder
-from optimbook.models.rbm import RBM
+from optimlab.cost import ledger
+from optimlab.experiments import adamix
+from optimlab.training.finetuning import train_epoch
+from optimlab.training.models.autoencoder import DeepAutoencoder
+from optimlab.training.models.rbm import RBM
 from optimbook.optim import PerRole
-from optimbook.pretraining import RBMTraining, train_rbm
-from optimbook.runtime import matmul_gflops
-from optimbook.train import batches
+from optimlab.training.pretraining import RBMTraining, train_rbm
+from optimlab.runtime import matmul_gflops
+from optimlab.training.loop import batches
 
 PRODUCTS = {"aten::mm", "aten::bmm", "aten::addmm", "aten::addmm_", "aten::baddbmm", "aten::baddbmm_"}
 

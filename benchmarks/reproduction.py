@@ -12,7 +12,7 @@ takes the longest ready job. ``--sequential`` runs them as the book's chapters d
 ``adamix.run`` per experiment, each starting when the last job of the one before has finished
 (with a row per experiment).
 
-It prints every job group's work (matrix products, counted by :mod:`optimbook.ledger` from the
+It prints every job group's work (matrix products, counted by :mod:`optimlab.cost.ledger` from the
 layer sizes, data sizes and steps), its core-seconds (from the cache's own timings) and its rate per
 core, then the total: wall time, the floor (the work at the machine's measured fp32 matmul peak over
 all its threads), their ratio, and how busy the cores were (Σ job seconds / (wall × workers)).
@@ -33,11 +33,11 @@ from pathlib import Path
 
 import torch
 
-from optimbook.experiments import adamix
-from optimbook.experiments.adamix.runner import job_flop
+from optimlab.experiments import adamix
+from optimlab.experiments.adamix.runner import job_flop
 from optimbook.optim import _fused
-from optimbook.machine import peak_gflops
-from optimbook.runtime import resolve_device
+from optimlab.cost.machine import peak_gflops
+from optimlab.runtime import resolve_device
 
 EXPERIMENTS = ["fig4", "fig5", "fig6", "fig7", "fig8"]
 

@@ -36,16 +36,16 @@ import torch
 from IPython.display import Markdown, display
 
 import optimbook
-from optimbook import plotting
-from optimbook.data import load_mnist, synthetic_regression
-from optimbook.losses import cross_entropy, half_mse
-from optimbook.models import LinearRegression, mlp
+from optimlab.presentation import plotting
+from optimlab.training.data import load_mnist, synthetic_regression
+from optimlab.training.losses import cross_entropy, half_mse
+from optimlab.training.models import LinearRegression, mlp
 from optimbook.optim import SGD
 from optimbook.optim.sgd import sgd_update
-from optimbook.plotting import glue
-from optimbook.tables import table
-from optimbook.runtime import check_scale, resolve_device
-from optimbook.train import fit, log_steps
+from optimlab.presentation.plotting import glue
+from optimlab.presentation.tables import table
+from optimlab.runtime import check_scale, resolve_device
+from optimlab.training.loop import fit, log_steps
 
 check_scale(scale)
 dev = resolve_device(device)
@@ -115,7 +115,7 @@ display(Markdown(f"```python\n{inspect.getsource(SGD)}```"))
 # one multi-tensor call. `SGD` is a `torch.optim.Optimizer`, so it drops into any training loop;
 # chapter 2 checks it against `torch.optim.SGD` step by step, along with every other optimizer.
 #
-# The loop that feeds it is {func}`optimbook.train.fit`: it shuffles the examples with a permutation
+# The loop that feeds it is {func}`optimlab.training.loop.fit`: it shuffles the examples with a permutation
 # seeded by the epoch, cuts it into batches of `batch_size`, and for each batch computes the loss,
 # back-propagates and steps. Batch size $m$ is BGD, $1$ is SGD, anything between is MBGD.
 #

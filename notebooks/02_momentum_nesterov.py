@@ -40,14 +40,14 @@ import torch
 from IPython.display import Markdown, display
 
 import optimbook
-from optimbook import plotting
-from optimbook.diagnostics import max_difference
-from optimbook.experiments import compare
-from optimbook.landscapes import LANDSCAPES, trajectory
+from optimlab.presentation import plotting
+from optimlab.training.diagnostics import max_difference
+from optimlab.experiments import compare
+from optimlab.training.landscapes import LANDSCAPES, trajectory
 from optimbook.optim import SGD, Momentum, Nesterov
 from optimbook.optim.sgd import momentum_update
-from optimbook.plotting import glue
-from optimbook.runtime import check_scale, resolve_device
+from optimlab.presentation.plotting import glue
+from optimlab.runtime import check_scale, resolve_device
 
 check_scale(scale)
 dev = resolve_device(device)
@@ -70,7 +70,7 @@ ell, L = 1.0, kappa  # its two curvatures: the eigenvalues of the Hessian
 #
 # Take the quadratic bowl $f(\theta) = \tfrac12\theta^\top A\theta$ whose Hessian $A$ has eigenvalues
 # $\ell \le \lambda \le L$ (here the book's ill-conditioned test function,
-# {func}`optimbook.landscapes.quadratic`, with $\ell = 1$ and $L = \kappa = 50$, rotated by 30°).
+# {func}`optimlab.training.landscapes.quadratic`, with $\ell = 1$ and $L = \kappa = 50$, rotated by 30°).
 # Gradient descent $\theta \leftarrow \theta - \eta A\theta$ acts on each eigendirection separately: the
 # error component $e$ along an eigenvector with eigenvalue $\lambda$ obeys
 #
@@ -602,7 +602,7 @@ pd.Series(checks, name="max |θ_ours − θ_torch| after 25 steps").to_frame()
 # ## On MNIST
 #
 # The real task is the book's MNIST classifier (a 784-100-10 perceptron, softmax cross-entropy,
-# mini-batches; {func}`optimbook.experiments.compare <optimbook.experiments.classifier.compare>`). Four candidates: plain SGD with
+# mini-batches; {func}`optimlab.experiments.compare <optimlab.experiments.classifier.compare>`). Four candidates: plain SGD with
 # $\eta = 0.1$; momentum $\mu = 0.9$ with $\eta = 0.01$, whose effective step $\eta/(1-\mu)$ equals
 # SGD's; and momentum and Nesterov with $\eta = 0.1$. With several seeds, bands span them.
 

@@ -44,20 +44,20 @@ from IPython.display import Markdown, display
 from matplotlib.ticker import NullFormatter
 
 import optimbook
-from optimbook import plotting
-from optimbook.data import load_mnist
-from optimbook.diagnostics import max_difference, record_applied_rates
-from optimbook.experiments import compare
-from optimbook.experiments.classifier import CONFIGS
-from optimbook.landscapes import LANDSCAPES, quadratic, trajectory
-from optimbook.losses import cross_entropy
-from optimbook.models import mlp
+from optimlab.presentation import plotting
+from optimlab.training.data import load_mnist
+from optimlab.training.diagnostics import max_difference, record_applied_rates
+from optimlab.experiments import compare
+from optimlab.experiments.classifier import CONFIGS
+from optimlab.training.landscapes import LANDSCAPES, quadratic, trajectory
+from optimlab.training.losses import cross_entropy
+from optimlab.training.models import mlp
 from optimbook.optim import SGD, AdaDec, AdaGrad
 from optimbook.optim.adadec import adadec_update, unit_power_decay
 from optimbook.optim.adagrad import adagrad_update
-from optimbook.plotting import glue
-from optimbook.runtime import check_scale, resolve_device
-from optimbook.train import fit
+from optimlab.presentation.plotting import glue
+from optimlab.runtime import check_scale, resolve_device
+from optimlab.training.loop import fit
 
 check_scale(scale)
 dev = resolve_device(device)
@@ -510,7 +510,7 @@ pd.DataFrame({"final training loss (last epoch's mean)": rate_losses}).rename_ax
 #
 # ## On MNIST, over seeds
 #
-# The book's MNIST classifier ({func}`optimbook.experiments.compare <optimbook.experiments.classifier.compare>`) with four strategies: AdaGrad
+# The book's MNIST classifier ({func}`optimlab.experiments.compare <optimlab.experiments.classifier.compare>`) with four strategies: AdaGrad
 # with the paper's constant $K = 1$ taken literally on our averaged loss, and AdaGrad and the two
 # forms of AdaDec with the paper's $K$ moved to our loss scale, $K = 1/N^2$ for the batch size $N$.
 

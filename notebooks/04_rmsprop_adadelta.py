@@ -42,18 +42,18 @@ from IPython.display import Markdown, display
 from matplotlib.ticker import NullFormatter
 
 import optimbook
-from optimbook import plotting
-from optimbook.data import load_mnist
-from optimbook.diagnostics import max_difference, record_applied_rates
-from optimbook.experiments import compare
-from optimbook.landscapes import LANDSCAPES, trajectory
-from optimbook.losses import cross_entropy
-from optimbook.models import mlp
+from optimlab.presentation import plotting
+from optimlab.training.data import load_mnist
+from optimlab.training.diagnostics import max_difference, record_applied_rates
+from optimlab.experiments import compare
+from optimlab.training.landscapes import LANDSCAPES, trajectory
+from optimlab.training.losses import cross_entropy
+from optimlab.training.models import mlp
 from optimbook.optim import Adadelta, AdaGrad, RMSProp
 from optimbook.optim.rmsprop import adadelta_update, rmsprop_update
-from optimbook.plotting import glue
-from optimbook.runtime import check_scale, resolve_device
-from optimbook.train import fit
+from optimlab.presentation.plotting import glue
+from optimlab.runtime import check_scale, resolve_device
+from optimlab.training.loop import fit
 
 check_scale(scale)
 dev = resolve_device(device)
@@ -472,7 +472,7 @@ glue("dd_steps", delta_steps)
 #
 # ## On MNIST
 #
-# The book's classifier ({func}`optimbook.experiments.compare <optimbook.experiments.classifier.compare>`) with AdaGrad (torch's constants),
+# The book's classifier ({func}`optimlab.experiments.compare <optimlab.experiments.classifier.compare>`) with AdaGrad (torch's constants),
 # RMSProp with both sets of constants at the same $\eta$, and Adadelta with torch's defaults.
 
 # %%

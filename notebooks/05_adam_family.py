@@ -43,18 +43,18 @@ from IPython.display import Markdown, display
 from matplotlib.ticker import NullFormatter
 
 import optimbook
-from optimbook import plotting
-from optimbook.data import load_mnist
-from optimbook.diagnostics import max_difference
-from optimbook.experiments import compare
-from optimbook.landscapes import LANDSCAPES, trajectory
-from optimbook.losses import cross_entropy
-from optimbook.models import mlp
+from optimlab.presentation import plotting
+from optimlab.training.data import load_mnist
+from optimlab.training.diagnostics import max_difference
+from optimlab.experiments import compare
+from optimlab.training.landscapes import LANDSCAPES, trajectory
+from optimlab.training.losses import cross_entropy
+from optimlab.training.models import mlp
 from optimbook.optim import SGD, Adam, AdamW, AMSGrad, Nadam, RMSProp
 from optimbook.optim.adam import adam_update, nadam_update
-from optimbook.plotting import glue
-from optimbook.runtime import check_scale, resolve_device
-from optimbook.train import NonFiniteLossError, clip_gradients, fit
+from optimlab.presentation.plotting import glue
+from optimlab.runtime import check_scale, resolve_device
+from optimlab.training.loop import NonFiniteLossError, clip_gradients, fit
 
 check_scale(scale)
 dev = resolve_device(device)
@@ -550,7 +550,7 @@ glue("eta_2d", eta_2d)
 # against exploding gradients; it controls the size of the gradient") and `clipvalue` ("value
 # clipping"). The names are those of Keras {cite}`chollet2015keras`, whose optimizers take three such
 # options; the library
-# provides them as options of {func}`optimbook.train.fit`, implemented with torch's clipping
+# provides them as options of {func}`optimlab.training.loop.fit`, implemented with torch's clipping
 # utilities, with Keras's semantics:
 #
 # - `clipnorm=c`: each parameter tensor's gradient separately is rescaled to norm at most $c$,
@@ -672,7 +672,7 @@ cosines
 # ### A learning rate too large for MNIST
 #
 # The last experiment trains the classifier with plain SGD at $\eta = 1$, a rate large enough to make
-# training unstable, through {func}`optimbook.train.fit` with each clipping option (one seed). A step
+# training unstable, through {func}`optimlab.training.loop.fit` with each clipping option (one seed). A step
 # hook records the global gradient norm that the optimizer receives.
 
 # %%
@@ -742,7 +742,7 @@ end[["step", "loss", "test_loss", "test_accuracy"]]
 #
 # ## On MNIST
 #
-# The book's classifier ({func}`optimbook.experiments.compare <optimbook.experiments.classifier.compare>`)
+# The book's classifier ({func}`optimlab.experiments.compare <optimlab.experiments.classifier.compare>`)
 # with the Adam family at torch's default constants (Adam + L2 was compared with AdamW above).
 
 # %%

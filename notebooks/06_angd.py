@@ -68,13 +68,13 @@ from torch import nn
 from torch.func import functional_call, grad, vmap
 
 import optimbook
-from optimbook import plotting
-from optimbook.models import mlp
+from optimlab.presentation import plotting
+from optimlab.training.models import mlp
 from optimbook.optim import SGD, NaturalGradient
 from optimbook.optim.natural import amari_inverse_update, exact_inverse_update
-from optimbook.plotting import glue
-from optimbook.tables import table
-from optimbook.runtime import check_scale, resolve_device
+from optimlab.presentation.plotting import glue
+from optimlab.presentation.tables import table
+from optimlab.runtime import check_scale, resolve_device
 
 check_scale(scale)
 dev = resolve_device(device)

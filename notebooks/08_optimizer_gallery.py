@@ -38,15 +38,16 @@ from IPython.display import Markdown, display
 
 import optimbook
 from optimbook import optim as O
-from optimbook import plotting
-from optimbook.tables import table
-from optimbook.experiments.classifier import CONFIGS, compare
-from optimbook.landscapes import LANDSCAPES, quadratic, trajectory, tune_lr
-from optimbook.models import mlp
-from optimbook.optim import Rule, registry
-from optimbook.plotting import glue
-from optimbook.runtime import check_scale, resolve_device
-from optimbook.train import NonFiniteLossError
+from optimlab.presentation import plotting
+from optimlab.presentation.tables import table
+from optimlab.experiments.classifier import CONFIGS, compare
+from optimlab.training.landscapes import LANDSCAPES, quadratic, trajectory, tune_lr
+from optimlab.training.models import mlp
+from optimbook import testing as registry
+from optimbook.optim import Rule
+from optimlab.presentation.plotting import glue
+from optimlab.runtime import check_scale, resolve_device
+from optimlab.training.loop import NonFiniteLossError
 
 check_scale(scale)
 dev = resolve_device(device)
@@ -69,7 +70,7 @@ glue("quad_angle", f"{math.degrees(quad['angle'].default):g}", display=False)
 # ## The line-up
 #
 # Every optimizer of {mod}`optimbook.optim`, read from its registry
-# ({data}`optimbook.optim.registry.REGISTRY`, the table the tests, the benchmark and the experiments
+# ({data}`optimbook.testing.REGISTRY`, the table the tests, the benchmark and the experiments
 # also read): its source, its torch.optim counterpart, and what it supports. Each runs with the
 # defaults of its chapter; only the learning rate is tuned. AdaDec and AdaMix need the run length
 # $R$ (`total_steps`). NaturalGradient appears twice: with Amari's first-order recursion (the
@@ -79,7 +80,7 @@ glue("quad_angle", f"{math.degrees(quad['angle'].default):g}", display=False)
 # the others, is the subject of chapter 7.
 
 # %%
-table(registry.table().set_index("optimizer"),
+table(pd.DataFrame(registry.table()).set_index("optimizer"),
       caption="Every optimizer of optimbook.optim: its source, its torch.optim counterpart and what "
               "it supports (True: supported).")
 
@@ -98,7 +99,7 @@ palette = dict(zip(names, sns.color_palette("tab10") + sns.color_palette("Dark2"
 # %% [markdown]
 # ## Four landscapes
 #
-# {mod}`optimbook.landscapes` holds the test functions, each with a window, a common start and its
+# {mod}`optimlab.training.landscapes` holds the test functions, each with a window, a common start and its
 # minimum:
 #
 # - **Rosenbrock**, $(1-x)^2 + 100(y-x^2)^2$: a narrow curved valley; reaching the valley is easy,
@@ -115,7 +116,7 @@ palette = dict(zip(names, sns.color_palette("tab10") + sns.color_palette("Dark2"
 #
 # The tuning runs every optimizer for the same number of steps from the same start at each learning
 # rate of a log-spaced grid and keeps the rate whose run ends lowest
-# ({func}`~optimbook.landscapes.tune_lr`; a run that leaves the finite numbers scores $+\infty$):
+# ({func}`~optimlab.training.landscapes.tune_lr`; a run that leaves the finite numbers scores $+\infty$):
 
 # %%
 display(Markdown(f"```python\n{inspect.getsource(tune_lr)}```"))
@@ -329,7 +330,7 @@ table(final.rename_axis("optimizer"), formats={land.name: "{:.3g}" for land in L
 # ## MNIST: a head-to-head
 #
 # The classifier of chapter 1, a 784-100-10 multilayer perceptron with softmax cross-entropy,
-# trained by {func}`optimbook.experiments.classifier.compare` with each optimizer: three seeds (each
+# trained by {func}`optimlab.experiments.classifier.compare` with each optimizer: three seeds (each
 # seed fixes the initialisation and the batch order), mean batch loss, the scale's epochs and batch
 # size. NaturalGradient is left out: this network has $P$ = {glue:text}`mnist_P` parameters, and its
 # dense $P \times P$ inverse Fisher would need {glue:text}`mnist_gib:.1f` GiB and $O(P^2)$ work per

@@ -47,17 +47,17 @@ import torch
 from IPython.display import Markdown, display
 
 import optimbook
-from optimbook import plotting
+from optimlab.presentation import plotting
 from optimbook import schedules as S
-from optimbook.data import synthetic_regression
-from optimbook.losses import half_mse
-from optimbook.models import LinearRegression
+from optimlab.training.data import synthetic_regression
+from optimlab.training.losses import half_mse
+from optimlab.training.models import LinearRegression
 from optimbook.optim import SGD
 from optimbook.optim.adadec import unit_power_decay
-from optimbook.plotting import glue
-from optimbook.runtime import check_scale, resolve_device
+from optimlab.presentation.plotting import glue
+from optimlab.runtime import check_scale, resolve_device
 from optimbook.schedules.base import Schedule, check_step
-from optimbook.train import fit, log_steps
+from optimlab.training.loop import fit, log_steps
 
 check_scale(scale)
 dev = resolve_device(device)

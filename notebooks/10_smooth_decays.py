@@ -44,14 +44,14 @@ import torch
 from IPython.display import Markdown, display
 
 import optimbook
-from optimbook import plotting
+from optimlab.presentation import plotting
 from optimbook import schedules as S
-from optimbook.data import subset_indices
-from optimbook.experiments import compare
-from optimbook.experiments.classifier import CONFIGS
+from optimlab.training.data import subset_indices
+from optimlab.experiments import compare
+from optimlab.experiments.classifier import CONFIGS
 from optimbook.optim import SGD, Rule
-from optimbook.plotting import glue
-from optimbook.runtime import check_scale, resolve_device
+from optimlab.presentation.plotting import glue
+from optimlab.runtime import check_scale, resolve_device
 from optimbook.schedules.noise import standard_normal
 
 check_scale(scale)
@@ -355,7 +355,7 @@ agreement
 # ## The same classifier under every rule
 #
 # Finally we train one MNIST model, the multilayer perceptron 784-100-10 of chapter 1, by mini-batch
-# SGD under each rule of chapters 9 and 10, with {func}`optimbook.experiments.classifier.compare`
+# SGD under each rule of chapters 9 and 10, with {func}`optimlab.experiments.classifier.compare`
 # (three seeds: initialisation and batch order). Every rule starts from $\eta_0 = 0.1$; its constants
 # are set relative to the run's length $R$, the number of optimizer steps (epochs times
 # $\lceil n / b \rceil$ for $n$ training images in batches of $b$):

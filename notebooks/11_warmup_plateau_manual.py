@@ -44,16 +44,16 @@ from IPython.display import Markdown, display
 from torch.optim import lr_scheduler as L
 
 import optimbook
-from optimbook import plotting
+from optimlab.presentation import plotting
 from optimbook import schedules as S
-from optimbook.data import load_mnist
-from optimbook.losses import cross_entropy
-from optimbook.models import mlp
+from optimlab.training.data import load_mnist
+from optimlab.training.losses import cross_entropy
+from optimlab.training.models import mlp
 from optimbook.optim import SGD, AdaGrad, Adam
-from optimbook.plotting import glue
-from optimbook.runtime import check_scale, resolve_device
+from optimlab.presentation.plotting import glue
+from optimlab.runtime import check_scale, resolve_device
 from optimbook.schedules import ReduceOnPlateau, ScheduleLR
-from optimbook.train import fit
+from optimlab.training.loop import fit
 
 check_scale(scale)
 dev = resolve_device(device)

@@ -37,15 +37,17 @@ import pandas as pd
 import torch
 from IPython.display import Markdown, display
 
-from optimbook import diagrams, plotting
-from optimbook.data import load_mnist, subset_indices
-from optimbook.experiments import adamix
-from optimbook.finetuning import reconstruction_errors
-from optimbook.models.autoencoder import DeepAutoencoder
-from optimbook.models.rbm import RBM
-from optimbook.plotting import glue
-from optimbook.pretraining import train_rbm
-from optimbook.runtime import check_scale, resolve_device
+from optimlab.presentation import diagrams
+
+from optimlab.presentation import plotting
+from optimlab.training.data import load_mnist, subset_indices
+from optimlab.experiments import adamix
+from optimlab.training.finetuning import reconstruction_errors
+from optimlab.training.models.autoencoder import DeepAutoencoder
+from optimlab.training.models.rbm import RBM
+from optimlab.presentation.plotting import glue
+from optimlab.training.pretraining import train_rbm
+from optimlab.runtime import check_scale, resolve_device
 
 check_scale(scale)
 dev = resolve_device(device)
@@ -92,7 +94,7 @@ plt.show()
 # Experiments 1-4 use "1/10 of MNIST: 6 000 training and 1 000 test images"; experiment 5 uses
 # 1/10, 3/10, 6/10 and all of it. The paper does not say which images. Our reading is a seeded
 # random subset, drawn by a rule that depends on nothing but a hash, so anyone can redraw it
-# ({func}`optimbook.data.subset_indices`): rank every index by the BLAKE2b digest of
+# ({func}`optimlab.training.data.subset_indices`): rank every index by the BLAKE2b digest of
 # `"{seed}:{index}"` and keep the lowest ranked. For one seed the subsets are nested (the 1/10
 # subset lies inside the 3/10 subset). Pixels are divided by 255, as in Hinton and Salakhutdinov's
 # code, and not binarised.

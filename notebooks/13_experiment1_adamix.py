@@ -35,14 +35,16 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import torch
 
-from optimbook import plotting, tables
-from optimbook.experiments import adamix
-from optimbook.finetuning import FineTuning, finetune
-from optimbook.models.autoencoder import DeepAutoencoder
+from optimlab.presentation import plotting
+
+from optimlab.presentation import tables
+from optimlab.experiments import adamix
+from optimlab.training.finetuning import FineTuning, finetune
+from optimlab.training.models.autoencoder import DeepAutoencoder
 from optimbook.optim import PerRole
-from optimbook.plotting import glue
-from optimbook.tables import table
-from optimbook.runtime import check_scale, resolve_device
+from optimlab.presentation.plotting import glue
+from optimlab.presentation.tables import table
+from optimlab.runtime import check_scale, resolve_device
 
 check_scale(scale)
 plotting.use_style()
@@ -65,7 +67,7 @@ print(experiment.title)
 #   $\alpha(-1) = \eta_0$; biases share $\beta(t) = \eta_0 (1 + t/R)^{-q}$.
 #
 # Chapters 3 and 7 derive them; here they are {class}`~optimbook.optim.per_role.PerRole` strategies
-# built by {func}`optimbook.experiments.adamix.strategy_rules`. All four fine-tune copies of the same
+# built by {func}`optimlab.experiments.adamix.strategy_rules`. All four fine-tune copies of the same
 # pretrained network on the same sequence of mini-batches.
 
 # %%
@@ -258,6 +260,6 @@ table(last.unstack(), formats={c: "{:.2f}" for c in last.unstack().columns},
 # {glue:text}`reading_note`.
 
 # %%
-from optimbook.experiments.adamix import report
+from optimlab.experiments.adamix import report
 
 glue("reading_note", report.reading_note(name, report.claim_frame(name, scale, device)))

@@ -32,11 +32,13 @@ seed = 0
 # %%
 import matplotlib.pyplot as plt
 
-from optimbook import plotting, tables
-from optimbook.experiments import adamix
-from optimbook.plotting import glue
-from optimbook.tables import table
-from optimbook.runtime import check_scale
+from optimlab.presentation import plotting
+
+from optimlab.presentation import tables
+from optimlab.experiments import adamix
+from optimlab.presentation.plotting import glue
+from optimlab.presentation.tables import table
+from optimlab.runtime import check_scale
 
 check_scale(scale)
 plotting.use_style()
@@ -93,6 +95,6 @@ table(adamix.comparison(frame), **tables.COMPARISON)
 # {glue:text}`reading_note`.
 
 # %%
-from optimbook.experiments.adamix import report
+from optimlab.experiments.adamix import report
 
 glue("reading_note", report.reading_note(name, report.claim_frame(name, scale, device)))

@@ -39,11 +39,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from optimbook import plotting, tables
-from optimbook.experiments import adamix
-from optimbook.plotting import glue
-from optimbook.tables import table
-from optimbook.runtime import check_scale
+from optimlab.presentation import plotting
+
+from optimlab.presentation import tables
+from optimlab.experiments import adamix
+from optimlab.presentation.plotting import glue
+from optimlab.presentation.tables import table
+from optimlab.runtime import check_scale
 
 check_scale(scale)
 plotting.use_style()
@@ -126,6 +128,6 @@ table(ablation.rename_axis("reading of the exponential rule"), formats={ablation
 # {glue:text}`reading_note`.
 
 # %%
-from optimbook.experiments.adamix import report
+from optimlab.experiments.adamix import report
 
 glue("reading_note", report.reading_note(name, report.claim_frame(name, scale, device)))

@@ -17,7 +17,7 @@
 # The mirror image of experiment 3 (Fig. 7): the weights keep a constant rate and the biases get
 # each of the six rules. For "Cons+AdaMix" the paper says the biases get "the learning rate of
 # AdaMix's weight part", i.e. the per-element $\alpha(t)$ of eq. (16), not AdaMix's own bias rule;
-# our {func}`~optimbook.experiments.adamix.strategy_rules` does the same (a param group with
+# our {func}`~optimlab.experiments.adamix.strategy_rules` does the same (a param group with
 # `role="weight"`). The paper finds the six close together (8.31 to 8.54) with the power rule
 # slightly ahead, and reads this as support for giving biases a cheap power-decay rate.
 
@@ -29,11 +29,13 @@ seed = 0
 # %%
 import matplotlib.pyplot as plt
 
-from optimbook import plotting, tables
-from optimbook.experiments import adamix
-from optimbook.plotting import glue
-from optimbook.tables import table
-from optimbook.runtime import check_scale
+from optimlab.presentation import plotting
+
+from optimlab.presentation import tables
+from optimlab.experiments import adamix
+from optimlab.presentation.plotting import glue
+from optimlab.presentation.tables import table
+from optimlab.runtime import check_scale
 
 check_scale(scale)
 plotting.use_style()
@@ -86,6 +88,6 @@ table(adamix.comparison(frame), **tables.COMPARISON)
 # {glue:text}`reading_note`.
 
 # %%
-from optimbook.experiments.adamix import report
+from optimlab.experiments.adamix import report
 
 glue("reading_note", report.reading_note(name, report.claim_frame(name, scale, device)))

@@ -29,12 +29,12 @@ device = "auto"
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from optimbook import plotting
-from optimbook.experiments import adamix
-from optimbook.experiments.adamix import report
-from optimbook.plotting import glue
-from optimbook.runtime import check_scale
-from optimbook.tables import table
+from optimlab.presentation import plotting
+from optimlab.experiments import adamix
+from optimlab.experiments.adamix import report
+from optimlab.presentation.plotting import glue
+from optimlab.runtime import check_scale
+from optimlab.presentation.tables import table
 
 check_scale(scale)
 plotting.use_style()
@@ -88,7 +88,7 @@ table(verdicts, columns={"by reading": "verdict by reading (where they differ)"}
 # (readings)=
 # ## The readings
 #
-# Every ambiguity is a field of {class}`~optimbook.experiments.adamix.Setup` with the choices the
+# Every ambiguity is a field of {class}`~optimlab.experiments.adamix.Setup` with the choices the
 # text allows; the table lists them with the sentence each rests on. The experiment `readings`
 # runs Exp. 1's four strategies under each alternative in turn (a strategy that a reading does not
 # touch is the default run itself, made once):
@@ -117,7 +117,7 @@ table(adamix.readings_table())
 # %% [markdown]
 # ## The claims, one by one
 #
-# Each claim's test is fixed in {mod}`optimbook.experiments.adamix.report` (its docstring gives
+# Each claim's test is fixed in {mod}`optimlab.experiments.adamix.report` (its docstring gives
 # the thresholds). "Lower"/"higher" for a paired difference means its
 # {glue:text}`level` % Student-t interval over seeds lies below/above zero; with one seed, the
 # value itself decides.
@@ -164,7 +164,6 @@ cost = report.paired(readings, "AdaMix", ("AdaGrad", "AdaDec"), "seconds")
 seconds = report.final(readings[readings["reading"] == "default"]).groupby("strategy")["seconds"].mean()
 glue("ratio_ours", float(seconds["AdaMix"] / seconds["AdaGrad"]))
 glue("ratio_paper", report.published_seconds_ratio("AdaMix", "AdaGrad"))
-glue("c2_kernels", report.kernels_note(adamix.run_info("fig4", scale, runs["fig4"][1], device)))
 table(cost, keep=["reading", "other", "mean", "low", "high", "verdict"], columns={"other": "AdaMix minus", "mean": "mean difference (s)", "low": "interval low (s)",
                      "high": "interval high (s)"},
       formats={"mean": "{:+.2f}", "low": "{:+.2f}", "high": "{:+.2f}"}, missing="one seed: no interval")
@@ -174,7 +173,8 @@ table(cost, keep=["reading", "other", "mean", "low", "high", "verdict"], columns
 # time here, against {glue:text}`ratio_paper:.2f` in the paper. Verdict:
 # **{glue:text}`verdict_C2`**.
 #
-# The times compare implementations as well as algorithms. {glue:text}`c2_kernels`
+# The times compare implementations as well as algorithms: both rules here run the same torch code
+# on every device, AdaGrad's update in three multi-tensor passes and AdaMix's in five (chapter 7).
 #
 # ### C3-C6: Exp. 2-5
 #
@@ -270,7 +270,7 @@ table(btable, columns={"mean": "mean final test RER", "min": "lowest over seeds"
 # ## Compute
 #
 # The floating-point work of every distinct run (counted from the models, data sizes and steps by
-# {mod}`optimbook.ledger`; a run shared by several experiments is counted in the first) and the
+# {mod}`optimlab.cost.ledger`; a run shared by several experiments is counted in the first) and the
 # wall time the cached runs took on the device that made them.
 
 # %%

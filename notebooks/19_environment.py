@@ -28,12 +28,14 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from optimbook import ledger, plotting
-from optimbook.distributed import compare_ddp_fsdp
-from optimbook.machine import describe, versions
-from optimbook.plotting import glue
-from optimbook.runtime import check_scale, matmul_gflops, resolve_device
-from optimbook.tables import table
+from optimlab.cost import ledger
+
+from optimlab.presentation import plotting
+from optimlab.training.distributed import compare_ddp_fsdp
+from optimlab.cost.machine import describe, versions
+from optimlab.presentation.plotting import glue
+from optimlab.runtime import check_scale, matmul_gflops, resolve_device
+from optimlab.presentation.tables import table
 
 check_scale(scale)
 dev = resolve_device(device)
@@ -103,7 +105,7 @@ table(timings, formats={"seconds": "{:.1f}"}, columns={"seconds": "execution tim
 # ## The FLOP ledger of the paper-scale book
 #
 # How much floating-point work each chapter does at paper scale, counted from its models, data
-# sizes and steps by `optimbook.ledger` (matrix products, and the element operations of the
+# sizes and steps by `optimlab.cost.ledger` (matrix products, and the element operations of the
 # parameter updates; the conventions are in the module's documentation and are checked against
 # PyTorch's FLOP counter on real runs). Work that chapters share through the results cache (a
 # pretrained stack, a fine-tuning run) is paid by the first chapter that needs it: "TFLOP" is what a
@@ -156,10 +158,10 @@ table(book, formats={"TFLOP": "{:.3f}", "TFLOP needed": "{:.3f}", "matmul share"
 # larger of the work shared evenly and the longest pretraining-plus-fine-tuning chain. "Plan by plan"
 # executes the plans one after the other (each a pretraining phase, then a fine-tuning phase), as
 # the chapters do when each runs its own; "one schedule" executes their union, as
-# `python -m optimbook run all` (the five) and `make results` (the book's) do.
+# `python -m optimlab run all` (the five) and `make results` (the book's) do.
 
 # %%
-from optimbook.experiments.adamix import runner
+from optimlab.experiments.adamix import runner
 
 five = [runner.plan(name, "paper", (0,), "cpu") for name in ("fig4", "fig5", "fig6", "fig7", "fig8")]
 schedules = {"He & Li's five experiments, one seed": runner.schedule_summary(five, workers=2),
@@ -183,7 +185,7 @@ table(schedules, formats={"plans": "{:.0f}", "jobs": "{:.0f}", "TFLOP": "{:.0f}"
 # ## Scale-out: DDP and FSDP2
 #
 # Every optimizer of the package is meant to run unchanged under data parallelism. The check below
-# ({func}`optimbook.distributed.compare_ddp_fsdp`) starts several processes on the CPU (the gloo
+# ({func}`optimlab.training.distributed.compare_ddp_fsdp`) starts several processes on the CPU (the gloo
 # backend) and trains the same small network with every optimizer of the registry three
 # ways: in one process on the full batch, under `DistributedDataParallel` with each process on its
 # share of the batch, and under FSDP2 (`fully_shard`, the parameters sharded across the processes).

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from optimbook.finetuning import StepTimer, layer_parameters, train_epoch
-from optimbook.models.autoencoder import DeepAutoencoder
-from optimbook.models.rbm import RBM
+from optimlab.training.finetuning import StepTimer, layer_parameters, train_epoch
+from optimlab.training.models.autoencoder import DeepAutoencoder
+from optimlab.training.models.rbm import RBM
 from optimbook.optim import SGD, AdaGrad, AdaMix, PerRole, Rule
-from optimbook.train import batches
+from optimlab.training.loop import batches
 
 
 def autoencoder(sizes=(30, 20, 12, 4), replicas=1, seed=0):

@@ -1,4 +1,4 @@
-"""optimbook.storage and the results cache: atomic writes with normal permissions, leftover partial
+"""optimlab.storage and the results cache: atomic writes with normal permissions, leftover partial
 files removed, damaged entries detected, named, moved aside and reported as absent."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import warnings
 import pytest
 import torch
 
-from optimbook.experiments import cache
-from optimbook.storage import (
+from optimlab.experiments import cache
+from optimlab.storage import (
     CorruptFileWarning,
     atomic_torch_save,
     atomic_write_bytes,
@@ -50,7 +50,7 @@ def test_a_killed_write_leaves_no_entry_and_its_partial_file_is_removed_by_the_n
     target = tmp_path / "runs" / "entry.json"
     code = (
         "import os, signal, sys\n"
-        "from optimbook import storage\n"
+        "from optimlab import storage\n"
         "os.replace = lambda *a: os.kill(os.getpid(), signal.SIGKILL)  # killed between write and rename\n"
         f"storage.atomic_write_text({str(target)!r}, '{{\"done\": true}}')\n"
     )

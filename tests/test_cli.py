@@ -1,12 +1,12 @@
-"""python -m optimbook: every user error is one line on stderr and exit status 2, before any work."""
+"""python -m optimlab: every user error is one line on stderr and exit status 2, before any work."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from optimbook.__main__ import main
-from optimbook.experiments import adamix
+from optimlab.__main__ import main
+from optimlab.experiments import adamix
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def one_line_error(capsys, argv, pattern):
     assert captured.out == ""
     lines = captured.err.splitlines()
     assert len(lines) == 1, captured.err
-    assert lines[0].startswith("python -m optimbook run: error: ")
+    assert lines[0].startswith("python -m optimlab run: error: ")
     import re
 
     assert re.search(pattern, lines[0]), lines[0]
@@ -82,7 +82,7 @@ def test_corrupt_mnist_is_one_line_naming_the_file(no_work, capsys, tmp_path, mo
 
 
 def test_experiment_choices_come_from_the_registry():
-    from optimbook.__main__ import experiment_choices
+    from optimlab.__main__ import experiment_choices
 
     choices = experiment_choices(adamix)
     names = adamix.experiment_names() if hasattr(adamix, "experiment_names") else \

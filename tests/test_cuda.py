@@ -14,13 +14,13 @@ import warnings
 import torch
 
 from optimbook import optim as O
-from optimbook.finetuning import FineTuning, StepTimer, finetune, train_epoch
-from optimbook.models.autoencoder import DeepAutoencoder
+from optimlab.training.finetuning import FineTuning, StepTimer, finetune, train_epoch
+from optimlab.training.models.autoencoder import DeepAutoencoder
 from optimbook.optim import PerRole, Rule
-from optimbook.pretraining import RBMTraining, pretrain_stack, train_rbm
-from optimbook.models.rbm import RBM
+from optimlab.training.pretraining import RBMTraining, pretrain_stack, train_rbm
+from optimlab.training.models.rbm import RBM
 from optimbook.schedules import exponential_decay, power_decay
-from optimbook.train import batches
+from optimlab.training.loop import batches
 
 
 def cuda() -> torch.device:

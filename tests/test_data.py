@@ -1,4 +1,4 @@
-"""optimbook.data: sizes, value range, determinism, the subset rule, the clear error without files."""
+"""optimlab.training.data: sizes, value range, determinism, the subset rule, the clear error without files."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from optimbook.data import (
+from optimlab.training.data import (
     MNIST_FILES,
     MNIST_RAW_SIZES,
     MNISTCorruptError,
@@ -89,8 +89,7 @@ def test_bad_split():
 def test_missing_files_without_network_give_one_clear_error(tmp_path, monkeypatch):
     from torchvision.datasets import MNIST
 
-    from optimbook import data
-
+    from optimlab.training import data
     data._load_split.cache_clear()
     monkeypatch.setattr(MNIST, "mirrors", [f"file://{tmp_path}/no-such-mirror/"])
     with pytest.raises(MNISTNotFoundError) as info:
@@ -135,8 +134,7 @@ def raw_folder(tmp_path):
 
 @pytest.fixture
 def fresh_cache():
-    from optimbook import data
-
+    from optimlab.training import data
     data._load_split.cache_clear()
     yield
     data._load_split.cache_clear()

@@ -1,4 +1,4 @@
-"""optimbook.diagnostics: applied rates measured from outside, lockstep differences."""
+"""optimlab.training.diagnostics: applied rates measured from outside, lockstep differences."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from optimbook.diagnostics import max_difference, record_applied_rates
+from optimlab.training.diagnostics import max_difference, record_applied_rates
 from optimbook.optim import SGD, AdaGrad
 
 

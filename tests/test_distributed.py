@@ -1,7 +1,7 @@
 """Every optimizer of the registry, PerRole included, under DDP and FSDP2 (2 gloo processes on CPU),
 against one process on the full batch, and its state through torch.distributed.checkpoint.
 
-One spawn of two processes runs all optimizers in a loop (:func:`optimbook.distributed.compare_ddp_fsdp`).
+One spawn of two processes runs all optimizers in a loop (:func:`optimlab.training.distributed.compare_ddp_fsdp`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import math
 import pytest
 import torch
 
-from optimbook.optim.registry import REGISTRY
+from optimbook.testing import REGISTRY
 
 pytestmark = pytest.mark.skipif(not torch.distributed.is_available() or
                                 not torch.distributed.is_gloo_available(), reason="needs gloo")
@@ -21,7 +21,7 @@ TOL = 2e-5  # float32 over 5 steps: the ranks' averaged half-batch gradients vs 
 
 @pytest.fixture(scope="module")
 def table():
-    from optimbook.distributed import compare_ddp_fsdp
+    from optimlab.training.distributed import compare_ddp_fsdp
 
     return compare_ddp_fsdp(steps=5)
 

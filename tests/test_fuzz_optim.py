@@ -3,7 +3,7 @@
 Each argument gets NaN, ±inf, negatives, zero, huge integers (10**400), numpy scalars, fractions,
 0-dim and 1-dim tensors, callables and wrong types (strings, None, lists, bools, complex). A value
 must be accepted exactly when it lies in the argument's documented range (the registry's
-:class:`~optimbook.optim.registry.Range`, which the docstrings state); anything else must raise
+:class:`~optimbook.testing.Range`, which the docstrings state); anything else must raise
 ``ValueError`` (a real number out of range) or ``TypeError`` (not a real number) with a message that
 names the argument and says what it must be.
 """
@@ -22,7 +22,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optimbook.optim.registry import REGISTRY
+from optimbook.testing import REGISTRY
 
 ARGUMENTS = [(info, name, rng) for info in REGISTRY.values() for name, rng in info.arguments.items()]
 

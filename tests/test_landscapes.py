@@ -1,4 +1,4 @@
-"""optimbook.landscapes: the test functions' minima, trajectories and learning-rate tuning."""
+"""optimlab.training.landscapes: the test functions' minima, trajectories and learning-rate tuning."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from optimbook.landscapes import LANDSCAPES, quadratic, trajectory, tune_lr
+from optimlab.training.landscapes import LANDSCAPES, quadratic, trajectory, tune_lr
 from optimbook.optim import SGD
 
 

@@ -12,14 +12,14 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from optimbook import ledger
-from optimbook.finetuning import FineTuning, finetune
-from optimbook.losses import cross_entropy
-from optimbook.models import mlp
-from optimbook.models.autoencoder import DeepAutoencoder
+from optimlab.cost import ledger
+from optimlab.training.finetuning import FineTuning, finetune
+from optimlab.training.losses import cross_entropy
+from optimlab.training.models import mlp
+from optimlab.training.models.autoencoder import DeepAutoencoder
 from optimbook.optim import SGD, AdaGrad, PerRole
-from optimbook.pretraining import RBMTraining, pretrain_stack
-from optimbook.train import fit
+from optimlab.training.pretraining import RBMTraining, pretrain_stack
+from optimlab.training.loop import fit
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -108,7 +108,7 @@ def test_shared_runs_are_paid_once_in_book_order():
 
 
 def test_fig4_paper_work_equals_the_closed_form():
-    from optimbook.experiments import adamix
+    from optimlab.experiments import adamix
 
     setup = adamix.SETUPS["paper"]
     items = ledger.adamix_items("x", "fig4", scale="paper")

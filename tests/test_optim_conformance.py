@@ -1,6 +1,6 @@
 """Every optimizer of the registry through the same checks.
 
-The table is :data:`optimbook.optim.registry.REGISTRY` (after torch's ``OptimizerInfo``): every check
+The table is :data:`optimbook.testing.REGISTRY` (after torch's ``OptimizerInfo``): every check
 below is parametrised over it, so adding an optimizer is adding a row and no optimizer can skip a
 check silently.
 
@@ -19,7 +19,7 @@ import torch
 
 from optimbook import optim as O
 from optimbook.optim import Rule
-from optimbook.optim.registry import REGISTRY, configs
+from optimbook.testing import REGISTRY, configs
 
 CONFIGS = configs()
 IDS = [c.name for _, c in CONFIGS]

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from optimbook import optim as O
-from optimbook.optim.registry import REGISTRY, configs, families, lineup, optimizer_class
+from optimbook.testing import REGISTRY, configs, families, lineup, optimizer_class
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -12,7 +12,7 @@ from torch import nn
 
 from optimbook import optim as O
 from optimbook.optim import Rule
-from optimbook.optim.registry import LiteralSutskever
+from optimbook.testing import LiteralSutskever
 from optimbook.schedules import exponential_decay, per_epoch, power_decay
 
 

@@ -9,11 +9,11 @@ from dataclasses import replace
 import pytest
 import torch
 
-from optimbook.experiments import adamix
-from optimbook.experiments.adamix import READINGS, SETUPS, Setup, Strategy, strategy_rules
-from optimbook.experiments.adamix.registry import RULES
-from optimbook.experiments.adamix.runner import _finetune_key, _pretrain_key
-from optimbook.experiments.cache import key_digest
+from optimlab.experiments import adamix
+from optimlab.experiments.adamix import READINGS, SETUPS, Setup, Strategy, strategy_rules
+from optimlab.experiments.adamix.registry import RULES
+from optimlab.experiments.adamix.runner import _finetune_key, _pretrain_key
+from optimlab.experiments.cache import key_digest
 from optimbook.optim import AdaDec, AdaGrad, AdaMix
 
 F64 = {"dtype": torch.float64}
@@ -242,7 +242,7 @@ def _frame(name: str, values: dict, seeds=(0, 1, 2), reading: str = "default", s
 def test_claim_verdicts_follow_the_documented_rules():
     import pandas as pd
 
-    from optimbook.experiments.adamix import report
+    from optimlab.experiments.adamix import report
 
     good = _frame("fig4", {("Cons", 0.1): 8.4, ("AdaGrad", 0.1): 8.5, ("AdaDec", 0.1): 8.2, ("AdaMix", 0.1): 7.8},
                   seconds={"Cons": 7.0, "AdaGrad": 8.1, "AdaDec": 8.3, "AdaMix": 7.5})
@@ -273,7 +273,7 @@ def test_claim_verdicts_follow_the_documented_rules():
 
 
 def test_two_way_comparison_separates_level_from_differences():
-    from optimbook.experiments.adamix import report
+    from optimlab.experiments.adamix import report
 
     published = adamix.EXPERIMENTS["fig4"].published
     scaled = _frame("fig4", {k: 1.5 * v for k, v in published.items()})  # every value 50 % high

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SRC = ROOT / "src" / "optimbook"
+SRC = ROOT / "src"
 
 
 def python_blocks(markdown: str) -> list[str]:
@@ -43,7 +43,7 @@ def modules_with_examples() -> list[str]:
     names = []
     for path in sorted(SRC.rglob("*.py")):
         if ">>>" in path.read_text():
-            parts = path.relative_to(SRC.parent).with_suffix("").parts
+            parts = path.relative_to(SRC).with_suffix("").parts
             names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
     return names
 
@@ -54,7 +54,7 @@ NOT_YET_DOCTESTS: dict[str, str] = {}
 
 
 def test_the_schedules_and_runtime_have_examples():
-    assert {"optimbook.runtime", "optimbook.schedules.exponential", "optimbook.schedules.cosine"} <= set(MODULES)
+    assert {"optimbook._checks", "optimbook.schedules.exponential", "optimbook.schedules.cosine"} <= set(MODULES)
 
 
 @pytest.mark.parametrize("name", MODULES)

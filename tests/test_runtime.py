@@ -1,4 +1,4 @@
-"""optimbook.runtime: argument checks, devices, scales."""
+"""optimlab.runtime: argument checks, devices, scales."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from optimbook.runtime import check_device, check_flag, check_number, check_scale, resolve_device
+from optimlab.runtime import check_device, check_flag, check_number, check_scale, resolve_device
 
 
 def test_check_number_accepts_values_in_range_and_returns_plain_numbers():
@@ -82,8 +82,8 @@ def test_scales_and_devices():
 
 def test_core_import_needs_torch_only():
     code = (
-        "import sys, optimbook, optimbook.optim, optimbook.train, optimbook.data, optimbook.losses, "
-        "optimbook.models\n"
+        "import sys, optimbook, optimbook.optim, optimlab.training.loop, optimlab.training.data, optimlab.training.losses, "
+        "optimlab.training.models\n"
         "heavy = [m for m in ('matplotlib', 'seaborn', 'pandas', 'torchvision', 'myst_nb') if m in sys.modules]\n"
         "print(heavy)\n"
         "assert not heavy, heavy"

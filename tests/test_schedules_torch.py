@@ -62,7 +62,7 @@ def test_lr_at_each_step_is_the_schedule_and_nothing_warns(make_opt):
 
 
 def test_fit_calls_the_scheduler_after_each_step(recwarn):
-    from optimbook.train import fit
+    from optimlab.training.loop import fit
 
     model, x = model_and_data()
     opt = O.SGD(model.parameters(), lr=1.0)
@@ -275,7 +275,7 @@ def test_per_role_uses_schedule_t_before_step_t():
 
 def test_the_classifier_experiment_trains_under_a_schedule():
     """compare()'s runner passes a rule's schedule to the optimizer as its lr."""
-    from optimbook.experiments.classifier import ClassifierConfig, _run
+    from optimlab.experiments.classifier import ClassifierConfig, _run
 
     g = torch.Generator().manual_seed(0)
     x, y = torch.rand(60, 784, generator=g), torch.randint(0, 10, (60,), generator=g)

@@ -1,10 +1,10 @@
-"""optimbook.stats against tabulated Student-t quantiles and closed forms."""
+"""optimlab.experiments.stats against tabulated Student-t quantiles and closed forms."""
 
 import math
 
 import pytest
 
-from optimbook.stats import mean_interval, student_t_cdf, student_t_quantile
+from optimlab.experiments.stats import mean_interval, student_t_cdf, student_t_quantile
 
 
 @pytest.mark.parametrize("df,q975", [(1, 12.7062), (2, 4.3027), (4, 2.7764), (9, 2.2622), (30, 2.0423)])

@@ -1,4 +1,4 @@
-"""optimbook.train.fit: regimes, determinism, exact resume, budgets, clipping, the NaN error."""
+"""optimlab.training.loop.fit: regimes, determinism, exact resume, budgets, clipping, the NaN error."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import math
 import pytest
 import torch
 
-from optimbook.losses import half_mse
-from optimbook.models import LinearRegression, mlp
+from optimlab.training.losses import half_mse
+from optimlab.training.models import LinearRegression, mlp
 from optimbook.optim import SGD
-from optimbook.train import NonFiniteLossError, batches, clip_gradients, fit, gather, log_steps
+from optimlab.training.loop import NonFiniteLossError, batches, clip_gradients, fit, gather, log_steps
 
 
 def problem(n=64, d=3):
@@ -219,7 +219,7 @@ def test_divergence_on_the_last_step_is_caught():
 
 
 def test_divergence_is_caught_before_an_epoch_checkpoint_is_written():
-    from optimbook.train import NonFiniteParameterError
+    from optimlab.training.loop import NonFiniteParameterError
 
     x, y = problem()
     model, opt = model_and_opt(lr=1e308)

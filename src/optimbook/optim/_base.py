@@ -30,8 +30,8 @@ from typing import Any
 
 import torch
 
-from ..runtime import _shown, check_flag, check_number
-from ..schedules.compose import schedule_value
+from optimbook._checks import _shown, check_flag, check_number
+from optimbook.schedules.compose import schedule_value
 
 __all__ = ["Optimizer", "check_number", "check_flag", "check_rate", "rate_at", "encode_rates",
            "decode_rates", "is_schedule", "held_subset"]
@@ -96,7 +96,7 @@ _SCHEDULE_KEY = "optimbook_schedule"
 
 def encode_rates(groups: list[dict[str, Any]], keys: tuple[str, ...]) -> None:
     """Replace schedules in saved param groups by plain data, in place (``weights_only`` loads it)."""
-    from ..schedules import Schedule
+    from optimbook.schedules import Schedule
 
     for group in groups:
         for key in keys:
@@ -114,7 +114,7 @@ def encode_rates(groups: list[dict[str, Any]], keys: tuple[str, ...]) -> None:
 def decode_rates(saved: list[dict[str, Any]], current: list[dict[str, Any]],
                  keys: tuple[str, ...]) -> list[dict[str, Any]]:
     """Saved param groups with encoded schedules turned back into schedules (copies)."""
-    from ..schedules import from_dict
+    from optimbook.schedules import from_dict
 
     out = []
     for group, now in zip(saved, current):

@@ -19,7 +19,7 @@ import functools
 
 import torch
 
-from ._base import Optimizer, check_flag, check_number, check_rate, is_schedule
+from optimbook.optim._base import Optimizer, check_flag, check_number, check_rate, is_schedule
 
 __all__ = ["AdaDec", "adadec_update"]
 
@@ -28,7 +28,7 @@ __all__ = ["AdaDec", "adadec_update"]
 def unit_power_decay(total_steps: int, q: float):
     """(1 + t/R)^(−q) as a schedule: ``power_decay(1.0, R, q)``, the factor of He & Li eq. (15) and
     (17)-(18) (``lr * unit_power_decay(R, q)(t)`` equals ``power_decay(lr, R, q)(t)`` bit for bit)."""
-    from ..schedules import power_decay
+    from optimbook.schedules import power_decay
 
     return power_decay(1.0, total_steps, q)
 

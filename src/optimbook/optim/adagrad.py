@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import torch
 
-from ._base import Optimizer, check_number, check_rate
+from optimbook.optim._base import Optimizer, check_number, check_rate
 
 __all__ = ["AdaGrad", "adagrad_update"]
 

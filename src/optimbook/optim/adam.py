@@ -18,7 +18,7 @@ import math
 
 import torch
 
-from ._base import Optimizer, check_number, check_rate
+from optimbook.optim._base import Optimizer, check_number, check_rate
 
 __all__ = ["Adam", "AMSGrad", "AdamW", "Nadam", "adam_update", "nadam_update"]
 

@@ -35,10 +35,9 @@ from __future__ import annotations
 
 import torch
 
-from . import _fused
-from ._base import Optimizer, check_number, check_rate, is_schedule
-from .adadec import check_total_steps, unit_power_decay
-from .roles import ROLES, check_role, role_of
+from optimbook.optim._base import Optimizer, check_number, check_rate, is_schedule
+from optimbook.optim.adadec import check_total_steps, unit_power_decay
+from optimbook.optim.roles import ROLES, check_role, role_of
 
 __all__ = ["AdaMix", "adamix_weight_update", "ROLES", "WEIGHT_RATES", "role_of"]
 
@@ -56,16 +55,11 @@ def _scaled_squares(grads: list[torch.Tensor], grad_scale: float) -> list[torch.
 
 def adamix_weight_update(
     params: list[torch.Tensor], grads: list[torch.Tensor], rates: list[torch.Tensor], *, K: float,
-    grad_scale: float = 1.0, step_scale: float = 1.0, fused: bool | None = None,
+    grad_scale: float = 1.0, step_scale: float = 1.0,
 ) -> None:
     """α ← α / sqrt(K + (s·g)²); θ ← θ − α g (He & Li eq. (16), the weight part of AdaMix).
 
-    ``step_scale`` multiplies the step (η(t) when the rate is a schedule, else 1). ``fused``: None
-    runs the one-pass CPU kernel of :mod:`optimbook.optim._fused` where it is usable (the same
-    numbers, bit for bit), False always runs the torch code below."""
-    if fused is not False and _fused.usable("adamix_weight", params, grads, rates):
-        _fused.adamix_weight(params, grads, rates, K=K, grad_scale=grad_scale, step_scale=step_scale)
-        return
+    ``step_scale`` multiplies the step (η(t) when the rate is a schedule, else 1)."""
     shrink = _scaled_squares(grads, grad_scale)
     torch._foreach_add_(shrink, K)
     torch._foreach_rsqrt_(shrink)  # 1 / sqrt(K + g(t)²)

@@ -28,7 +28,7 @@ from typing import Any
 
 import torch
 
-from ._base import Optimizer, check_flag, check_number, check_rate
+from optimbook.optim._base import Optimizer, check_flag, check_number, check_rate
 
 __all__ = ["NaturalGradient", "amari_inverse_update", "exact_inverse_update"]
 

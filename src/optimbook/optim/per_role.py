@@ -21,11 +21,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from ._base import (
+from optimbook.optim._base import (
     Optimizer, check_rate, decode_rates, encode_rates, evaluate_closure, held_subset, is_schedule,
     rate_at,
 )
-from .roles import ROLES, check_role, role_of
+from optimbook.optim.roles import ROLES, check_role, role_of
 
 __all__ = ["PerRole", "Rule", "split_by_role", "ROLES"]
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import torch
 
-from ._base import Optimizer, check_number, check_rate
+from optimbook.optim._base import Optimizer, check_number, check_rate
 
 __all__ = ["RMSProp", "Adadelta", "rmsprop_update", "adadelta_update"]
 

@@ -29,9 +29,9 @@ factory                                                        source
 =============================================================  ======================================
 """
 
-from .base import Schedule, from_dict
-from .compose import Join, LinearWarmup, join, linear_warmup
-from .cosine import (
+from optimbook.schedules.base import Schedule, from_dict
+from optimbook.schedules.compose import Join, LinearWarmup, join, linear_warmup
+from optimbook.schedules.cosine import (
     CosineDecay,
     CosineDecayRestarts,
     LinearCosineDecay,
@@ -41,8 +41,8 @@ from .cosine import (
     linear_cosine_decay,
     noisy_linear_cosine_decay,
 )
-from .epochwise import PerEpoch, per_epoch
-from .exponential import (
+from optimbook.schedules.epochwise import PerEpoch, per_epoch
+from optimbook.schedules.exponential import (
     ExponentialDecay,
     InverseTimeDecay,
     NaturalExpDecay,
@@ -53,7 +53,7 @@ from .exponential import (
     natural_exp_decay,
     power_decay,
 )
-from .piecewise import (
+from optimbook.schedules.piecewise import (
     Constant,
     PiecewiseConstant,
     StepDecay,
@@ -61,9 +61,9 @@ from .piecewise import (
     piecewise_constant,
     step_decay,
 )
-from .plateau import PlateauState, ReduceOnPlateau, plateau_update
-from .polynomial import PolynomialDecay, polynomial_decay
-from .torch_adapter import ScheduleLR
+from optimbook.schedules.plateau import PlateauState, ReduceOnPlateau, plateau_update
+from optimbook.schedules.polynomial import PolynomialDecay, polynomial_decay
+from optimbook.schedules.torch_adapter import ScheduleLR
 
 __all__ = [
     "Schedule",

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
-from ..runtime import _shown, check_flag, check_number, describe_range
+from optimbook._checks import _shown, check_flag, check_number, describe_range
 
 # check_flag is runtime's, re-exported here (where it used to live) but documented there
 __all__ = ["Arg", "Schedule", "DecaySchedule", "from_dict", "check_step", "power", "scaled", "floor", "sequence"]
@@ -82,7 +82,7 @@ def sequence(name: str, value: object, what: str) -> tuple[Any, ...]:
 
 @dataclasses.dataclass(frozen=True)
 class Arg:
-    """The accepted values of one numeric argument of a schedule, as :func:`~optimbook.runtime.check_number` takes
+    """The accepted values of one numeric argument of a schedule, as :func:`~optimlab.runtime.check_number` takes
     them. ``str(arg)`` is the range in words, as the error messages and the docs state it."""
 
     low: float | None = None

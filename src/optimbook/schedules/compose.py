@@ -12,8 +12,8 @@ import math
 from collections.abc import Callable, Sequence
 from numbers import Real
 
-from ..runtime import _shown
-from .base import Arg, Schedule, sequence
+from optimbook._checks import _shown
+from optimbook.schedules.base import Arg, Schedule, sequence
 
 __all__ = ["Join", "LinearWarmup", "check_schedule", "join", "linear_warmup", "schedule_value"]
 

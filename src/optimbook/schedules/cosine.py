@@ -12,8 +12,8 @@ import dataclasses
 import math
 import secrets
 
-from .base import Arg, DecaySchedule, Schedule, check_step, power
-from .noise import standard_normal
+from optimbook.schedules.base import Arg, DecaySchedule, Schedule, check_step, power
+from optimbook.schedules.noise import standard_normal
 
 __all__ = [
     "CosineDecay",

@@ -12,8 +12,8 @@ import dataclasses
 import math
 from collections.abc import Callable
 
-from .base import Arg, Schedule
-from .compose import check_schedule
+from optimbook.schedules.base import Arg, Schedule
+from optimbook.schedules.compose import check_schedule
 
 __all__ = ["PerEpoch", "per_epoch"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from .base import Arg, DecaySchedule, floor, power, scaled
+from optimbook.schedules.base import Arg, DecaySchedule, floor, power, scaled
 
 __all__ = [
     "RateDecay",

@@ -11,7 +11,7 @@ import bisect
 import dataclasses
 from collections.abc import Sequence
 
-from .base import Arg, Schedule, floor, power, scaled, sequence
+from optimbook.schedules.base import Arg, Schedule, floor, power, scaled, sequence
 
 __all__ = [
     "Constant",

@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-from ..runtime import check_number
+from optimbook._checks import check_number
 
 __all__ = ["PlateauState", "ReduceOnPlateau", "plateau_update"]
 

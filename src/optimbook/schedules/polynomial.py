@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from .base import Arg, DecaySchedule
+from optimbook.schedules.base import Arg, DecaySchedule
 
 __all__ = ["PolynomialDecay", "polynomial_decay"]
 

@@ -16,9 +16,9 @@ import torch
 from torch.optim.lr_scheduler import LRScheduler
 
 
-from ..runtime import _shown, check_number
-from .base import Schedule, from_dict
-from .compose import check_schedule, join, schedule_value
+from optimbook._checks import _shown, check_number
+from optimbook.schedules.base import Schedule, from_dict
+from optimbook.schedules.compose import check_schedule, join, schedule_value
 
 __all__ = ["ScheduleLR"]
 

@@ -1,0 +1,57 @@
+"""What the book ran on: the processor, the accelerator, the software versions, the matmul peak."""
+
+from __future__ import annotations
+
+import platform
+import sys
+from pathlib import Path
+
+import torch
+
+from optimlab.runtime import cpu_count, matmul_gflops, resolve_device
+
+__all__ = ["cpu_model", "describe", "peak_gflops", "versions"]
+
+PACKAGES = ("torchvision", "numpy", "pandas", "matplotlib", "seaborn", "papermill", "jupytext", "myst_nb")
+
+
+def cpu_model() -> str:
+    """The processor's model name (from /proc/cpuinfo on Linux)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def versions(packages=PACKAGES) -> dict[str, str]:
+    """Python's, torch's and optimbook's versions, and those of ``packages`` ("not installed")."""
+    import optimbook
+
+    out = {"python": sys.version.split()[0], "torch": torch.__version__, "optimbook": optimbook.__version__}
+    for name in packages:
+        try:
+            out[name] = __import__(name).__version__
+        except ImportError:
+            out[name] = "not installed"
+    return out
+
+
+def describe(device: str | torch.device = "auto") -> dict[str, object]:
+    """The machine: device, GPU, CPU model, cores available, torch threads, platform."""
+    dev = resolve_device(device)
+    return {
+        "device": str(dev),
+        "GPU": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "none",
+        "CPU": cpu_model(),
+        "CPU cores available": cpu_count(),
+        "torch threads": torch.get_num_threads(),
+        "platform": platform.platform(),
+    }
+
+
+def peak_gflops(device: str | torch.device = "cpu", sizes=(1024, 2048, 4096), repeats: int = 5) -> float:
+    """The best fp32 matmul rate over square products of ``sizes`` (GFLOP/s): the floor's rate."""
+    return max(matmul_gflops(s, device=device, repeats=repeats) for s in sizes)

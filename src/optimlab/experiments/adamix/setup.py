@@ -1,0 +1,270 @@
+"""What decides the numbers of a run: the :class:`Setup` of a scale, its readings of the paper's
+ambiguities, and the optimizer rules of a strategy under it.
+
+Every field of :class:`Setup` declares, in its metadata, the *stage* whose numbers it decides:
+
+- ``"pretrain"``: the data and the RBM stack (enters the pretraining key and the fine-tuning key);
+- ``"finetune"``: the fine-tuning loop (enters the fine-tuning key);
+- ``"rule"``: only the optimizer rules that :func:`strategy_rules` builds (enters the fine-tuning key
+  through those rules, so a field that a strategy does not read does not change its key: Cons
+  under AdaMix's four readings is one run);
+- ``"execution"``: how the work is scheduled, not what it computes (enters no key).
+
+A field that is one of the paper's ambiguities also carries ``reading``: the choices the text
+allows, the default chosen from the text, and the sentences (Chinese and English) each rests on.
+:func:`readings_table` lists them; the cache keys are built from the metadata, so a new field enters
+them with no list to keep by hand.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+
+import torch
+
+from optimlab.training.data import load_mnist
+from optimlab.training.finetuning import FineTuning
+from optimbook.optim import Rule
+from optimlab.training.pretraining import RBMTraining
+from optimlab.experiments.adamix.registry import Strategy
+
+__all__ = ["SETUPS", "STAGES", "Setup", "fields_of", "readings_table", "strategy_rules"]
+
+STAGES = ("pretrain", "finetune", "rule", "execution")
+
+
+def _field(default, stage: str, doc: str, *, choices: tuple | None = None, reading: dict | None = None):
+    """A :class:`Setup` field with its stage, its documentation and (for an ambiguity) its reading."""
+    assert stage in STAGES
+    meta = {"stage": stage, "doc": doc, "choices": choices, "reading": reading}
+    return field(default=default, metadata=meta)
+
+
+#: The paper's sentences the readings rest on (He & Li 2016, ``shared/seeds/000``).
+_ABSTRACT = ("为连接权重设计了一个仅与当前梯度有关的学习率",
+             "for the connection weights, a learning rate that depends only on the current gradient")
+_ROUND = ("αij(t) 为连接权重下一回合的学习率, αij(t−1) 为当前回合连接权重的学习率, g(t)² 为当前回合的梯度的平方和",
+          "α_ij(t) is the weights' rate for the next round, α_ij(t−1) the current round's, "
+          "g(t)² the sum of squares of the current round's gradient")
+_PREVIOUS = ("在上一回合的学习率的基础上利用当前的梯度去自适应调节学习率的大小",
+             "adjusts the rate from the previous round's rate using the current gradient")
+_SUMMED = ("∇Lm(θ) = Σ_{n=1}^{N} l_n(θ) (6), 其中 N 为第m 个批次数据集内样本的个数",
+           "eq. (6): the mini-batch gradient sums the per-example terms over the N examples of batch m; "
+           "K = 1 in eq. (12), (13), (16) has meaning only relative to that scale")
+
+
+@dataclass(frozen=True)
+class Setup:
+    """Everything that decides the numbers of a run at one scale, the readings of ambiguities included.
+
+    Paper scale follows He & Li where they speak (layer sizes, initial weights N(0, 0.001), first-layer
+    biases from the data, pretraining rate 0.1, fine-tuning rate 0.001, 50 iterations, RER every 5,
+    data fractions) and Hinton & Salakhutdinov's code where they are silent (CD-1, batches of 100,
+    weight cost 0.0002, momentum 0.5 then 0.9, top-layer rate 0.001, hidden probabilities passed
+    upward, linear code layer). The fields marked as readings are the paper's ambiguities:
+    :func:`readings_table` lists their choices and the sentences behind them.
+    """
+
+    sizes: tuple[int, ...] = _field((784, 1000, 500, 250, 30), "pretrain", "layer widths of the autoencoder")
+    fraction_scale: float = _field(1.0, "pretrain", "multiplies every experiment's data fraction (smoke: smaller data)")
+    subset: str = _field("hashed", "pretrain", "how the 1/10 subsets are drawn", choices=("hashed", "first"),
+                         reading={"default": "hashed", "why": "the paper says 1/10 of MNIST, not which tenth; "
+                                  "a seeded draw is representative, the first rows are what many ports take",
+                                  "source": ("实验数据为完整 MNIST 数据集的 1/10, 即训练样本集为 6 000 幅图像, 测试样本集为 1 000 幅图像",
+                                             "the data are 1/10 of the full MNIST set: 6 000 training and 1 000 test images")})
+    data_seed: int = _field(0, "pretrain", "the seed of the subsets (fixed: they do not change with the training seed)")
+    init_std: float = _field(math.sqrt(0.001), "pretrain", "standard deviation of the initial weights (variance 0.001)")
+    first_visible_bias: str = _field(
+        "data", "pretrain", "the first RBM's visible biases", choices=("data", "zero"),
+        reading={"default": "data", "why": "the paper sets them from the training data; zero is Hinton's code",
+                 "source": ("第 1 层的初始偏置由训练数据决定, 其他层的初始偏置设置为 0",
+                            "the first layer's initial biases are decided by the training data, the other layers' are 0")})
+    pretrain_epochs: int = _field(
+        50, "pretrain", "RBM pretraining epochs per layer", choices=(50, 10),
+        reading={"default": 50, "why": "the paper does not say; 50 is Hinton & Salakhutdinov's Science paper "
+                 "(the model the paper rebuilds), 10 their public code's default",
+                 "source": ("(not stated)", "the paper gives no pretraining length")})
+    pretrain_lr: float = _field(0.1, "pretrain", "RBM learning rate (the paper: 0.1)")
+    top_lr: float = _field(0.001, "pretrain", "learning rate of the top, Gaussian-hidden RBM (Hinton's code)")
+    weight_cost: float = _field(2e-4, "pretrain", "RBM weight decay (Hinton's code)")
+    batch_size: int = _field(100, "pretrain", "mini-batch size N of pretraining and fine-tuning")
+    lr: float = _field(0.001, "finetune", "the fine-tuning rate η(0) of every rule (the paper: 0.001)")
+    epochs: int = _field(50, "finetune", "fine-tuning iterations (the paper's 'SGD iterations', read as epochs)")
+    eval_every: int = _field(5, "finetune", "record the RER every this many epochs")
+    time_unit: str = _field(
+        "step", "rule", "what t and R count in p(t), β(t) and the decays", choices=("step", "epoch"),
+        reading={"default": "step", "why": "the equations index t by update; R is 'the maximum number of "
+                 "iterations', and every rule updates per mini-batch",
+                 "source": ("R 为最大迭代次数; SGD 迭代次数为 5∼50, 步长为 5",
+                            "R is the maximum number of iterations; the SGD iterations are 5 to 50 in steps of 5")})
+    adamix_rate: str = _field(
+        "literal", "rule", "AdaMix's weight rate, eq. (16)", choices=("literal", "current", "per-round"),
+        reading={"default": "literal", "why": "eq. (16) as printed, α(t) from α(t−1), at every update "
+                 "like every other rule of the paper; 'current' takes the abstract's 'only the current "
+                 "gradient' literally; 'per-round' reads a round (回合) as one pass over the data",
+                 "source": (_ROUND[0] + "; " + _ABSTRACT[0] + "; " + _PREVIOUS[0],
+                            _ROUND[1] + "; " + _ABSTRACT[1] + "; " + _PREVIOUS[1])})
+    rate_gradient: str = _field(
+        "sum", "rule", "the gradient inside the adaptive rates' roots (AdaGrad, AdaDec, AdaMix)",
+        choices=("sum", "mean"),
+        reading={"default": "sum", "why": "eq. (6) defines g as the gradient of the loss summed over the "
+                 "batch, and the rules are written in that g; 'mean' divides it by N inside the root only",
+                 "source": _SUMMED})
+    adadec_recursive: bool = _field(
+        False, "rule", "AdaDec's G(t)", choices=(False, True),
+        reading={"default": False, "why": "eq. (14) as printed keeps two gradients; Senior et al.'s AdaDec "
+                 "accumulates all of them",
+                 "source": ("G(t) 为当前梯度和上一次梯度的平方和",
+                            "G(t) is the sum of squares of the current and the previous gradient")})
+    exp_decay_rate: float = _field(
+        0.1, "rule", "Exp: the factor the rate falls by over the run", choices=(0.1, 0.01),
+        reading={"default": 0.1, "why": "the paper names an exponential rule without constants; tenfold over "
+                 "the run is the gentlest common choice", "source": ("权重的学习率为指数 (Exponent), 偏置的学习率为常数 (Exp + Cons)",
+                            "the weights' rate is exponential (Exponent), the biases' constant (Exp + Cons); no constants are given")})
+    q: float = _field(
+        0.75, "rule", "exponent of p(t) and β(t), also the Power rule's", choices=(0.75, 0.5),
+        reading={"default": 0.75, "why": "the paper gives q = 0.75 for p(t) and β(t); its Power rule reuses it",
+                 "source": ("q 为常数项, 通常取值为 0.75", "q is a constant, usually 0.75")})
+    K: float = _field(1.0, "rule", "the constant in the roots of eq. (12), (13), (16) (the paper: 1)")
+    xi: float = _field(0.999, "rule", "AdaDec's ξ (the paper: 0.999)")
+    lockstep: bool = _field(True, "execution", "train an experiment's strategies as replicas of one batched network")
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            choices = f.metadata.get("choices")
+            if choices is not None and f.metadata.get("reading") is not None and f.name not in (
+                    "exp_decay_rate", "q", "pretrain_epochs"):  # numeric readings accept any valid value
+                if getattr(self, f.name) not in choices:
+                    raise ValueError(f"{f.name} must be one of {choices}, got {getattr(self, f.name)!r}")
+        from optimlab.runtime import check_number
+
+        check_number("pretrain_epochs", self.pretrain_epochs, low=0, integer=True)
+        check_number("epochs", self.epochs, low=1, integer=True)
+        check_number("batch_size", self.batch_size, low=1, integer=True)
+        check_number("exp_decay_rate", self.exp_decay_rate, low=0.0, low_open=True)
+        check_number("q", self.q, low=0.0)
+
+    def key(self, stage: str) -> dict:
+        """The fields that decide ``stage``'s numbers: ``"pretrain"``, or ``"finetune"`` (which
+        includes pretraining's; the rule fields enter a fine-tuning key through its rules)."""
+        stages = {"pretrain": ("pretrain",), "finetune": ("pretrain", "finetune")}[stage]
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                if f.metadata["stage"] in stages}
+
+    def pretraining(self) -> list[RBMTraining]:
+        n = len(self.sizes) - 1
+        return [RBMTraining(lr=self.top_lr if i == n - 1 else self.pretrain_lr,
+                            weight_cost=self.weight_cost, epochs=self.pretrain_epochs,
+                            batch_size=self.batch_size) for i in range(n)]
+
+    def finetuning(self) -> FineTuning:
+        return FineTuning(epochs=self.epochs, batch_size=self.batch_size, eval_every=self.eval_every)
+
+    def images(self, fraction: float, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+        """The training and test images [N, 784] at an experiment's data ``fraction``."""
+        n_train, n_test = self.numbers(fraction)
+        if self.subset == "first":
+            x, _ = load_mnist("train", device=device)
+            xt, _ = load_mnist("test", device=device)
+            return x[:n_train], xt[:n_test]
+        x, _ = load_mnist("train", fraction=n_train / 60_000, seed=self.data_seed, device=device)
+        xt, _ = load_mnist("test", fraction=n_test / 10_000, seed=self.data_seed, device=device)
+        return x, xt
+
+    def numbers(self, fraction: float) -> tuple[int, int]:
+        """Training and test images at an experiment's data ``fraction``."""
+        f = fraction * self.fraction_scale
+        return max(1, round(f * 60_000)), max(1, round(f * 10_000))
+
+    def steps_per_epoch(self, fraction: float) -> int:
+        """Mini-batches per fine-tuning epoch at ``fraction``."""
+        return math.ceil(self.numbers(fraction)[0] / self.batch_size)
+
+    def readings(self) -> dict[str, object]:
+        """The value of every reading field, ``{field: value}``."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.metadata.get("reading")}
+
+
+def fields_of(stage: str | None = None) -> list[dataclasses.Field]:
+    """The fields of :class:`Setup` (of one ``stage`` if given)."""
+    return [f for f in dataclasses.fields(Setup) if stage is None or f.metadata["stage"] == stage]
+
+
+def readings_table():
+    """The paper's ambiguities as a table: field, what it decides, the default, the alternatives,
+    why the default, and the sentence of the paper (Chinese, English) behind the choice."""
+    import pandas as pd
+
+    rows = []
+    for f in dataclasses.fields(Setup):
+        r = f.metadata.get("reading")
+        if not r:
+            continue
+        rows.append({"field": f.name, "decides": f.metadata["doc"], "default": str(r["default"]),
+                     "alternatives": ", ".join(str(c) for c in f.metadata["choices"] if c != r["default"]),
+                     "why the default": r["why"], "source (Chinese)": r["source"][0],
+                     "source (English)": r["source"][1]})
+    return pd.DataFrame(rows)
+
+
+SETUPS = {
+    "paper": Setup(),
+    "smoke": Setup(fraction_scale=0.03, pretrain_epochs=1, epochs=4, eval_every=2),
+}
+
+
+def strategy_rules(strategy: Strategy, setup: Setup, steps_per_epoch: int) -> tuple[Rule | None, Rule | None]:
+    """The optimizer rules (weights, biases) of a strategy under ``setup``.
+
+    A rate that varies is a schedule given as the rule's ``lr``; the classes come from the optimizer
+    registry (:func:`optimbook.testing.optimizer_class`). Reads only the ``"rule"`` and
+    ``"finetune"`` fields of ``setup`` (the cache key relies on it).
+    """
+    from optimbook.testing import optimizer_class
+    from optimbook.schedules import exponential_decay, per_epoch, power_decay
+
+    if setup.time_unit == "epoch":  # t and R count epochs: rates change once per epoch
+        total, unit = setup.epochs, steps_per_epoch
+    else:
+        total, unit = setup.epochs * steps_per_epoch, 1
+    lr = setup.lr
+    scale = 1.0 if setup.rate_gradient == "sum" else 1.0 / setup.batch_size
+    adaptive = {} if scale == 1.0 else {"grad_scale": scale}
+    adamix_reading = {} if setup.adamix_rate == "literal" else {"rate": setup.adamix_rate}
+    if setup.adamix_rate == "per-round":
+        adamix_reading["round_steps"] = steps_per_epoch
+
+    def staircase(schedule):
+        return per_epoch(schedule, steps_per_epoch) if unit > 1 else schedule
+
+    def rule(name: str, role: str, both: bool) -> Rule | None:
+        if name == "None":
+            return None
+        if name == "Cons":
+            return Rule(optimizer_class("SGD"), {"lr": lr})
+        if name == "Exp":
+            return Rule(optimizer_class("SGD"), {"lr": staircase(exponential_decay(lr, total, setup.exp_decay_rate))})
+        if name == "Power":
+            return Rule(optimizer_class("SGD"), {"lr": staircase(power_decay(lr, total, setup.q))})
+        if name == "AdaGrad":
+            return Rule(optimizer_class("AdaGrad"), {"lr": lr, "K": setup.K, "eps": 0.0, **adaptive})
+        if name == "AdaDec":  # p(t) of eq. (15) is the rule's lr schedule (t in steps or epochs)
+            return Rule(optimizer_class("AdaDec"), {"lr": staircase(power_decay(lr, total, setup.q)), "K": setup.K,
+                                                    "xi": setup.xi, "recursive": setup.adadec_recursive,
+                                                    **adaptive})
+        if name == "AdaMix":
+            kwargs = {"lr": lr, "K": setup.K, "q": setup.q, "total_steps": total, **adaptive, **adamix_reading}
+            if role == "bias" and both:  # the strategy "AdaMix": biases get β(t), eq. (17)-(18)
+                if unit > 1:
+                    return rule("Power", role, both)  # β at the epoch count, via a schedule
+                return Rule(optimizer_class("AdaMix"), kwargs)  # AdaMix itself: 1-D tensors take its bias rule
+            # the per-element α(t) of eq. (16), for the weights or (Exp. 4) for the biases
+            return Rule(optimizer_class("AdaMix"), kwargs, group={"role": "weight"})
+        if name in ("Adam", "AdamW", "Nadam", "RMSProp"):
+            return Rule(optimizer_class(name), {"lr": lr})
+        raise ValueError(f"unknown rule {name!r}")
+
+    both = strategy.weight_rule == strategy.bias_rule
+    return rule(strategy.weight_rule, "weight", both), rule(strategy.bias_rule, "bias", both)

@@ -1,0 +1,332 @@
+"""One figure style for the whole book, and the few plot helpers the chapters share.
+
+Every chapter calls :func:`use_style` once and draws with these helpers, so the book's figures share
+fonts, palette and sizes, and every axis carries a label with its unit. Needs matplotlib and seaborn
+(the ``book`` extra); the rest of ``optimbook`` does not import this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import seaborn as sns
+
+__all__ = [
+    "WIDTH",
+    "GLUED",
+    "DISTINCT",
+    "MARKERS",
+    "LINESTYLES",
+    "glue",
+    "use_style",
+    "describe",
+    "subplots",
+    "label",
+    "mean_band",
+    "distinct_colors",
+    "rer_curves",
+    "paired_intervals",
+    "published_two_ways",
+    "contour",
+    "trajectory",
+]
+
+#: Figure width in inches of a full-width figure.
+WIDTH = 9.0
+
+#: The colour-blind palette's colours in an order where neighbours differ clearly (seaborn's
+#: "colorblind" has two near-identical oranges, #de8f05 and #d55e00; the second comes last).
+DISTINCT = ["#0173b2", "#de8f05", "#029e73", "#cc78bc", "#56b4e9", "#ca9161", "#949494", "#ece133",
+            "#d55e00", "#fbafe4"]
+#: Markers and line styles that tell curves apart where colours alone would not.
+MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
+LINESTYLES = ["-", "--", "-.", ":"]
+
+
+def distinct_colors(n: int) -> list[str]:
+    """``n`` colours from :data:`DISTINCT` (cycled past ten)."""
+    return [DISTINCT[i % len(DISTINCT)] for i in range(n)]
+
+
+#: Values glued in this session, by name (also where they end up without myst-nb, e.g. on Colab).
+GLUED: dict[str, Any] = {}
+
+
+def glue(name: str, value: Any, display: bool = False) -> None:
+    """``myst_nb.glue`` for the book's numbers: numpy and torch scalars become Python numbers first,
+    so a format spec like ``{glue:text}`name:.2f``` works in the prose.
+
+    Without myst-nb (a Colab session, say) the value is only kept in :data:`GLUED`."""
+    if hasattr(value, "item") and getattr(value, "ndim", 0) == 0:
+        value = value.item()
+    GLUED[name] = value
+    try:
+        from myst_nb import glue as _glue
+    except ImportError:
+        return
+    _glue(name, value, display=display)
+
+
+def _plain(text: str) -> str:
+    """Matplotlib mathtext and whitespace flattened for alt text."""
+    text = text.replace("$", "").replace("\\", "")
+    return " ".join(text.split())
+
+
+def describe(fig) -> str:
+    """Alt text for a figure, from what it shows: its title, and each panel's title, axes (with
+    scales) and legend entries.
+
+    :func:`use_style` attaches it to every figure the notebook displays (the PNG output's
+    ``alt`` metadata), and the book build uses it as the image's alt text unless the figure's
+    caption cell gives one.
+    """
+    axes = [ax for ax in fig.get_axes() if ax.get_visible() and ax.get_label() != "<colorbar>"]
+    parts = []
+    title = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) is not None else ""
+    head = f"Figure: {_plain(title)}." if title else "Figure."
+    if len(axes) > 1:
+        head += f" {len(axes)} panels."
+    parts.append(head)
+    for number, ax in enumerate(axes, start=1):
+        bits = []
+        if ax.get_title():
+            bits.append(f"'{_plain(ax.get_title())}'")
+        y, x = _plain(ax.get_ylabel()), _plain(ax.get_xlabel())
+        if y or x:
+            ys = " (log scale)" if ax.get_yscale() == "log" else ""
+            xs = " (log scale)" if ax.get_xscale() == "log" else ""
+            bits.append(f"{y or 'value'}{ys} against {x or 'position'}{xs}")
+        legend = ax.get_legend()
+        if legend is not None:
+            labels = [_plain(t.get_text()) for t in legend.get_texts() if t.get_text()]
+            if labels:
+                bits.append("legend: " + ", ".join(labels))
+        if bits:
+            prefix = f"Panel {number}: " if len(axes) > 1 else ""
+            parts.append(prefix + "; ".join(bits) + ".")
+    return " ".join(parts)
+
+
+def _install_alt_text() -> None:
+    """Make the notebook's output of every figure carry ``{"alt": describe(fig)}`` metadata.
+
+    The inline backend displays a figure with the metadata of its ``_fetch_figure_metadata``;
+    this wraps that function (nothing happens outside a Jupyter kernel)."""
+    try:
+        from matplotlib_inline import backend_inline
+    except ImportError:
+        return
+    base = backend_inline._fetch_figure_metadata
+    if getattr(base, "_optimbook_alt", False):
+        return
+
+    def with_alt(fig, _base=base):
+        meta = _base(fig) or {}
+        try:
+            return {**meta, "alt": describe(fig)}
+        except Exception:  # alt text must never break a figure
+            return meta or None
+
+    with_alt._optimbook_alt = True
+    backend_inline._fetch_figure_metadata = with_alt
+
+
+def use_style() -> None:
+    """Apply the book's style (seaborn whitegrid, colour-blind palette, readable sizes); in a notebook,
+    also give every displayed figure its alt text (:func:`describe`) and show every DataFrame through
+    :func:`optimlab.presentation.tables.table`."""
+    sns.set_theme(context="notebook", style="whitegrid", palette="colorblind", font_scale=0.95)
+    plt.rcParams.update(
+        {
+            "figure.dpi": 110,
+            "savefig.dpi": 110,
+            "figure.autolayout": False,
+            "figure.constrained_layout.use": True,
+            "axes.titleweight": "bold",
+            "legend.frameon": False,
+            "lines.linewidth": 1.8,
+        }
+    )
+    _install_alt_text()
+    from optimlab.presentation import tables
+    tables.install()
+
+
+def subplots(ncols: int = 1, nrows: int = 1, *, height: float = 3.4, width: float = WIDTH, **kw):
+    """``plt.subplots`` sized for the book: the full width split over ``ncols`` panels."""
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, height * nrows), squeeze=False, **kw)
+    return fig, (axes[0, 0] if axes.size == 1 else axes.ravel())
+
+
+def label(ax, x: str, y: str, title: str | None = None, *, logx: bool = False, logy: bool = False):
+    """Label both axes (with units, e.g. ``"wall time (s)"``), set log scales and the title."""
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def mean_band(
+    ax,
+    frame,
+    *,
+    x: str,
+    y: str,
+    hue: str,
+    unit: str = "seed",
+    order: Sequence[str] | None = None,
+    palette: Any = None,
+    marker: str | Sequence[str] | None = None,
+    distinguish: bool = False,
+):
+    """Plot the mean of ``y`` against ``x`` per ``hue`` level, with a band from min to max over ``unit``.
+
+    ``frame`` is a tidy pandas table (one row per run and x value). With one run per level this is a
+    plain line. Colours are :func:`distinct_colors` unless ``palette`` is given; ``marker`` is one
+    marker or one per level, and ``distinguish`` also varies the line style, so that curves that
+    coincide stay visible.
+    """
+    levels = list(order) if order is not None else list(dict.fromkeys(frame[hue]))
+    colors = sns.color_palette(palette, len(levels)) if palette is not None else distinct_colors(len(levels))
+    markers = [marker] * len(levels) if isinstance(marker, str) or marker is None else list(marker)
+    for i, (level, color) in enumerate(zip(levels, colors)):
+        sub = frame[frame[hue] == level]
+        stats = sub.groupby(x)[y].agg(["mean", "min", "max", "count"]).reset_index()
+        style = {"ls": LINESTYLES[i % len(LINESTYLES)], "ms": max(3.5, 8.0 - 1.5 * i)} if distinguish else {}
+        # (with ``distinguish``, later curves are drawn with smaller markers on top of earlier ones,
+        # so curves that coincide still show every marker)
+        ax.plot(stats[x], stats["mean"], color=color, label=str(level), marker=markers[i % len(markers)],
+                alpha=0.9, **style)
+        if (stats["count"] > 1).any():
+            ax.fill_between(stats[x], stats["min"], stats["max"], color=color, alpha=0.2, lw=0)
+    return ax
+
+
+def contour(
+    ax,
+    f: Callable[[np.ndarray], np.ndarray],
+    xlim: tuple[float, float],
+    ylim: tuple[float, float],
+    *,
+    levels: int | Sequence[float] = 30,
+    log: bool = True,
+    n: int = 300,
+):
+    """Contour lines of a function of points (last dimension 2, as in :mod:`optimlab.training.landscapes`)
+    on an ``n`` × ``n`` grid (log-spaced levels by default)."""
+    xs = np.linspace(*xlim, n)
+    ys = np.linspace(*ylim, n)
+    X, Y = np.meshgrid(xs, ys)
+    Z = np.asarray(f(np.stack([X, Y], axis=-1)))
+    if log:
+        Zp = Z - Z.min() + 1e-3
+        lev = np.geomspace(Zp.min(), Zp.max(), levels if isinstance(levels, int) else len(levels))
+        ax.contour(X, Y, Zp, levels=lev, cmap="Greys", linewidths=0.6, alpha=0.7)
+    else:
+        ax.contour(X, Y, Z, levels=levels, cmap="Greys", linewidths=0.6, alpha=0.7)
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    return ax
+
+
+def trajectory(ax, path: np.ndarray, *, label: str | None = None, color=None, marker: str = "."):
+    """Draw an optimizer's path (an array of points ``[steps, 2]``) with its start and end marked."""
+    path = np.asarray(path)
+    (line,) = ax.plot(path[:, 0], path[:, 1], marker=marker, ms=2.5, lw=1.2, label=label, color=color)
+    ax.plot(*path[0], "o", color=line.get_color(), ms=5)
+    ax.plot(*path[-1], "*", color=line.get_color(), ms=9)
+    return line
+
+
+def rer_curves(
+    ax,
+    frame,
+    published=None,
+    *,
+    hue: str = "strategy",
+    order: Sequence[str] | None = None,
+    y: str = "test_rer",
+    first_epoch: int = 1,
+    published_epoch: int = 50,
+):
+    """He & Li's figures 4-8: test RER against fine-tuning iterations for every strategy.
+
+    ``frame`` is a results table of :func:`optimlab.experiments.adamix.run` (mean and min-max band
+    over seeds); ``published`` (optional) a table with ``strategy`` (or ``hue``) and ``test_rer``: the
+    paper's values after ``published_epoch`` iterations, drawn as ✕ markers in each strategy's
+    colour.
+    Epochs before ``first_epoch`` are left out, as in the paper (which starts at 5).
+    """
+    shown = frame[frame["epoch"] >= first_epoch]
+    levels = list(order) if order is not None else list(dict.fromkeys(shown[hue]))
+    mean_band(ax, shown, x="epoch", y=y, hue=hue, order=levels, marker=MARKERS, distinguish=True)
+    if published is not None and len(published):
+        colors = dict(zip(levels, distinct_colors(len(levels))))
+        for _, row in published.iterrows():
+            if row[hue] in colors:
+                ax.plot([published_epoch], [row["test_rer"]], marker="X", ms=9, mec="black", mew=0.6,
+                        color=colors[row[hue]], ls="none")
+        ax.plot([], [], marker="X", ls="none", color="0.5", mec="black",
+                label=f"published (He & Li, {published_epoch} iterations)")
+    label(ax, "fine-tuning iterations (epochs)", "test RER (squared error per image)")
+    # below the axes, where it cannot cover a curve
+    ax.legend(fontsize=8, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.2))
+    return ax
+
+
+def paired_intervals(ax, diffs, *, subject: str = "AdaMix", value: str = "final test RER"):
+    """Chapter 18's C1 figure: ``subject − other`` (mean and paired interval over seeds) per reading,
+    one marker colour per other strategy. ``diffs`` is a table of
+    :func:`optimlab.experiments.adamix.report.paired` (``reading, other, mean, low, high``)."""
+    readings = list(dict.fromkeys(diffs["reading"]))
+    others = list(dict.fromkeys(diffs["other"]))
+    for k, (other, color) in enumerate(zip(others, distinct_colors(len(others)))):
+        sub = diffs[diffs["other"] == other].set_index("reading").reindex(readings)
+        y = [i + (k - (len(others) - 1) / 2) * 0.22 for i in range(len(readings))]
+        err = [(sub["mean"] - sub["low"]).fillna(0), (sub["high"] - sub["mean"]).fillna(0)]
+        ax.errorbar(sub["mean"], y, xerr=err, fmt="o", capsize=3, color=color, label=f"{subject} − {other}")
+    ax.axvline(0, color="0.3", lw=0.8)
+    ax.set_yticks(range(len(readings)), readings)
+    ax.invert_yaxis()
+    label(ax, f"difference in {value} (negative: {subject} lower)", "reading",
+          f"{subject} against each strategy, by reading")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=len(others))
+    return ax
+
+
+def published_two_ways(axes, table, *, zoom: float, absolute: float, relative: float):
+    """Chapter 18's comparison figure from :func:`optimlab.experiments.adamix.report.two_way_comparison`:
+    left, ours against the published values below ``zoom`` (band ±``absolute``); right, each value
+    relative to its experiment's baseline, ours against theirs, in percent (band ±``relative``)."""
+    names = list(dict.fromkeys(table["experiment"]))
+    for name, color in zip(names, distinct_colors(len(names))):
+        sub = table[table["experiment"] == name]
+        close = sub[sub["published"] < zoom]
+        axes[0].scatter(close["published"], close["ours"], label=name, s=30, color=color)
+        rel = sub.dropna(subset=["relative_to_baseline"])
+        axes[1].scatter(rel["published"], 100 * rel["relative_to_baseline"], label=name, s=30, color=color)
+    close = table[(table["published"] < zoom) & table["ours"].notna()]
+    if len(close):
+        lim = [min(close["published"].min(), close["ours"].min()) * 0.95,
+               max(close["published"].max(), close["ours"].max()) * 1.05]
+        axes[0].plot(lim, lim, color="0.3", lw=0.8)
+        axes[0].fill_between(lim, [(1 - absolute) * v for v in lim], [(1 + absolute) * v for v in lim],
+                             color="0.85", zorder=0)
+        axes[0].set_xlim(lim)
+        axes[0].set_ylim(lim)
+    label(axes[0], "published test RER", "our test RER", "absolute (published values below the zoom limit)")
+    axes[1].axhspan(-100 * relative, 100 * relative, color="0.85", zorder=0)
+    axes[1].axhline(0, color="0.3", lw=0.8)
+    label(axes[1], "published test RER", "relative difference to baseline (%)",
+          "relative to each experiment's baseline")
+    axes[1].legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=len(names))
+    return axes
