@@ -90,6 +90,7 @@ book: $(EXECUTED) $(BOOK_SOURCES)
 	@cp book/*.md book/*.bib $(STAGE)/book/
 	@cp -r book/_static $(STAGE)/_static
 	@cp -r book/_ext $(STAGE)/_ext
+	@cp -r src $(STAGE)/src  # {literalinclude} /src/...: the library's source shown on the page
 	@cp $(EXECUTED) $(STAGE)/book/chapters/
 	$(VENV)/bin/jupyter-book build $(STAGE) --path-output . --all -W -n --keep-going
 	@echo "book built at SCALE=$(SCALE): _build/html/index.html"

@@ -1,14 +1,14 @@
 """AdaMix against AdaGrad on the paper's autoencoder, per optimizer step and per fine-tuning run.
 
     .venv/bin/python benchmarks/adamix_cost.py [--device cpu] [--repeats 300] [--threads 1] [--batch 100]
-                                               [--no-fused] [--no-row-blocks]
 
 The parameters are those of He & Li's network, 784-1000-500-250-30 and its mirror, weights and
 biases (2.8 M), and the optimizers are the experiment's own (``strategy_rules`` of fig4's "AdaGrad"
-and "AdaMix" at paper scale). Timing is the paired method of ``benchmarks/optimizer_step.py`` (its
-``_timed_step``): every iteration times one AdaGrad step, one AdaMix step and one forward-backward
-pass of the network on a batch of 100, in an order that alternates from one iteration to the next,
-so that the drift of a shared machine hits all three alike; ratios are taken iteration by iteration.
+and "AdaMix" at paper scale). Every iteration times one AdaGrad step, one AdaMix step and one
+forward-backward pass of the network on a batch of 100 (the fine-tuning loss,
+``finetuning.loss_function``, and autograd), in an order that alternates and rotates from one
+iteration to the next, so that the drift of a shared machine hits all three alike; ratios are taken
+iteration by iteration. The timer is :class:`optimlab.training.clock.Clock` (CUDA events on a GPU).
 
 Per step: the median of the ratio AdaMix / AdaGrad, with a distribution-free 95 % interval for
 that median (order statistics of the binomial), and the spread (quartiles) of each time. Per run:
@@ -16,14 +16,8 @@ a fine-tuning step is forward-backward plus the optimizer step (evaluations are 
 and left out), so the run ratio is the median of (fb + AdaMix) / (fb + AdaGrad); the paper's
 wall times of 50 iterations, 752.56 s (AdaMix) and 810.20 s (AdaGrad), are printed beside it.
 The runner trains each strategy in a single-threaded worker on the CPU: ``--threads 1`` by default.
-
-The comparison depends on the implementation. With one thread, AdaMix's weight update runs as one
-pass of a C kernel (``optimbook.optim._fused``, bit-identical to its torch code), while AdaGrad's
-keeps torch's own square root (not the correctly rounded one on every build, so no bit-identical
-one-pass kernel exists) and makes three passes. So, when the kernels are in use, a third part times
-AdaGrad in one pass with a correctly rounded root (``OnePassAdaGrad``, for this comparison only),
-and the ratios are printed against both: the library as it runs, and the two algorithms each in one
-pass. ``--no-fused`` times both in the torch code.
+Both rules run as the library's torch code (foreach operations), the one implementation on every
+device.
 """
 
 from __future__ import annotations
@@ -31,20 +25,15 @@ from __future__ import annotations
 import argparse
 import math
 import statistics
-import sys
-from unittest import mock
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from optimizer_step import _timed_step, apply_speed_options, speed_options  # noqa: E402
-
-from optimlab.experiments import adamix  # noqa: E402
-from optimlab.training.models.autoencoder import DeepAutoencoder  # noqa: E402
-from optimbook.optim import PerRole, _fused  # noqa: E402
-from optimbook.optim import adagrad as adagrad_module  # noqa: E402
-from optimlab.runtime import resolve_device  # noqa: E402
+from optimbook.optim import PerRole
+from optimlab.experiments import adamix
+from optimlab.runtime import resolve_device
+from optimlab.training.clock import Clock
+from optimlab.training.finetuning import loss_function
+from optimlab.training.models.autoencoder import DeepAutoencoder
 
 PAPER = adamix.PUBLISHED_SECONDS  # Exp. 1's wall times of 50 iterations
 
@@ -80,23 +69,6 @@ def build(strategy: str, setup, device: torch.device, steps_per_epoch: int):
     return model, PerRole(params, weight=weight, bias=bias)
 
 
-class OnePassAdaGrad:
-    """fig4's AdaGrad whose update runs in one pass (``_fused.adagrad_onepass``, a correctly rounded
-    root): AdaGrad priced as tightly as AdaMix's one-pass kernel, so that the two compare as
-    algorithms rather than as implementations. Not bit-identical to the library's AdaGrad."""
-
-    def __init__(self, opt) -> None:
-        self.opt = opt
-
-    @staticmethod
-    def _update(params, grads, sums, *, lr, eps, grad_scale=1.0, fused=None):
-        _fused.adagrad_onepass(params, grads, sums, lr=lr, eps=eps, grad_scale=grad_scale)
-
-    def step(self) -> None:
-        with mock.patch.object(adagrad_module, "adagrad_update", self._update):
-            self.opt.step()
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
@@ -104,9 +76,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--threads", type=int, default=1, help="torch threads on the CPU (the runner's workers use 1)")
     parser.add_argument("--batch", type=int, default=100)
-    speed_options(parser)
     args = parser.parse_args(argv)
-    speed = apply_speed_options(args)
     device = resolve_device(args.device)
     if device.type == "cpu":
         torch.set_num_threads(args.threads)
@@ -118,31 +88,28 @@ def main(argv: list[str] | None = None) -> None:
     n = sum(p.numel() for p in model.parameters())
     x = torch.rand(args.batch, setup.sizes[0], device=device)
 
-    class ForwardBackward:
-        def step(self):
-            model.zero_grad(set_to_none=True)
-            (model(x) - x).pow(2).sum().backward()
+    loss_of = loss_function(model)
 
-    fb_step = ForwardBackward()
-    parts = {"AdaGrad": ada, "AdaMix": mix, "forward-backward": fb_step}
-    one_pass = device.type == "cpu" and torch.get_num_threads() == 1 and _fused.enabled("adamix_weight")
-    if one_pass:  # AdaMix runs its one-pass kernel: price AdaGrad in one pass too
-        parts["AdaGrad (one pass)"] = OnePassAdaGrad(build("AdaGrad", setup, device, spe)[1])
+    def forward_backward():
+        model.zero_grad(set_to_none=True)
+        loss_of(x).sum().backward()
+
+    parts = {"AdaGrad": ada.step, "AdaMix": mix.step, "forward-backward": forward_backward}
     order = list(parts)
-    times = {name: [] for name in parts}
+    clock = Clock(device)
     for i in range(args.warmup + args.repeats):
         names = order if i % 2 == 0 else order[::-1]
         if i % 3 == 1:  # rotate too, so that no part always follows the same one
             names = names[1:] + names[:1]
-        measured = {name: _timed_step(parts[name], device) for name in names}
-        if i >= args.warmup:
-            for name, t in measured.items():
-                times[name].append(t)
+        for name in names:
+            clock.start()
+            parts[name]()
+            clock.stop(name if i >= args.warmup else "warm-up")
+    times = {name: clock.laps(name) for name in parts}
     threads = torch.get_num_threads() if device.type == "cpu" else "-"
     print(f"device {device}, torch {torch.__version__}, threads {threads}, {n / 1e6:.2f} M parameters "
           f"({'-'.join(map(str, list(setup.sizes) + list(setup.sizes[-2::-1])))}), batch {args.batch}, "
           f"{args.repeats} paired iterations")
-    print(speed)
     print(f"{'part':<20} {'median ms':>10} {'q1 ms':>8} {'q3 ms':>8}")
     for name, ts in times.items():
         q1, q2, q3 = quartiles(ts)

@@ -9,7 +9,10 @@
 #   2. the tests that exercise CUDA (tests/test_cuda.py, and tests/test_ledger.py with pytest):
 #      with pytest if `python -m pytest` works, else a plain runner (test_cuda.py needs no pytest);
 #   3. fig4 and fig8 at paper scale on cuda, one seed, from an empty results cache, with their
-#      wall times, pretraining and fine-tuning seconds, FLOP counts and achieved rates.
+#      wall times, pretraining and fine-tuning seconds, FLOP counts and achieved rates;
+#   4. the same lockstep fine-tuning steps eager, with the loss through torch.compile, and with CUDA
+#      graphs (compile="reduce-overhead"): ms per step, compilation time, difference from eager.
+# The limits add up to 470 s (under 8 minutes); a step that reaches its limit is reported as stopped.
 # Writes OUT_DIR/report.md (and the runs' results under OUT_DIR/results).
 #
 # --smoke (or OPTIMBOOK_GPU_CHECK_SMOKE=1): smoke scale, on the CPU when there is no CUDA device, to
@@ -80,17 +83,18 @@ if "$PYTHON" -m pytest --version >/dev/null 2>&1; then
   {
     echo "### tests (pytest)"; echo; echo '```'
   } >> "$REPORT"
-  step 120 "tests" bash -c "set -o pipefail; '$PYTHON' -m pytest tests/test_cuda.py tests/test_ledger.py -q -p no:cacheprovider -rs 2>&1 | tail -25 | tee -a '$REPORT'"
+  step 60 "tests" bash -c "set -o pipefail; '$PYTHON' -m pytest tests/test_cuda.py tests/test_ledger.py -q -p no:cacheprovider -rs 2>&1 | tail -25 | tee -a '$REPORT'"
   echo '```' >> "$REPORT"; echo >> "$REPORT"
 else
   echo "pytest is not installed: tests/test_cuda.py runs with a plain runner; tests/test_ledger.py (needs pytest) is skipped." >> "$REPORT"
   echo >> "$REPORT"
-  step 120 "tests" "$PYTHON" benchmarks/gpu_check.py tests "$REPORT"
+  step 60 "tests" "$PYTHON" benchmarks/gpu_check.py tests "$REPORT"
 fi
 
 step 90 "fig4" "$PYTHON" benchmarks/gpu_check.py run "$REPORT" fig4 --scale "$SCALE" --device "$DEVICE"
 # fig8 reuses fig4's 1/10 pretraining and AdaMix run from the cache, as the book does
 step 200 "fig8" "$PYTHON" benchmarks/gpu_check.py run "$REPORT" fig8 --scale "$SCALE" --device "$DEVICE" --after fig4
+step 80 "compile" "$PYTHON" benchmarks/gpu_check.py compile "$REPORT" --scale "$SCALE" --device "$DEVICE"
 
 echo "total: $(( $(date +%s) - START )) s; status $STATUS" >> "$REPORT"
 echo "gpu_check: report in $REPORT"

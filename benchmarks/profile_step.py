@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/profile_step.py [--what finetune|pretrain] [--strategy AdaMix]
                                                 [--threads 1] [--steps 60] [--rows 12] [--plain]
+                                                [--passes 5] [--compile [MODE]]
 
 ``finetune``: steps of one strategy on the 784-1000-500-250-30 autoencoder (batch 100, random
 pretrained-like weights); ``pretrain``: CD-1 batches of the first RBM (784-1000). It prints the
@@ -15,25 +16,33 @@ the step's other memory traffic (weights, gradients and optimizer state, on the 
 last-level cache or larger) costs them. Timed alone again with the caches flushed before each call
 (operands from memory, as a step's weights are), they show what the products cost when their
 operands are not in the caches.
+
+``--plain`` only times the steps (no profiler), ``--passes`` times, and prints for each pass the
+milliseconds per step by the wall clock and by this thread's CPU time (``time.thread_time``, which
+other processes on a shared machine do not inflate), then the minimum and median of each.
+``--compile`` fine-tunes with the loss through ``torch.compile`` (``finetuning.loss_function``; its
+compilation is done in the warm-up pass and reported apart).
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 
 import torch
 from torch.profiler import ProfilerActivity, profile
 
-from optimlab.cost import ledger
+from optimbook.optim import PerRole
+from optimlab.cost.machine import peak_gflops
 from optimlab.experiments import adamix
+from optimlab.training import flops
+from optimlab.training.clock import Clock
 from optimlab.training.finetuning import train_epoch
+from optimlab.training.loop import batches
 from optimlab.training.models.autoencoder import DeepAutoencoder
 from optimlab.training.models.rbm import RBM
-from optimbook.optim import PerRole
 from optimlab.training.pretraining import RBMTraining, train_rbm
-from optimlab.runtime import matmul_gflops
-from optimlab.training.loop import batches
 
 PRODUCTS = {"aten::mm", "aten::bmm", "aten::addmm", "aten::addmm_", "aten::baddbmm", "aten::baddbmm_"}
 
@@ -53,14 +62,14 @@ def alone(products: list[tuple[str, tuple[int, ...], tuple[int, ...], bool, bool
         a, b = (a.transpose(-1, -2) if ta else a), (b.transpose(-1, -2) if tb else b)
         out = torch.empty(a.shape[:-1] + b.shape[-1:])
         mul = torch.bmm if a.ndim == 3 else torch.mm
-        best = float("inf")
+        clock = Clock()
         for k in range(repeats + 2):
             if flush is not None:
                 flush.fill_(float(k))
-            tic = time.perf_counter()
+            clock.start()
             mul(a, b, out=out)
-            best = min(best, time.perf_counter() - tic)
-        total += best
+            clock.stop("product")
+        total += min(clock.laps("product"))
     return total
 
 
@@ -90,6 +99,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rows", type=int, default=12)
     parser.add_argument("--plain", action="store_true",
                         help="only time the steps, without the profiler (e.g. two runs side by side)")
+    parser.add_argument("--passes", type=int, default=5, help="timed passes with --plain")
+    parser.add_argument("--compile", nargs="?", const=True, default=False,
+                        help="the loss through torch.compile (optionally a mode, e.g. reduce-overhead)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     setup = adamix.SETUPS["paper"]
@@ -103,36 +115,49 @@ def main(argv: list[str] | None = None) -> None:
         strategies = {s.label: s for e in adamix.EXPERIMENTS.values() for s in e.strategies}
         weight, bias = adamix.strategy_rules(strategies[args.strategy], setup, len(order))
         opt = PerRole(model.replica_parameters(0), weight=weight, bias=bias)
-        flop = ledger.autoencoder_train(setup.sizes, setup.batch_size)
+        flop = flops.autoencoder_train(setup.sizes, setup.batch_size)
 
         def work():
-            train_epoch(model, [opt], x, order)
+            train_epoch(model, [opt], x, order, compile=args.compile)
     else:
         rbm = RBM(setup.sizes[0], setup.sizes[1], generator=g)
-        flop = ledger.cd1(setup.sizes[0], setup.sizes[1], setup.batch_size)
+        flop = flops.cd1(setup.sizes[0], setup.sizes[1], setup.batch_size)
 
         def work():
             train_rbm(rbm, x, RBMTraining(epochs=1, batch_size=setup.batch_size))
 
-    work()  # warm up
+    warm = Clock()
+    warm.start()
+    work()  # warm up (and compile, with --compile)
+    warm.stop("warm-up")
     label = f"{args.what} ({args.strategy})" if args.what == "finetune" else "CD-1, RBM 784-1000"
+    if args.what == "finetune" and args.compile:
+        label += f", compiled ({'default' if args.compile is True else args.compile}; warm-up pass with "
+        label += f"compilation {warm.total():.1f} s)"
     if args.plain:
-        times = []
-        for _ in range(3):
-            tic = time.perf_counter()
+        wall, cpu = Clock(), Clock(host=time.thread_time)
+        for _ in range(args.passes):
+            wall.start()
+            cpu.start()
             work()
-            times.append((time.perf_counter() - tic) / len(order) * 1e3)
-        print(f"{label}, {args.threads} thread(s), without the profiler: "
-              f"{', '.join(f'{t:.2f}' for t in times)} ms per step (3 passes of {len(order)} steps)")
+            cpu.stop("pass")
+            wall.stop("pass")
+        ms = {name: [t / len(order) * 1e3 for t in c.laps("pass")] for name, c in (("wall", wall), ("CPU", cpu))}
+        print(f"{label}, {args.threads} thread(s), without the profiler, {args.passes} passes of {len(order)} steps:")
+        for name, values in ms.items():
+            print(f"  {name:>4} ms per step: {', '.join(f'{t:.2f}' for t in values)}; "
+                  f"min {min(values):.2f}, median {statistics.median(values):.2f}")
         return
     with profile(activities=[ProfilerActivity.CPU]) as prof:
-        tic = time.perf_counter()
+        clock = Clock()
+        clock.start()
         work()
-        wall = (time.perf_counter() - tic) / len(order)
+        clock.stop("profiled")
+        wall = clock.total() / len(order)
     events = prof.key_averages()
     products = sum(e.self_cpu_time_total for e in events if e.key in PRODUCTS) / 1e6 / len(order)
     total = sum(e.self_cpu_time_total for e in events) / 1e6 / len(order)
-    peak = matmul_gflops(2048)
+    peak = peak_gflops(sizes=(2048,))
     print(f"{label}, {args.threads} thread(s), {len(order)} steps of batch {setup.batch_size}")
     print(f"per step: {wall * 1e3:.2f} ms wall under the profiler, {total * 1e3:.2f} ms in operators: "
           f"{products * 1e3:.2f} ms in matrix products ({products / total:.0%}), "

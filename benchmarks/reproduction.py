@@ -27,7 +27,6 @@ import argparse
 import json
 import os
 import tempfile
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -35,8 +34,8 @@ import torch
 
 from optimlab.experiments import adamix
 from optimlab.experiments.adamix.runner import job_flop
-from optimbook.optim import _fused
 from optimlab.cost.machine import peak_gflops
+from optimlab.training.clock import Clock
 from optimlab.runtime import resolve_device
 
 EXPERIMENTS = ["fig4", "fig5", "fig6", "fig7", "fig8"]
@@ -101,17 +100,18 @@ def main(argv: list[str] | None = None) -> None:
     print(f"device {device} ({torch.get_num_threads()} threads), torch {torch.__version__}, scale {args.scale}, "
           f"{workers} workers, {'sequential' if args.sequential else 'one schedule'}")
     print(f"measured fp32 matmul peak: {peak:.0f} GFLOP/s; results in {results}")
-    print(f"one-pass CPU kernels (optimbook.optim._fused, single-threaded jobs): {_fused.status()}")
     the_plan = adamix.plan(args.experiments, args.scale, (0,), device, setup=setup)
-    tic = time.perf_counter()
+    clock = Clock()  # the host's wall time: the work runs in the workers
+    clock.start()
     if args.sequential:
         for name in args.experiments:
-            start = time.perf_counter()
             adamix.run(name, scale=args.scale, seeds=(0,), device=device, setup=setup, workers=workers)
-            print(f"  {name}: {time.perf_counter() - start:.1f} s")
+            clock.lap(name)
+            print(f"  {name}: {clock.laps(name)[0]:.1f} s")
     else:
         adamix.execute(the_plan, workers=workers)
-    wall = time.perf_counter() - tic
+        clock.lap("all")
+    wall = clock.total()
     peak_after = peak_gflops(device, repeats=10)
     report(the_plan, wall, peak, workers, peak_after)
 

@@ -29,41 +29,13 @@ scale = "smoke"  # "smoke" (seconds, CI) or "paper" (full MNIST)
 device = "auto"  # "auto" picks CUDA when available
 seed = 0
 
-# %%
-import inspect
-import math
+# %% tags=["setup"]
+from optimlab.experiments import first_order
+from optimlab.presentation import first_order_figures as figures
+from optimlab.presentation.chapter import start
+from optimlab.presentation.tables import table
 
-import matplotlib.pyplot as plt
-import numpy as np
-import pandas as pd
-import torch
-from IPython.display import Markdown, display
-
-import optimbook
-from optimlab.presentation import plotting
-from optimlab.training.diagnostics import max_difference
-from optimlab.experiments import compare
-from optimlab.training.landscapes import LANDSCAPES, trajectory
-from optimbook.optim import SGD, Momentum, Nesterov
-from optimbook.optim.sgd import momentum_update
-from optimlab.presentation.plotting import glue
-from optimlab.runtime import check_scale, resolve_device
-
-check_scale(scale)
-dev = resolve_device(device)
-plotting.use_style()
-print(f"optimbook {optimbook.__version__}, torch {torch.__version__}, device {dev}, scale {scale}")
-
-cfg = {
-    "smoke": dict(seeds=(0,), epochs=None, slice_points=12, rate_steps=(100, 200)),
-    "paper": dict(seeds=(0, 1, 2), epochs=5, slice_points=40, rate_steps=(200, 400)),
-}[scale]
-
-land = LANDSCAPES["quadratic"]
-kappa = 50.0  # the condition number of LANDSCAPES["quadratic"] (its default)
-ell, L = 1.0, kappa  # its two curvatures: the eigenvalues of the Hessian
-
-
+ch = start(scale, device, seed)
 
 # %% [markdown]
 # ## The weakness: one step size for every direction
@@ -87,37 +59,13 @@ ell, L = 1.0, kappa  # its two curvatures: the eigenvalues of the Hessian
 # zigzag.
 
 # %%
-eta_small, eta_edge = 0.01, 0.038  # well inside, and close to, the stability limit 2/L = 0.04
-steps = 60
-gd_paths = {eta: trajectory(lambda p, eta=eta: SGD(p, lr=eta), land.f, land.start, steps)
-            for eta in (eta_small, eta_edge)}
-
-fig, axes = plotting.subplots(2)
-plotting.contour(axes[0], land.f, land.xlim, land.ylim)
-for eta, path in gd_paths.items():
-    plotting.trajectory(axes[0], path.numpy(), label=f"η = {eta}")
-plotting.label(axes[0], "x (1)", "y (1)", f"gradient descent, {steps} steps")
-axes[0].legend(loc="lower right")
-for eta, path in gd_paths.items():
-    axes[1].plot(land.f(path).numpy(), label=f"η = {eta}")
-plotting.label(axes[1], "step t", r"$f(\theta_t)$ (1)", "loss", logy=True)
-axes[1].legend()
-plt.show()
+gd = first_order.gradient_descent_on_bowl()
+figures.glue_all(gd.values)
+figures.bowl(gd.data, title=gd.title);
 
 # %% [markdown] tags=["caption"]
 # Gradient descent on the elongated quadratic bowl: paths for a small and an edge-of-stability step
 # size (left) and the loss along them (right).
-
-# %%
-gd_rate_best = (kappa - 1) / (kappa + 1)
-glue("kappa", kappa)
-glue("gd_rate_best", gd_rate_best)
-glue("gd_rate_gain", 1 - gd_rate_best)
-glue("gd_eta_limit", 2 / L)
-glue("gd_final_small", float(land.f(gd_paths[eta_small][-1])))
-glue("gd_final_edge", float(land.f(gd_paths[eta_edge][-1])))
-glue("eta_small", eta_small)
-glue("eta_edge", eta_edge)
 
 # %% [markdown]
 # With $\eta =$ {glue:text}`eta_small` the path creeps along the valley floor (loss
@@ -190,49 +138,31 @@ glue("eta_edge", eta_edge)
 # The library's update function implements {eq}`eq-mom-torch` and, with `nesterov=True`, the
 # look-ahead form derived below; `form="sutskever"` selects the second algebraic form of the last
 # section. The classes only hold the buffers:
-
-# %%
-display(Markdown(f"```python\n{inspect.getsource(momentum_update)}```"))
-display(Markdown(f"```python\n{inspect.getsource(Momentum)}\n\n{inspect.getsource(Nesterov)}```"))
-
-# %% [markdown]
+#
+# ```{literalinclude} /src/optimbook/optim/sgd.py
+# :pyobject: momentum_update
+# ```
+#
+# ```{literalinclude} /src/optimbook/optim/sgd.py
+# :pyobject: Momentum
+# ```
+#
+# ```{literalinclude} /src/optimbook/optim/sgd.py
+# :pyobject: Nesterov
+# ```
+#
 # Here is momentum on the same bowl, at the step size that made gradient descent crawl
 # ($\eta =$ {glue:text}`eta_small`), for three values of $\mu$, and at Polyak's optimum
 # {eq}`eq-mom-optimum`.
 
 # %%
-eta_star = 4 / (math.sqrt(L) + math.sqrt(ell)) ** 2
-mu_star = ((math.sqrt(kappa) - 1) / (math.sqrt(kappa) + 1)) ** 2
-mom_runs = {f"μ = {mu}": (eta_small, mu) for mu in (0.0, 0.5, 0.9)}
-mom_runs[f"optimum (η = {eta_star:.3f}, μ = {mu_star:.3f})"] = (eta_star, mu_star)
-mom_paths = {name: trajectory(lambda p, e=e, m=m: Momentum(p, lr=e, momentum=m), land.f, land.start, steps)
-             for name, (e, m) in mom_runs.items()}
-
-fig, axes = plotting.subplots(2)
-plotting.contour(axes[0], land.f, land.xlim, land.ylim)
-for name, path in mom_paths.items():
-    if not name.startswith("optimum"):  # its first steps leave the window (see the loss panel)
-        plotting.trajectory(axes[0], path.numpy(), label=name)
-    axes[1].plot(land.f(path).numpy(), label=name)
-plotting.label(axes[0], "x (1)", "y (1)", f"momentum, η = {eta_small}, {steps} steps")
-axes[0].legend(loc="lower right", fontsize="small")
-plotting.label(axes[1], "step t", r"$f(\theta_t)$ (1)", "loss", logy=True)
-axes[1].legend(fontsize="small")
-plt.show()
+momentum = first_order.momentum_on_bowl()
+figures.glue_all(momentum.values)
+figures.bowl(momentum.data, title=momentum.title, on_map=list(momentum.data)[:-1]);
 
 # %% [markdown] tags=["caption"]
 # Momentum on the same bowl with the small step size and several momentum coefficients: paths
 # (left) and loss (right).
-
-# %%
-final = {name: float(land.f(path[-1])) for name, path in mom_paths.items()}
-glue("mom_final_0", final["μ = 0.0"])
-glue("mom_final_05", final["μ = 0.5"])
-glue("mom_final_09", final["μ = 0.9"])
-glue("mom_final_opt", final[list(mom_runs)[-1]])
-glue("eta_star", eta_star)
-glue("mu_star", mu_star)
-glue("rho_star", math.sqrt(mu_star))
 
 # %% [markdown]
 # At the same $\eta$, $\mu = 0.5$ takes the loss from {glue:text}`mom_final_0:.2e` (plain gradient
@@ -254,57 +184,13 @@ glue("rho_star", math.sqrt(mu_star))
 # The dashed line is the step size $\eta =$ {glue:text}`eta_small` of the trajectories above.
 
 # %%
-def rate_heavy_ball(eta_lam, mu):
-    """Largest root modulus of z² − (1 + μ − ηλ) z + μ = 0 (eq-mom-char)."""
-    a, b = 1 + mu - eta_lam, mu
-    disc = np.sqrt(a * a - 4 * b + 0j)
-    return np.maximum(abs((a + disc) / 2), abs((a - disc) / 2))
-
-
-def rate_nesterov(eta_lam, mu):
-    """Largest root modulus of z² − (1 + μ)(1 − ηλ) z + μ(1 − ηλ) = 0 (eq-nag-char)."""
-    a, b = (1 + mu) * (1 - eta_lam), mu * (1 - eta_lam)
-    disc = np.sqrt(a * a - 4 * b + 0j)
-    return np.maximum(abs((a + disc) / 2), abs((a - disc) / 2))
-
-
-def rate(kind, eta, mu):
-    """Convergence rate on the bowl: the worst of its two curvatures ℓ and L."""
-    fn = rate_heavy_ball if kind == "momentum" else rate_nesterov
-    return np.maximum(fn(eta * ell, mu), fn(eta * L, mu))
-
-
-etas = np.linspace(1e-4, 4.2 / L, 400)
-mus = np.linspace(0.0, 0.99, 300)
-E, M = np.meshgrid(etas, mus)
-fig, axes = plotting.subplots(2, height=3.6)
-cmap = plt.get_cmap("viridis").copy()
-cmap.set_bad("0.85")  # divergence (ρ ≥ 1) in grey
-for ax, kind in zip(axes, ("momentum", "Nesterov")):
-    R = rate(kind, E, M)
-    im = ax.pcolormesh(E * L, M, np.ma.masked_where(R >= 1.0, R), cmap=cmap, vmin=0.7, vmax=1.0,
-                       shading="auto")
-    ax.contour(E * L, M, R, levels=[1.0], colors="white", linewidths=1.2)
-    i = np.unravel_index(np.argmin(R), R.shape)
-    ax.plot(E[i] * L, M[i], "r*", ms=10)
-    ax.axvline(eta_small * L, color="w", ls="--", lw=1)
-    plotting.label(ax, r"step size $\eta L$ (1)", r"momentum $\mu$ (1)", kind)
-fig.colorbar(im, ax=axes, label=r"rate $\rho$ per step (grey: ≥ 1, diverges)")
-plt.show()
+grid = first_order.rate_grid()
+figures.glue_all(grid.values)
+figures.rate_maps(grid.data, eta_mark=gd.values["eta_small"]);
 
 # %% [markdown] tags=["caption"]
 # Convergence rate per step of momentum (left) and Nesterov's method (right) over the plane of step
 # size and momentum coefficient, on the quadratic bowl.
-
-# %%
-R_hb = rate("momentum", E, M)
-R_nag = rate("Nesterov", E, M)
-glue("hb_best_rate", R_hb.min())
-glue("nag_best_rate", R_nag.min())
-for mu, key in ((0.0, "rate_mu0"), (0.5, "rate_mu05"), (0.9, "rate_mu09")):
-    glue(key, float(rate("momentum", eta_small, mu)))
-glue("nag_limit_mu09", 2 * 1.9 / 2.8)
-glue("hb_limit_mu09", 2 * 1.9)
 
 # %% [markdown]
 # Gradient descent is the bottom edge ($\mu = 0$); the white curve bounds the region of
@@ -322,42 +208,13 @@ glue("hb_limit_mu09", 2 * 1.9)
 # \max_{t_1 - w < t \le t_1}\lVert\theta_t\rVert)^{1/(t_2 - t_1)}$.
 
 # %%
-t1, t2 = cfg["rate_steps"]
-window = 70  # longer than the slowest oscillation period on this slice
-slice_mus = np.linspace(0.0, 0.95, cfg["slice_points"])
-measured = []
-for kind, cls in (("momentum", Momentum), ("Nesterov", Nesterov)):
-    for mu in slice_mus:
-        path = trajectory(lambda p, mu=mu: cls(p, lr=eta_small, momentum=float(mu)), land.f, land.start, t2)
-        norms = path.norm(dim=1)
-        n1, n2 = norms[t1 - window + 1: t1 + 1].max().item(), norms[t2 - window + 1: t2 + 1].max().item()
-        measured.append({"method": kind, "mu": mu, "measured": (n2 / n1) ** (1 / (t2 - t1)),
-                         "theory": float(rate(kind, eta_small, mu))})
-measured = pd.DataFrame(measured)
-
-fig, ax = plotting.subplots(1, width=6.0)
-fine_mus = np.linspace(0.0, 0.95, 400)
-for color, kind in zip(("C0", "C1"), ("momentum", "Nesterov")):
-    ax.plot(fine_mus, rate(kind, eta_small, fine_mus), color=color, label=f"{kind}: theory")
-    sub = measured[measured.method == kind]
-    ax.plot(sub["mu"], sub["measured"], "o", color=color, mfc="none", label=f"{kind}: library, measured")
-plotting.label(ax, r"momentum $\mu$ (1)", r"rate $\rho$ per step (1)", f"η = {eta_small}, κ = {kappa:.0f}")
-ax.legend(fontsize="small")
-plt.show()
+measured = first_order.measured_rates(ch)
+figures.glue_all(measured.values)
+figures.rate_slice(measured.data, eta=gd.values["eta_small"], kappa=first_order.KAPPA);
 
 # %% [markdown] tags=["caption"]
 # A slice of the previous figure at the small step size: rate per step against the momentum
 # coefficient, for momentum and Nesterov's method.
-
-# %%
-gap = (measured["measured"] - measured["theory"]).abs()
-glue("rate_gap_max", gap.max())
-glue("rate_gap_max_mu", measured.loc[gap.idxmax(), "mu"])
-glue("rate_gap_median", gap.median())
-glue("slice_theory_mu", (1 - math.sqrt(eta_small * ell)) ** 2)
-glue("window", window)
-glue("t1", t1)
-glue("t2", t2)
 
 # %% [markdown]
 # The measured rates (steps {glue:text}`t1` to {glue:text}`t2`, window {glue:text}`window`) follow
@@ -424,43 +281,14 @@ glue("t2", t2)
 # :::
 
 # %%
-nag_steps = 40
-nag_runs = {"momentum, η = 0.02": (Momentum, 0.02), "Nesterov, η = 0.02": (Nesterov, 0.02),
-            "momentum, η = 0.035": (Momentum, 0.035), "Nesterov, η = 0.035": (Nesterov, 0.035)}
-nag_paths = {name: trajectory(lambda p, c=c, e=e: c(p, lr=e, momentum=0.9), land.f, land.start, nag_steps)
-             for name, (c, e) in nag_runs.items()}
-
-fig, axes = plotting.subplots(2)
-plotting.contour(axes[0], land.f, land.xlim, land.ylim)
-for name in ("momentum, η = 0.02", "Nesterov, η = 0.02"):
-    plotting.trajectory(axes[0], nag_paths[name].numpy(), label=name)
-plotting.label(axes[0], "x (1)", "y (1)", f"μ = 0.9, {nag_steps} steps")
-axes[0].legend(loc="upper right", fontsize="small")
-for name, path in nag_paths.items():
-    axes[1].plot(land.f(path).numpy(), label=name, ls="-" if "0.02" in name else ":")
-plotting.label(axes[1], "step t", r"$f(\theta_t)$ (1)", "loss (dotted: η = 0.035)", logy=True)
-axes[1].set_ylim(1e-8, 1e6)
-axes[1].legend(fontsize="small")
-plt.show()
+nesterov = first_order.nesterov_on_bowl()
+figures.glue_all(nesterov.values)
+figures.bowl(nesterov.data, title=nesterov.title, on_map=list(nesterov.data)[:2], dotted=list(nesterov.data)[2:],
+             ylim=(1e-8, 1e6), loss_title="loss (dotted: the larger η)");
 
 # %% [markdown] tags=["caption"]
 # Momentum and Nesterov's method with a high momentum coefficient: paths (left) and loss (right);
 # the dotted curves use a larger step size, where Nesterov's look-ahead keeps the iteration stable.
-
-# %%
-def last_finite_loss(path):
-    ok = torch.isfinite(path).all(dim=1)
-    return float(land.f(path[ok][-1])), int(ok.sum()) - 1
-
-
-glue("nag_mom002", last_finite_loss(nag_paths["momentum, η = 0.02"])[0])
-glue("nag_nag002", last_finite_loss(nag_paths["Nesterov, η = 0.02"])[0])
-glue("nag_mom0035", last_finite_loss(nag_paths["momentum, η = 0.035"])[0])
-glue("nag_nag0035", last_finite_loss(nag_paths["Nesterov, η = 0.035"])[0])
-glue("nag_steps", nag_steps)
-glue("eta_L_0035", 0.035 * L)
-glue("nag_f0", float(land.f(torch.tensor(land.start))))
-glue("nag_mom0035_rate", float(rate("momentum", 0.035, 0.9)))
 
 # %% [markdown]
 # With $\mu = 0.9$ and $\eta = 0.02$ the look-ahead damps the oscillation across the valley:
@@ -492,72 +320,13 @@ glue("nag_mom0035_rate", float(rate("momentum", 0.035, 0.9)))
 # by 10 after a few steps, driven by torch's own `MultiStepLR` scheduler.
 
 # %%
-drop_at, drop_steps, eta_drop = 15, 60, 0.02
-
-
-def run_with_drop(cls, form):
-    """Iterates of ``cls`` on the bowl when the learning rate falls tenfold after ``drop_at`` steps."""
-    z = torch.tensor(land.start, dtype=torch.float64, requires_grad=True)
-    opt = cls([z], lr=eta_drop, momentum=0.9, form=form)
-    sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=[drop_at], gamma=0.1)
-    path = [z.detach().clone()]
-    for _ in range(drop_steps):
-        opt.zero_grad()
-        land.f(z).backward()
-        opt.step()
-        sched.step()
-        path.append(z.detach().clone())
-    return torch.stack(path)
-
-
-forms = {(cls.__name__, form): run_with_drop(cls, form)
-         for cls in (Momentum, Nesterov) for form in ("torch", "sutskever")}
-constant = {form: trajectory(lambda p, form=form: Momentum(p, lr=eta_drop, momentum=0.9, form=form),
-                             land.f, land.start, drop_steps) for form in ("torch", "sutskever")}
-
-fig, axes = plotting.subplots(2)
-for (name, form), path in forms.items():
-    style = "-" if form == "torch" else "--"
-    color = "C0" if name == "Momentum" else "C1"
-    step_len = (path[1:] - path[:-1]).norm(dim=1).numpy()
-    axes[0].plot(np.arange(drop_steps), step_len, style, color=color, label=f"{name}, {form}")
-    axes[1].plot(land.f(path).numpy(), style, color=color, label=f"{name}, {form}")
-for ax in axes:
-    ax.axvline(drop_at, color="grey", lw=1)
-plotting.label(axes[0], "step t", r"step length $\|\theta_{t+1}-\theta_t\|$ (1)",
-               f"η: {eta_drop} → {eta_drop / 10:g} at t = {drop_at}", logy=True)
-plotting.label(axes[1], "step t", r"$f(\theta_t)$ (1)", "loss", logy=True)
-axes[0].legend(fontsize="small")
-plt.show()
+drop = first_order.lr_drop()
+figures.glue_all(drop.values)
+figures.lr_drop(drop.data, drop_at=drop.values["drop_at"], eta=drop.values["eta_drop"]);
 
 # %% [markdown] tags=["caption"]
 # The two ways of writing momentum (torch's and Sutskever's) when the step size drops mid-run: step
 # length (left) and loss (right).
-
-# %%
-same_before = max((forms[(n, "torch")][: drop_at + 1] - forms[(n, "sutskever")][: drop_at + 1]).abs().max().item()
-                  for n in ("Momentum", "Nesterov"))
-same_constant = (constant["torch"] - constant["sutskever"]).abs().max().item()
-
-
-def drop_ratio(path):
-    steps_ = (path[1:] - path[:-1]).norm(dim=1)
-    return (steps_[drop_at] / steps_[drop_at - 1]).item()
-
-
-glue("forms_diff_constant", same_constant)
-glue("forms_diff_before", same_before)
-glue("drop_ratio_torch", drop_ratio(forms[("Momentum", "torch")]))
-glue("drop_ratio_sutskever", drop_ratio(forms[("Momentum", "sutskever")]))
-final_drop = {key: float(land.f(path[-1])) for key, path in forms.items()}
-glue("drop_final_torch", final_drop[("Momentum", "torch")])
-glue("drop_final_sutskever", final_drop[("Momentum", "sutskever")])
-glue("drop_final_torch_nag", final_drop[("Nesterov", "torch")])
-glue("drop_final_sutskever_nag", final_drop[("Nesterov", "sutskever")])
-glue("drop_lower", "torch's" if final_drop[("Momentum", "torch")] < final_drop[("Momentum", "sutskever")]
-     else "Sutskever's")
-glue("drop_at", drop_at)
-glue("drop_steps", drop_steps)
 
 # %% [markdown]
 # With a constant rate the two forms agree to {glue:text}`forms_diff_constant:.1e` over
@@ -584,16 +353,9 @@ glue("drop_steps", drop_steps)
 # demonstration for their own optimizers):
 
 # %%
-checks = {
-    "SGD": max_difference(lambda p: SGD(p, lr=0.05), lambda p: torch.optim.SGD(p, lr=0.05)),
-    "Momentum": max_difference(lambda p: Momentum(p, lr=0.05, momentum=0.9),
-                               lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9)),
-    "Nesterov": max_difference(lambda p: Nesterov(p, lr=0.05, momentum=0.9),
-                               lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True)),
-}
-glue("check_max_diff", max(checks.values()))
-glue("check_verdict", "bitwise identical" if max(checks.values()) == 0 else "equal to rounding")
-pd.Series(checks, name="max |θ_ours − θ_torch| after 25 steps").to_frame()
+checks = first_order.momentum_conformance()
+figures.glue_all(checks.values)
+table(checks.table)
 
 # %% [markdown]
 # After 25 steps in float64 the largest difference over the three classes is
@@ -607,36 +369,16 @@ pd.Series(checks, name="max |θ_ours − θ_torch| after 25 steps").to_frame()
 # SGD's; and momentum and Nesterov with $\eta = 0.1$. With several seeds, bands span them.
 
 # %%
-candidates = {
-    "SGD, η = 0.1": (SGD, {"lr": 0.1}),
-    "momentum 0.9, η = 0.01": (Momentum, {"lr": 0.01, "momentum": 0.9}),
-    "momentum 0.9, η = 0.1": (Momentum, {"lr": 0.1, "momentum": 0.9}),
-    "Nesterov 0.9, η = 0.1": (Nesterov, {"lr": 0.1, "momentum": 0.9}),
-}
-results = compare(candidates, scale=scale, seeds=cfg["seeds"], epochs=cfg["epochs"], device=dev)
-
-fig, axes = plotting.subplots(2)
-plotting.mean_band(axes[0], results[results.epoch > 0], x="epoch", y="train_loss", hue="label", marker="o")
-plotting.mean_band(axes[1], results[results.epoch > 0], x="epoch", y="test_accuracy", hue="label", marker="o")
-plotting.label(axes[0], "epoch", "training cross-entropy (nats)", "training loss (mean over the epoch)")
-plotting.label(axes[1], "epoch", "test accuracy (1)", "test accuracy")
-axes[0].legend(fontsize="small")
-plt.show()
+mnist = first_order.momentum_mnist(ch)
+figures.glue_all(mnist.values)
+figures.mnist(mnist.data);
 
 # %% [markdown] tags=["caption"]
 # The MLP on MNIST with SGD, momentum and Nesterov's method: training loss per epoch (left) and
 # test accuracy (right).
 
 # %%
-last = results[results.epoch == results.epoch.max()].groupby("label", sort=False)[
-    ["train_loss", "test_loss", "test_accuracy"]].agg(["mean", "min", "max"])
-for key, label in (("sgd", "SGD, η = 0.1"), ("mom_small", "momentum 0.9, η = 0.01"),
-                   ("mom", "momentum 0.9, η = 0.1"), ("nag", "Nesterov 0.9, η = 0.1")):
-    glue(f"mnist_{key}_acc", last.loc[label, ("test_accuracy", "mean")])
-    glue(f"mnist_{key}_loss", last.loc[label, ("train_loss", "mean")])
-glue("mnist_epochs", int(results.epoch.max()))
-glue("mnist_seeds", "one seed" if len(cfg["seeds"]) == 1 else f"mean of {len(cfg['seeds'])} seeds")
-last
+table(mnist.table)
 
 # %% [markdown]
 # After {glue:text}`mnist_epochs` epochs ({glue:text}`mnist_seeds`), SGD reaches a
@@ -644,11 +386,12 @@ last
 # ($\eta = 0.01$) {glue:text}`mnist_mom_small_acc:.3f`. Once its buffer has filled (about
 # $1/(1-\mu) = 10$ steps), momentum with a small $\eta$ is expected to move much like SGD with the
 # step $\eta/(1-\mu)$: on a noisy problem, averaging gradients over ten steps and taking one tenth of
-# the step ten times is nearly the same thing. What momentum buys here is that the larger effective
-# step stays usable: with $\eta = 0.1$ (effective step 1), momentum reaches
-# {glue:text}`mnist_mom_acc:.3f` (training loss {glue:text}`mnist_mom_loss:.3f` against SGD's
-# {glue:text}`mnist_sgd_loss:.3f`) and Nesterov {glue:text}`mnist_nag_acc:.3f` (training loss
-# {glue:text}`mnist_nag_loss:.3f`).
+# the step ten times is nearly the same thing (training losses {glue:text}`mnist_mom_small_loss:.3f`
+# and SGD's {glue:text}`mnist_sgd_loss:.3f`; the two differ most while the buffer fills, early in
+# the run). With $\eta = 0.1$ (effective step 1), momentum ends at a training loss of
+# {glue:text}`mnist_mom_loss:.3f`, {glue:text}`mnist_mom_vs_sgd` SGD's, and Nesterov at
+# {glue:text}`mnist_nag_loss:.3f` (test accuracies {glue:text}`mnist_mom_acc:.3f` and
+# {glue:text}`mnist_nag_acc:.3f`).
 #
 # ## What to take away
 #

@@ -31,48 +31,13 @@ scale = "smoke"  # "smoke" (seconds, CI) or "paper" (full MNIST)
 device = "auto"  # "auto" picks CUDA when available
 seed = 0
 
-# %%
-import functools
-import inspect
-import math
+# %% tags=["setup"]
+from optimlab.experiments import first_order
+from optimlab.presentation import first_order_figures as figures
+from optimlab.presentation.chapter import start
+from optimlab.presentation.tables import table
 
-import matplotlib.pyplot as plt
-import numpy as np
-import pandas as pd
-import torch
-from IPython.display import Markdown, display
-from matplotlib.ticker import NullFormatter
-
-import optimbook
-from optimlab.presentation import plotting
-from optimlab.training.data import load_mnist
-from optimlab.training.diagnostics import max_difference, record_applied_rates
-from optimlab.experiments import compare
-from optimlab.experiments.classifier import CONFIGS
-from optimlab.training.landscapes import LANDSCAPES, quadratic, trajectory
-from optimlab.training.losses import cross_entropy
-from optimlab.training.models import mlp
-from optimbook.optim import SGD, AdaDec, AdaGrad
-from optimbook.optim.adadec import adadec_update, unit_power_decay
-from optimbook.optim.adagrad import adagrad_update
-from optimlab.presentation.plotting import glue
-from optimlab.runtime import check_scale, resolve_device
-from optimlab.training.loop import fit
-
-check_scale(scale)
-dev = resolve_device(device)
-plotting.use_style()
-print(f"optimbook {optimbook.__version__}, torch {torch.__version__}, device {dev}, scale {scale}")
-
-cfg = {
-    # rate_*: the single-seed runs whose per-parameter rates are recorded (float64, a data subset)
-    "smoke": dict(seeds=(0,), epochs=None, rate_fraction=0.02, rate_epochs=3, rate_batch=50),
-    "paper": dict(seeds=(0, 1, 2), epochs=4, rate_fraction=0.1, rate_epochs=5, rate_batch=100),
-}[scale]
-
-land = LANDSCAPES["quadratic"]
-
-
+ch = start(scale, device, seed)
 
 # %% [markdown]
 # ## AdaGrad
@@ -126,30 +91,23 @@ land = LANDSCAPES["quadratic"]
 # :::
 #
 # The library's update function and class:
-
-# %%
-display(Markdown(f"```python\n{inspect.getsource(adagrad_update)}```"))
-display(Markdown(f"```python\n{inspect.getsource(AdaGrad)}```"))
-
-# %% [markdown]
+#
+# ```{literalinclude} /src/optimbook/optim/adagrad.py
+# :pyobject: adagrad_update
+# ```
+#
+# ```{literalinclude} /src/optimbook/optim/adagrad.py
+# :pyobject: AdaGrad
+# ```
+#
 # Since the accumulator simply starts at $K$, He & Li's form is torch's `Adagrad` with
 # `initial_accumulator_value=K` and `eps=0`. A demonstration on a small least-squares problem
 # (the test suite checks this and every other optimizer with more settings):
 
 # %%
-checks = {
-    "AdaGrad(lr=0.1, K=1, eps=0) vs Adagrad(lr=0.1, initial_accumulator_value=1, eps=0)":
-        max_difference(lambda p: AdaGrad(p, lr=0.1, K=1.0, eps=0.0),
-                       lambda p: torch.optim.Adagrad(p, lr=0.1, initial_accumulator_value=1.0, eps=0.0)),
-    "AdaGrad() vs Adagrad() (defaults)":
-        max_difference(lambda p: AdaGrad(p), lambda p: torch.optim.Adagrad(p)),
-    "AdaDec(lr=0.1, K=1, xi=1, q=0, recursive=True) vs Adagrad(lr=0.1, initial_accumulator_value=1, eps=0)":
-        max_difference(lambda p: AdaDec(p, lr=0.1, K=1.0, xi=1.0, q=0.0, total_steps=25, recursive=True),
-                       lambda p: torch.optim.Adagrad(p, lr=0.1, initial_accumulator_value=1.0, eps=0.0)),
-}
-glue("check_adagrad", max(list(checks.values())[:2]))
-glue("check_adadec_special", list(checks.values())[2])
-pd.Series(checks, name="max |θ_ours − θ_torch| after 25 steps").to_frame()
+checks = first_order.adagrad_conformance()
+figures.glue_all(checks.values)
+table(checks.table)
 
 # %% [markdown]
 # The two AdaGrad forms agree with torch to {glue:text}`check_adagrad:.1e`. (The third row anticipates
@@ -164,38 +122,13 @@ pd.Series(checks, name="max |θ_ours − θ_torch| after 25 steps").to_frame()
 # inside its stability limit, AdaGrad He & Li's $K = 1$ and $\eta(0) = 0.5$.
 
 # %%
-steps = 100
-bowls = {"axis-aligned": functools.partial(quadratic, angle=0.0), "rotated 30°": land.f}
-makers = {"gradient descent, η = 0.035": lambda p: SGD(p, lr=0.035),
-          "AdaGrad, η(0) = 0.5, K = 1": lambda p: AdaGrad(p, lr=0.5, K=1.0, eps=0.0)}
-paths = {(bowl, name): trajectory(make, f, land.start, steps)
-         for bowl, f in bowls.items() for name, make in makers.items()}
-
-fig, axes = plotting.subplots(3, height=3.3)
-for ax, (bowl, f) in zip(axes[:2], bowls.items()):
-    plotting.contour(ax, f, land.xlim, land.ylim)
-    for name in makers:
-        plotting.trajectory(ax, paths[(bowl, name)].numpy(), label=name)
-    plotting.label(ax, "x (1)", "y (1)", bowl)
-for (bowl, name), path in paths.items():
-    axes[2].plot(bowls[bowl](path).numpy(), ls="-" if bowl == "axis-aligned" else ":",
-                 color="C0" if name.startswith("gradient") else "C1", label=f"{name.split(',')[0]}, {bowl}")
-plotting.label(axes[2], "step t", r"$f(\theta_t)$ (1)", "loss", logy=True)
-axes[2].legend(fontsize="x-small")
-axes[0].legend(fontsize="x-small", loc="lower right")
-plt.show()
+bowls = first_order.adagrad_on_bowls()
+figures.glue_all(bowls.values)
+figures.two_bowls(bowls.data);
 
 # %% [markdown] tags=["caption"]
 # AdaGrad and its variants on two bowls, an axis-aligned and a rotated one (left, middle), and the
 # loss along each path (right).
-
-# %%
-final = {key: float(bowls[key[0]](path[-1])) for key, path in paths.items()}
-glue("bowl_gd_aligned", final[("axis-aligned", "gradient descent, η = 0.035")])
-glue("bowl_ada_aligned", final[("axis-aligned", "AdaGrad, η(0) = 0.5, K = 1")])
-glue("bowl_gd_rotated", final[("rotated 30°", "gradient descent, η = 0.035")])
-glue("bowl_ada_rotated", final[("rotated 30°", "AdaGrad, η(0) = 0.5, K = 1")])
-glue("bowl_steps", steps)
 
 # %% [markdown]
 # On the axis-aligned bowl AdaGrad reaches a loss of {glue:text}`bowl_ada_aligned:.1e` in
@@ -233,80 +166,14 @@ glue("bowl_steps", steps)
 # about the optimizer; it works for AdaDec below as well.
 
 # %%
-
-
-xr, yr = load_mnist("train", fraction=cfg["rate_fraction"], seed=seed, device=dev)
-xr = xr.double()
-b = cfg["rate_batch"]
-rate_steps = math.ceil(len(xr) / b) * cfg["rate_epochs"]
-K_mean = 1.0 / b**2  # He & Li's K = 1 on a summed loss, moved to our averaged loss
-
-
-def rate_run(cls, **kwargs):
-    torch.manual_seed(seed)
-    model = mlp(784, 100, 10, seed=seed).to(device=dev, dtype=torch.float64)
-    opt = cls(model.parameters(), **kwargs)
-    rows = record_applied_rates(opt)
-    hist = fit(model, cross_entropy, opt, xr, yr, batch_size=b, epochs=cfg["rate_epochs"], seed=seed)
-    return torch.stack(rows).numpy(), hist.records[-1]["loss"]
-
-
-rate_runs = {
-    "AdaGrad, K = 1, η(0) = 0.1": (AdaGrad, dict(lr=0.1, K=1.0, eps=0.0)),
-    f"AdaGrad, K = 1/{b}², η(0) = 0.01": (AdaGrad, dict(lr=0.01, K=K_mean, eps=0.0)),
-    f"AdaDec as printed, K = 1/{b}², η(0) = 0.01": (AdaDec, dict(lr=0.01, K=K_mean, total_steps=rate_steps)),
-    f"AdaDec recursive, K = 1/{b}², η(0) = 0.01": (AdaDec, dict(lr=0.01, K=K_mean, total_steps=rate_steps,
-                                                              recursive=True)),
-}
-rates, rate_losses = {}, {}
-for name, (cls, kw) in rate_runs.items():
-    rates[name], rate_losses[name] = rate_run(cls, **kw)
-names = list(rate_runs)
-
-
-def rate_figure(selected, ceilings):
-    fig, axes = plotting.subplots(2, height=3.6)
-    t = np.arange(1, rate_steps + 1)
-    for (name, color) in zip(selected, ("C0", "C1", "C2", "C3")):
-        A = rates[name]
-        lo, med, hi = np.nanpercentile(A, [10, 50, 90], axis=1)
-        axes[0].plot(t, med, color=color, label=name)
-        axes[0].fill_between(t, lo, hi, color=color, alpha=0.15, lw=0)
-        jump = np.nanmedian(np.abs(np.diff(np.log(A), axis=0)), axis=1)
-        axes[1].plot(t[1:], jump, color=color, lw=1)
-    for curve, style in ceilings:
-        axes[0].plot(t, curve, "k" + style, lw=1)
-    plotting.label(axes[0], "step t", r"applied rate $\eta_{\mathrm{eff}}$ (1)",
-                   "median and 10–90 % of the elements", logx=True, logy=True)
-    plotting.label(axes[1], "step t", r"median $|\Delta \log \eta_{\mathrm{eff}}|$ per step (1)",
-                   "step-to-step change of each element's rate", logx=True, logy=True)
-    axes[0].legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.22))
-    for ax in axes:
-        ax.xaxis.set_minor_formatter(NullFormatter())
-    return fig
-
-
-rate_figure(names[:2], [(np.full(rate_steps, 0.01 / math.sqrt(K_mean)), ":")])
-plt.show()
+rates = first_order.adagrad_adadec_rates(ch)
+figures.glue_all(rates.values)
+figures.applied_rates(rates.data["rates"], rates.data["names"][:2], ceilings=[(rates.data["ceiling"], ":")]);
 
 # %% [markdown] tags=["caption"]
 # The rate AdaGrad applies per element of the MLP, for two values of K: its distribution over the
 # elements against the step (left) and its change from one step to the next (right), with the
 # ceiling the derivation predicts.
-
-# %%
-ada_K1 = rates[names[0]]
-ada_Kn = rates[names[1]]
-glue("K1_median_last", np.nanmedian(ada_K1[-1]))
-glue("K1_p10_last", np.nanpercentile(ada_K1[-1], 10))
-glue("Kn_median_first", np.nanmedian(ada_Kn[0]))
-glue("Kn_median_last", np.nanmedian(ada_Kn[-1]))
-glue("Kn_p10_last", np.nanpercentile(ada_Kn[-1], 10))
-glue("Kn_p90_last", np.nanpercentile(ada_Kn[-1], 90))
-glue("Kn_ceiling", 0.01 / math.sqrt(K_mean))
-glue("rate_steps", rate_steps)
-glue("rate_batch", b)
-glue("rate_images", f"{len(xr):,}")
 
 # %% [markdown]
 # ({glue:text}`rate_images` training images, batches of {glue:text}`rate_batch`,
@@ -377,9 +244,18 @@ glue("rate_images", f"{len(xr):,}")
 # 5. $\quad a \leftarrow g\odot g$ (as printed) or $a \leftarrow G$ (recursive); $t \leftarrow t + 1$
 # :::
 
-# %%
-display(Markdown(f"```python\n{inspect.getsource(unit_power_decay)}\n\n{inspect.getsource(adadec_update)}```"))
-display(Markdown(f"```python\n{inspect.getsource(AdaDec)}```"))
+# %% [markdown]
+# ```{literalinclude} /src/optimbook/optim/adadec.py
+# :pyobject: unit_power_decay
+# ```
+#
+# ```{literalinclude} /src/optimbook/optim/adadec.py
+# :pyobject: adadec_update
+# ```
+#
+# ```{literalinclude} /src/optimbook/optim/adadec.py
+# :pyobject: AdaDec
+# ```
 
 # %% [markdown]
 # ### Where the two-gradient denominator matters
@@ -401,42 +277,13 @@ display(Markdown(f"```python\n{inspect.getsource(AdaDec)}```"))
 # bowl, $\eta(0) = 0.3$, $R = 100$, the paper's other constants:
 
 # %%
-R2 = 100
-aligned = bowls["axis-aligned"]
-dec_paths = {form: trajectory(lambda p, rec=rec: AdaDec(p, lr=0.3, total_steps=R2, recursive=rec),
-                              aligned, land.start, R2)
-             for form, rec in (("as printed", False), ("recursive", True))}
-
-fig, axes = plotting.subplots(3, height=3.3)
-plotting.contour(axes[0], aligned, land.xlim, land.ylim)
-for form, path in dec_paths.items():
-    plotting.trajectory(axes[0], path.numpy(), label=f"AdaDec, {form}")
-    axes[1].plot(path[:, 1].numpy(), label=f"AdaDec, {form}")
-    axes[2].plot(aligned(path).numpy(), label=f"AdaDec, {form}")
-lam_y, xi, K = 50.0, 0.999, 1.0  # the steep axis of the aligned bowl; the paper's ξ and K
-p_t = 0.3 * np.array([unit_power_decay(R2, 0.75)(t) for t in range(R2)])
-amplitude = np.sqrt(np.maximum((p_t * lam_y / 2) ** 2 - K, 0) / (1 + xi)) / lam_y
-axes[1].plot(np.arange(1, R2 + 1), amplitude, "k:", lw=1, label="predicted amplitude of the cycle")
-axes[1].plot(np.arange(1, R2 + 1), -amplitude, "k:", lw=1)
-plotting.label(axes[0], "x (1)", "y (1)", "axis-aligned bowl")
-plotting.label(axes[1], "step t", "y, the steep coordinate (1)", "steep coordinate")
-plotting.label(axes[2], "step t", r"$f(\theta_t)$ (1)", "loss", logy=True)
-axes[0].legend(fontsize="x-small", loc="lower right")
-axes[1].legend(fontsize="x-small")
-plt.show()
+cycle = first_order.adadec_cycle()
+figures.glue_all(cycle.values)
+figures.cycle(cycle.data);
 
 # %% [markdown] tags=["caption"]
 # AdaDec's decay factor as printed in the paper and in its recursive reading, on the axis-aligned
 # bowl: paths (left), the steep coordinate (middle) and the loss (right).
-
-# %%
-printed = dec_paths["as printed"]
-glue("cycle_measured", printed[-10:, 1].abs().mean().item())
-glue("cycle_predicted", float(amplitude[-10:].mean()))
-glue("cycle_x_printed", abs(printed[-1, 0].item()))
-glue("cycle_x_recursive", abs(dec_paths["recursive"][-1, 0].item()))
-glue("cycle_f_printed", float(aligned(printed[-1])))
-glue("cycle_f_recursive", float(aligned(dec_paths["recursive"][-1])))
 
 # %% [markdown]
 # The printed form falls into the cycle: over the last ten steps $|y|$ averages
@@ -454,49 +301,26 @@ glue("cycle_f_recursive", float(aligned(dec_paths["recursive"][-1])))
 # line is the ceiling $p(t)/\sqrt K$ common to both.
 
 # %%
-ceiling = 0.01 / math.sqrt(K_mean) * np.array([unit_power_decay(rate_steps, 0.75)(t)
-                                                for t in range(rate_steps)])
-rate_figure(names[1:], [(ceiling, "--"), (np.full(rate_steps, 0.01 / math.sqrt(K_mean)), ":")])
-plt.show()
+figures.applied_rates(rates.data["rates"], rates.data["names"][1:],
+                      ceilings=[(rates.data["adadec_ceiling"], "--"), (rates.data["ceiling"], ":")]);
 
 # %% [markdown] tags=["caption"]
 # The same for AdaGrad with the small K and for AdaDec in both readings, with AdaDec's ceiling
 # (dashed) and AdaGrad's (dotted).
 
 # %%
-printed_r, recursive_r = rates[names[2]], rates[names[3]]
-last = slice(-max(1, rate_steps // 10), None)  # the last tenth of the run
-
-
-def median_over(A, rows):
-    return float(np.nanmedian(A[rows]))
-
-
-def mean_jump(A, rows):
-    return float(np.nanmean(np.nanmedian(np.abs(np.diff(np.log(A), axis=0)), axis=1)[rows]))
-
-
-glue("dec_printed_median", median_over(printed_r, last))
-glue("dec_recursive_median", median_over(recursive_r, last))
-glue("dec_printed_p10", float(np.nanpercentile(printed_r[-1], 10)))
-glue("dec_recursive_p10", float(np.nanpercentile(recursive_r[-1], 10)))
-glue("dec_ceiling_last", ceiling[-1])
-glue("dec_printed_jump", mean_jump(printed_r, last))
-glue("dec_recursive_jump", mean_jump(recursive_r, last))
-glue("dec_jump_ratio", mean_jump(printed_r, last) / mean_jump(recursive_r, last))
-glue("dec_adagrad_median", median_over(ada_Kn, last))
-for name, key in zip(names, ("ada_K1", "ada_Kn", "dec_printed", "dec_recursive")):
-    glue(f"{key}_loss", rate_losses[name])
-pd.DataFrame({"final training loss (last epoch's mean)": rate_losses}).rename_axis("run")
+table(rates.table)
 
 # %% [markdown]
 # Over the last tenth of the run, the printed form's median rate is
-# {glue:text}`dec_printed_median:.3f`, close to the ceiling ({glue:text}`dec_ceiling_last:.3f` at the
-# last step), and its 10th percentile at the end is {glue:text}`dec_printed_p10:.3f`: with two
-# gradients in the denominator, few elements ever see a $G$ comparable with $K$, and eq. (13)-(15) as
-# printed behaves for most parameters like SGD with the power decay $p(t)/\sqrt K$. The recursive
-# form sums the squared gradients with a memory of about a thousand steps (in a run of
-# {glue:text}`rate_steps` steps, nearly all of them), and its rates are spread out and lower
+# {glue:text}`dec_printed_median:.3f`, against the ceiling {glue:text}`dec_ceiling_last:.3f` at the
+# last step (ratio {glue:text}`dec_printed_ceiling_ratio:.2f`), and its 10th percentile at the end
+# is {glue:text}`dec_printed_p10:.3f`. The nearer that ratio is to 1, the more eq. (13)-(15) as
+# printed behaves like SGD with the power decay $p(t)/\sqrt K$: with two gradients in the
+# denominator, an element's $G$ holds its rate down only while its latest two gradients are
+# comparable with $K$. The recursive form sums the squared gradients with a memory of about a
+# thousand steps (in a run of {glue:text}`rate_steps` steps, {glue:text}`dec_memory_phrase`), and
+# its rates are {glue:text}`dec_recursive_vs_printed` than the printed form's
 # (median {glue:text}`dec_recursive_median:.3f`, 10th percentile {glue:text}`dec_recursive_p10:.3f`;
 # AdaGrad's median over the same steps: {glue:text}`dec_adagrad_median:.3f`). The right panel shows
 # the second difference, how much an element's rate moves from one step to the next. Under the
@@ -515,42 +339,16 @@ pd.DataFrame({"final training loss (last epoch's mean)": rate_losses}).rename_ax
 # forms of AdaDec with the paper's $K$ moved to our loss scale, $K = 1/N^2$ for the batch size $N$.
 
 # %%
-cc = CONFIGS[scale]
-epochs = cfg["epochs"] or cc.epochs
-n_train = round(cc.train_fraction * 60_000)
-R_mnist = math.ceil(n_train / cc.batch_size) * epochs
-K_cmp = 1.0 / cc.batch_size**2
-candidates = {
-    "AdaGrad, K = 1, η(0) = 0.1": (AdaGrad, {"lr": 0.1, "K": 1.0, "eps": 0.0}),
-    "AdaGrad, K = 1/N², η(0) = 0.01": (AdaGrad, {"lr": 0.01, "K": K_cmp, "eps": 0.0}),
-    "AdaDec as printed, K = 1/N²": (AdaDec, {"lr": 0.01, "K": K_cmp, "total_steps": R_mnist}),
-    "AdaDec recursive, K = 1/N²": (AdaDec, {"lr": 0.01, "K": K_cmp, "total_steps": R_mnist, "recursive": True}),
-}
-results = compare(candidates, scale=scale, seeds=cfg["seeds"], epochs=cfg["epochs"], device=dev)
-
-fig, axes = plotting.subplots(2)
-plotting.mean_band(axes[0], results[results.epoch > 0], x="epoch", y="train_loss", hue="label", marker="o")
-plotting.mean_band(axes[1], results[results.epoch > 0], x="epoch", y="test_accuracy", hue="label", marker="o")
-plotting.label(axes[0], "epoch", "training cross-entropy (nats)", "training loss (mean over the epoch)")
-plotting.label(axes[1], "epoch", "test accuracy (1)", "test accuracy")
-axes[0].legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2)
-plt.show()
+mnist = first_order.adagrad_adadec_mnist(ch)
+figures.glue_all(mnist.values)
+figures.mnist(mnist.data);
 
 # %% [markdown] tags=["caption"]
 # The MLP on MNIST with AdaGrad and AdaDec: training loss per epoch (left) and test accuracy
 # (right).
 
 # %%
-final_cmp = results[results.epoch == results.epoch.max()].groupby("label", sort=False)[
-    ["train_loss", "test_loss", "test_accuracy"]].agg(["mean", "min", "max"])
-for key, label in zip(("K1", "Kn", "printed", "recursive"), candidates):
-    glue(f"mnist_{key}_acc", final_cmp.loc[label, ("test_accuracy", "mean")])
-    glue(f"mnist_{key}_loss", final_cmp.loc[label, ("train_loss", "mean")])
-glue("mnist_epochs", int(results.epoch.max()))
-glue("mnist_seeds", "one seed" if len(cfg["seeds"]) == 1 else f"mean of {len(cfg['seeds'])} seeds")
-glue("mnist_N", cc.batch_size)
-glue("mnist_best", final_cmp[("train_loss", "mean")].idxmin())
-final_cmp
+table(mnist.table)
 
 # %% [markdown]
 # After {glue:text}`mnist_epochs` epochs ({glue:text}`mnist_seeds`, $N =$
@@ -575,7 +373,8 @@ final_cmp
 #   rate $\eta(0)/\sqrt K$. The paper's $K = 1$ belongs to its summed loss; on an averaged loss over
 #   $N$ examples it is $K = 1/N^2$.
 # - AdaDec as He & Li print it keeps two gradients in the denominator; Senior et al.'s recursion keeps
-#   a decaying sum of about a thousand. The printed form's rates stay near the power-decay ceiling,
+#   a decaying sum of about a thousand. The printed form's rates forget a large gradient one step
+#   after it, so they climb back towards the power-decay ceiling whenever the gradients are small,
 #   and on a sharp enough minimum it settles into a cycle whose size {eq}`eq-ada-cycle` predicts; the
 #   recursive form behaves like a forgetful AdaGrad.
 # - Chapter 4 replaces the sum by an exponential *average* and drops the schedule: RMSProp.

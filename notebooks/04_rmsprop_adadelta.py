@@ -30,47 +30,13 @@ scale = "smoke"  # "smoke" (seconds, CI) or "paper" (full MNIST)
 device = "auto"  # "auto" picks CUDA when available
 seed = 0
 
-# %%
-import inspect
-import math
+# %% tags=["setup"]
+from optimlab.experiments import first_order
+from optimlab.presentation import first_order_figures as figures
+from optimlab.presentation.chapter import start
+from optimlab.presentation.tables import table
 
-import matplotlib.pyplot as plt
-import numpy as np
-import pandas as pd
-import torch
-from IPython.display import Markdown, display
-from matplotlib.ticker import NullFormatter
-
-import optimbook
-from optimlab.presentation import plotting
-from optimlab.training.data import load_mnist
-from optimlab.training.diagnostics import max_difference, record_applied_rates
-from optimlab.experiments import compare
-from optimlab.training.landscapes import LANDSCAPES, trajectory
-from optimlab.training.losses import cross_entropy
-from optimlab.training.models import mlp
-from optimbook.optim import Adadelta, AdaGrad, RMSProp
-from optimbook.optim.rmsprop import adadelta_update, rmsprop_update
-from optimlab.presentation.plotting import glue
-from optimlab.runtime import check_scale, resolve_device
-from optimlab.training.loop import fit
-
-check_scale(scale)
-dev = resolve_device(device)
-plotting.use_style()
-print(f"optimbook {optimbook.__version__}, torch {torch.__version__}, device {dev}, scale {scale}")
-
-cfg = {
-    # rate_*: the single-seed runs whose per-parameter rates are recorded (float64, a data subset)
-    "smoke": dict(seeds=(0,), epochs=None, rate_fraction=0.02, rate_epochs=3, rate_batch=50),
-    "paper": dict(seeds=(0, 1, 2), epochs=4, rate_fraction=0.1, rate_epochs=10, rate_batch=100),
-}[scale]
-
-land = LANDSCAPES["quadratic"]
-
-
-
-
+ch = start(scale, device, seed)
 
 # %% [markdown]
 # ## RMSProp
@@ -116,24 +82,19 @@ land = LANDSCAPES["quadratic"]
 # :::
 #
 # The library's update function (it also applies the masked update described below) and class:
+#
+# ```{literalinclude} /src/optimbook/optim/rmsprop.py
+# :pyobject: rmsprop_update
+# ```
+#
+# ```{literalinclude} /src/optimbook/optim/rmsprop.py
+# :pyobject: RMSProp
+# ```
 
 # %%
-display(Markdown(f"```python\n{inspect.getsource(rmsprop_update)}```"))
-display(Markdown(f"```python\n{inspect.getsource(RMSProp)}```"))
-
-# %%
-checks = {
-    "RMSProp() vs RMSprop() (torch defaults)": max_difference(lambda p: RMSProp(p), lambda p: torch.optim.RMSprop(p)),
-    "RMSProp(lr=0.01, alpha=0.9, eps=1e-7) vs RMSprop(same)  (MindSpore constants)":
-        max_difference(lambda p: RMSProp(p, lr=0.01, alpha=0.9, eps=1e-7),
-                       lambda p: torch.optim.RMSprop(p, lr=0.01, alpha=0.9, eps=1e-7)),
-    "Adadelta() vs Adadelta() (torch defaults)": max_difference(lambda p: Adadelta(p), lambda p: torch.optim.Adadelta(p)),
-    "Adadelta(rho=0.95) vs Adadelta(rho=0.95)  (Zeiler's constants)":
-        max_difference(lambda p: Adadelta(p, rho=0.95), lambda p: torch.optim.Adadelta(p, rho=0.95)),
-}
-glue("check_rmsprop", max(list(checks.values())[:2]))
-glue("check_adadelta", max(list(checks.values())[2:]))
-pd.Series(checks, name="max |θ_ours − θ_torch| after 25 steps").to_frame()
+checks = first_order.rmsprop_conformance()
+figures.glue_all(checks.values)
+table(checks.table)
 
 # %% [markdown]
 # On a small least-squares problem (a demonstration; `tests/test_optim_conformance.py` is the real
@@ -148,44 +109,13 @@ pd.Series(checks, name="max |θ_ours − θ_torch| after 25 steps").to_frame()
 # first gradient and only falls from there.
 
 # %%
-steps = 300
-bowl_runs = {
-    "AdaGrad, η = 0.5": lambda p: AdaGrad(p, lr=0.5),
-    "RMSProp, η = 0.05, γ = 0.9, δ = 1e-7 (MindSpore)": lambda p: RMSProp(p, lr=0.05, alpha=0.9, eps=1e-7),
-    "RMSProp, η = 0.05, γ = 0.99, δ = 1e-8 (torch)": lambda p: RMSProp(p, lr=0.05, alpha=0.99, eps=1e-8),
-}
-bowl_paths = {name: trajectory(make, land.f, land.start, steps) for name, make in bowl_runs.items()}
-
-fig, axes = plotting.subplots(3, height=3.3)
-plotting.contour(axes[0], land.f, land.xlim, land.ylim)
-for name, path in bowl_paths.items():
-    plotting.trajectory(axes[0], path.numpy(), label=name.split(" (")[0])
-    axes[1].plot(land.f(path).numpy(), lw=1.2)
-    axes[2].plot((path[1:] - path[:-1]).norm(dim=1).numpy(), lw=1.2)
-plotting.label(axes[0], "x (1)", "y (1)", f"{steps} steps")
-plotting.label(axes[1], "step t", r"$f(\theta_t)$ (1)", "loss", logy=True)
-plotting.label(axes[2], "step t", r"step length $\|\theta_{t+1}-\theta_t\|$ (1)", "step length", logy=True)
-axes[0].legend(fontsize="x-small", loc="lower right")
-plt.show()
+adaptive = first_order.adaptive_on_bowl()
+figures.glue_all(adaptive.values)
+figures.paths_loss_steps(adaptive.data, title=adaptive.title, labels=[name.split(" (")[0] for name in adaptive.data]);
 
 # %% [markdown] tags=["caption"]
 # AdaGrad, RMSProp and Adadelta on the quadratic bowl: paths (left), loss (middle) and step length
 # (right).
-
-# %%
-names = list(bowl_runs)
-first_step = {name: (path[1] - path[0]).norm().item() for name, path in bowl_paths.items()}
-glue("bowl_final_adagrad", float(land.f(bowl_paths[names[0]][-1])))
-glue("bowl_final_ms", float(land.f(bowl_paths[names[1]][-1])))
-glue("bowl_final_torch", float(land.f(bowl_paths[names[2]][-1])))
-glue("bowl_min_ms", float(land.f(bowl_paths[names[1]]).min()))
-glue("bowl_laststep_ms", (bowl_paths[names[1]][-1] - bowl_paths[names[1]][-2]).norm().item())
-glue("bowl_laststep_adagrad", (bowl_paths[names[0]][-1] - bowl_paths[names[0]][-2]).norm().item())
-glue("first_step_ms", first_step[names[1]])
-glue("first_step_torch", first_step[names[2]])
-glue("first_step_ms_theory", 0.05 * math.sqrt(2) / math.sqrt(1 - 0.9))
-glue("first_step_torch_theory", 0.05 * math.sqrt(2) / math.sqrt(1 - 0.99))
-glue("bowl_steps", steps)
 
 # %% [markdown]
 # Three things to see. First, RMSProp's very first step is long: $v_1 = (1-\gamma)g_1^2$, so each
@@ -213,55 +143,13 @@ glue("bowl_steps", steps)
 # one seed). AdaGrad and RMSProp run with the same $\eta$.
 
 # %%
-
-
-xr, yr = load_mnist("train", fraction=cfg["rate_fraction"], seed=seed, device=dev)
-xr = xr.double()
-b = cfg["rate_batch"]
-rate_steps = math.ceil(len(xr) / b) * cfg["rate_epochs"]
-rate_runs = {
-    "AdaGrad, η = 0.001": (AdaGrad, dict(lr=0.001)),
-    "RMSProp, η = 0.001, γ = 0.9 (MindSpore)": (RMSProp, dict(lr=0.001, alpha=0.9, eps=1e-7)),
-    "RMSProp, η = 0.001, γ = 0.99 (torch)": (RMSProp, dict(lr=0.001, alpha=0.99, eps=1e-8)),
-}
-rates = {}
-for name, (cls, kw) in rate_runs.items():
-    model = mlp(784, 100, 10, seed=seed).to(device=dev, dtype=torch.float64)
-    opt = cls(model.parameters(), **kw)
-    rows = record_applied_rates(opt)
-    fit(model, cross_entropy, opt, xr, yr, batch_size=b, epochs=cfg["rate_epochs"], seed=seed)
-    rates[name] = torch.stack(rows).numpy()
-
-fig, ax = plotting.subplots(1, width=6.5, height=3.8)
-t = np.arange(1, rate_steps + 1)
-for (name, A), color in zip(rates.items(), ("C0", "C1", "C2")):
-    lo, med, hi = np.nanpercentile(A, [10, 50, 90], axis=1)
-    ax.plot(t, med, color=color, label=name)
-    ax.fill_between(t, lo, hi, color=color, alpha=0.15, lw=0)
-ax.plot(t, 1.0 / np.sqrt(t), "k:", lw=1, label=r"$\propto t^{-1/2}$")
-plotting.label(ax, "step t", r"applied rate $\eta_{\mathrm{eff}}$ (1)", "median and 10–90 % of the elements",
-               logx=True, logy=True)
-ax.xaxis.set_minor_formatter(NullFormatter())
-ax.legend(fontsize="x-small")
-plt.show()
+rates = first_order.adagrad_rmsprop_rates(ch)
+figures.glue_all(rates.values)
+figures.applied_rates(rates.data["rates"], list(rates.data["rates"]), jumps=False, reference=True);
 
 # %% [markdown] tags=["caption"]
 # The rate AdaGrad and the two RMSProp variants apply to the MLP's parameters: median and the band
 # from the 10th to the 90th percentile of the elements, against the step.
-
-# %%
-rnames = list(rate_runs)
-quarter = max(1, rate_steps // 4)
-med = {name: np.nanmedian(A, axis=1) for name, A in rates.items()}
-glue("ada_rate_drop", med[rnames[0]][quarter - 1] / med[rnames[0]][-1])
-glue("rms_rate_drop", med[rnames[2]][quarter - 1] / med[rnames[2]][-1])
-glue("rms09_rate_drop", med[rnames[1]][quarter - 1] / med[rnames[1]][-1])
-glue("ada_rate_last", med[rnames[0]][-1])
-glue("rms_rate_last", med[rnames[2]][-1])
-glue("rms09_rate_last", med[rnames[1]][-1])
-glue("quarter", quarter)
-glue("rate_steps", rate_steps)
-glue("time_ratio", rate_steps / quarter)
 
 # %% [markdown]
 # From step {glue:text}`quarter` to the last step {glue:text}`rate_steps`
@@ -296,65 +184,14 @@ glue("time_ratio", rate_steps / quarter)
 # Both on the bowl: for the first 30 steps the mask lets only $x$ move; then it is removed.
 
 # %%
-phase, total = 30, 120
-mask = torch.tensor([1.0, 0.0], dtype=torch.float64)
-
-
-def masked_run(how):
-    """RMSProp (MindSpore constants) on the bowl; y frozen for ``phase`` steps by ``how``."""
-    z = torch.tensor(land.start, dtype=torch.float64, requires_grad=True)
-    opt = RMSProp([z], lr=0.05, alpha=0.9, eps=1e-7)
-    handle = None
-    if how == "set_mask":
-        opt.set_mask(z, mask)
-    elif how == "gradient hook":
-        handle = z.register_hook(lambda g: g * mask)
-    path, avg = [z.detach().clone()], []
-    for t in range(total):
-        if t == phase:
-            if how == "set_mask":
-                opt.set_mask(z, None)
-            elif handle is not None:
-                handle.remove()
-        opt.zero_grad()
-        land.f(z).backward()
-        opt.step()
-        path.append(z.detach().clone())
-        avg.append(opt.state[z]["square_avg"].clone())
-    return torch.stack(path), torch.stack(avg)
-
-
-masked = {how: masked_run(how) for how in ("set_mask", "gradient hook", "no mask")}
-
-fig, axes = plotting.subplots(3, height=3.3)
-plotting.contour(axes[0], land.f, land.xlim, land.ylim)
-for (how, (path, avg)), color in zip(masked.items(), ("C0", "C1", "C7")):
-    plotting.trajectory(axes[0], path.numpy(), label=how, color=color)
-    axes[1].plot(np.arange(1, total + 1), avg[:, 1].numpy(), color=color, label=how)
-    axes[2].plot((path[1:, 1] - path[:-1, 1]).abs().numpy(), color=color, label=how)
-for ax in axes[1:]:
-    ax.axvline(phase, color="grey", lw=1)
-plotting.label(axes[0], "x (1)", "y (1)", "y frozen for the first steps")
-plotting.label(axes[1], "step t", r"$v$ of the y coordinate (1)", "the average of y", logy=True)
-plotting.label(axes[2], "step t", r"$|y_{t+1} - y_t|$ (1)", "steps of y", logy=True)
-axes[0].legend(fontsize="x-small", loc="lower right")
-plt.show()
+masked = first_order.masked_runs()
+figures.glue_all(masked.values)
+figures.masked(masked.data, phase=masked.values["phase"]);
 
 # %% [markdown] tags=["caption"]
 # RMSProp with the y coordinate frozen for the first steps, three ways (a parameter mask, a
 # gradient hook, no mask): paths (left), the running average of y's squared gradient (middle) and
 # the steps taken in y (right).
-
-# %%
-sm_path, sm_avg = masked["set_mask"]
-hk_path, hk_avg = masked["gradient hook"]
-glue("mask_y_moved", (sm_path[: phase + 1, 1] - sm_path[0, 1]).abs().max().item())
-glue("mask_v_y", sm_avg[phase - 1, 1].item())
-glue("hook_v_y", hk_avg[phase - 1, 1].item())
-glue("mask_first_y_step", abs((sm_path[phase + 1, 1] - sm_path[phase, 1]).item()))
-glue("hook_first_y_step", abs((hk_path[phase + 1, 1] - hk_path[phase, 1]).item()))
-glue("empty_step_theory", 0.05 / math.sqrt(1 - 0.9))
-glue("phase", phase)
 
 # %% [markdown]
 # With `set_mask`, $y$ stays exactly where it started for {glue:text}`phase` steps (largest move
@@ -405,9 +242,14 @@ glue("phase", phase)
 # 6. $\quad \theta \leftarrow \theta + \mathrm{lr}\cdot\Delta$
 # :::
 
-# %%
-display(Markdown(f"```python\n{inspect.getsource(adadelta_update)}```"))
-display(Markdown(f"```python\n{inspect.getsource(Adadelta)}```"))
+# %% [markdown]
+# ```{literalinclude} /src/optimbook/optim/rmsprop.py
+# :pyobject: adadelta_update
+# ```
+#
+# ```{literalinclude} /src/optimbook/optim/rmsprop.py
+# :pyobject: Adadelta
+# ```
 
 # %% [markdown]
 # ### The rate that $\epsilon$ sets
@@ -422,37 +264,13 @@ display(Markdown(f"```python\n{inspect.getsource(Adadelta)}```"))
 # with torch's $\rho = 0.9$ and three values of $\epsilon$:
 
 # %%
-delta_steps = 300
-eps_values = (1e-6, 1e-4, 1e-2)
-delta_paths = {eps: trajectory(lambda p, eps=eps: Adadelta(p, rho=0.9, eps=eps), land.f, land.start, delta_steps)
-               for eps in eps_values}
-
-fig, axes = plotting.subplots(3, height=3.3)
-plotting.contour(axes[0], land.f, land.xlim, land.ylim)
-for eps, path in delta_paths.items():
-    plotting.trajectory(axes[0], path.numpy(), label=f"ε = {eps:g}")
-    axes[1].plot((path[1:] - path[:-1]).norm(dim=1).numpy(), lw=1.2, label=f"ε = {eps:g}")
-    axes[2].plot(land.f(path).numpy(), lw=1.2, label=f"ε = {eps:g}")
-plotting.label(axes[0], "x (1)", "y (1)", f"Adadelta, ρ = 0.9, {delta_steps} steps")
-plotting.label(axes[1], "step t", r"step length $\|\theta_{t+1}-\theta_t\|$ (1)", "step length", logy=True)
-plotting.label(axes[2], "step t", r"$f(\theta_t)$ (1)", "loss", logy=True)
-axes[0].legend(fontsize="x-small", loc="lower right")
-plt.show()
+adadelta = first_order.adadelta_eps()
+figures.glue_all(adadelta.values)
+figures.paths_loss_steps(adadelta.data, title=adadelta.title, labels=[f"ε = {eps:g}" for eps in adadelta.data]);
 
 # %% [markdown] tags=["caption"]
 # Adadelta for three values of its epsilon: paths (left), step length (middle) and loss (right).
 # Epsilon sets the size of the first steps.
-
-# %%
-for eps, key in zip(eps_values, ("6", "4", "2")):
-    path = delta_paths[eps]
-    glue(f"dd_first_{key}", (path[1] - path[0]).norm().item())
-    glue(f"dd_final_{key}", float(land.f(path[-1])))
-    glue(f"dd_min_{key}", float(land.f(path).min()))
-glue("dd_first_6_theory", math.sqrt(2) * math.sqrt(1e-6 / 0.1))
-glue("dd_last_6", (delta_paths[1e-6][-1] - delta_paths[1e-6][-2]).norm().item())
-glue("dd_last_6_theory", math.sqrt(2) * math.sqrt(1e-6 * (1 + 0.1 * (delta_steps - 1))))
-glue("dd_steps", delta_steps)
 
 # %% [markdown]
 # The first step has length {glue:text}`dd_first_6:.1e` for $\epsilon = 10^{-6}$ (the estimate
@@ -476,36 +294,16 @@ glue("dd_steps", delta_steps)
 # RMSProp with both sets of constants at the same $\eta$, and Adadelta with torch's defaults.
 
 # %%
-candidates = {
-    "AdaGrad, η = 0.01": (AdaGrad, {"lr": 0.01}),
-    "RMSProp, η = 0.001, torch (γ = 0.99, δ = 1e-8)": (RMSProp, {"lr": 0.001}),
-    "RMSProp, η = 0.001, MindSpore (γ = 0.9, δ = 1e-7)": (RMSProp, {"lr": 0.001, "alpha": 0.9, "eps": 1e-7}),
-    "Adadelta (ρ = 0.9, ε = 1e-6, lr = 1)": (Adadelta, {}),
-}
-results = compare(candidates, scale=scale, seeds=cfg["seeds"], epochs=cfg["epochs"], device=dev)
-
-fig, axes = plotting.subplots(2)
-plotting.mean_band(axes[0], results[results.epoch > 0], x="epoch", y="train_loss", hue="label", marker="o")
-plotting.mean_band(axes[1], results[results.epoch > 0], x="epoch", y="test_accuracy", hue="label", marker="o")
-plotting.label(axes[0], "epoch", "training cross-entropy (nats)", "training loss (mean over the epoch)")
-plotting.label(axes[1], "epoch", "test accuracy (1)", "test accuracy")
-axes[0].legend(fontsize="x-small")
-plt.show()
+mnist = first_order.rmsprop_mnist(ch)
+figures.glue_all(mnist.values)
+figures.mnist(mnist.data);
 
 # %% [markdown] tags=["caption"]
 # The MLP on MNIST with AdaGrad, the two RMSProp variants and Adadelta: training loss per epoch
 # (left) and test accuracy (right).
 
 # %%
-final_cmp = results[results.epoch == results.epoch.max()].groupby("label", sort=False)[
-    ["train_loss", "test_loss", "test_accuracy"]].agg(["mean", "min", "max"])
-for key, label in zip(("ada", "rms_torch", "rms_ms", "delta"), candidates):
-    glue(f"mnist_{key}_acc", final_cmp.loc[label, ("test_accuracy", "mean")])
-    glue(f"mnist_{key}_loss", final_cmp.loc[label, ("train_loss", "mean")])
-glue("mnist_epochs", int(results.epoch.max()))
-glue("mnist_seeds", "one seed" if len(cfg["seeds"]) == 1 else f"mean of {len(cfg['seeds'])} seeds")
-glue("mnist_best", final_cmp[("test_accuracy", "mean")].idxmax())
-final_cmp
+table(mnist.table)
 
 # %% [markdown]
 # After {glue:text}`mnist_epochs` epochs ({glue:text}`mnist_seeds`): AdaGrad reaches a test accuracy

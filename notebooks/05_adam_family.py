@@ -31,58 +31,25 @@ scale = "smoke"  # "smoke" (seconds, CI) or "paper" (full MNIST)
 device = "auto"  # "auto" picks CUDA when available
 seed = 0
 
-# %%
-import inspect
-import math
-
-import matplotlib.pyplot as plt
-import numpy as np
-import pandas as pd
+# %% tags=["setup"]
 import torch
-from IPython.display import Markdown, display
-from matplotlib.ticker import NullFormatter
 
-import optimbook
-from optimlab.presentation import plotting
-from optimlab.training.data import load_mnist
-from optimlab.training.diagnostics import max_difference
-from optimlab.experiments import compare
-from optimlab.training.landscapes import LANDSCAPES, trajectory
-from optimlab.training.losses import cross_entropy
-from optimlab.training.models import mlp
-from optimbook.optim import SGD, Adam, AdamW, AMSGrad, Nadam, RMSProp
-from optimbook.optim.adam import adam_update, nadam_update
+from optimlab.experiments import adaptive, compare
+from optimlab.presentation import adaptive_figures as figures
+from optimlab.presentation.adaptive_figures import glue_all
+from optimlab.presentation.chapter import start
 from optimlab.presentation.plotting import glue
-from optimlab.runtime import check_scale, resolve_device
-from optimlab.training.loop import NonFiniteLossError, clip_gradients, fit
+from optimlab.presentation.tables import table
+from optimlab.training.data import load_mnist
+from optimlab.training.landscapes import LANDSCAPES
+from optimlab.training.models import mlp
 
-check_scale(scale)
-dev = resolve_device(device)
-plotting.use_style()
-print(f"optimbook {optimbook.__version__}, torch {torch.__version__}, device {dev}, scale {scale}")
-
-cfg = {
-    "smoke": dict(seeds=(0,), epochs=None, bias_steps=2000, ams_steps=1500, decay_steps=1500,
-                  fit_fraction=0.02, test_fraction=0.05, fit_epochs=3, fit_batch=50),
-    "paper": dict(seeds=(0, 1, 2), epochs=3, bias_steps=5000, ams_steps=30000, decay_steps=3000,
-                  fit_fraction=1.0, test_fraction=1.0, fit_epochs=2, fit_batch=100),
-}[scale]
-
-
-
+ch = start(scale, device, seed)
+cfg = ch.pick(adaptive.ADAM_SETTINGS)
 # MNIST for the runs that call fit directly (compare loads its own)
-xf, yf = load_mnist("train", fraction=cfg["fit_fraction"], seed=seed, device=dev)
-xt, yt = load_mnist("test", fraction=cfg["test_fraction"], seed=seed, device=dev)
-
-
-def test_metrics(m):
-    logits = m(xt)
-    return {"test_loss": cross_entropy(logits, yt).item(),
-            "test_accuracy": (logits.argmax(1) == yt).float().mean().item(),
-            "weight_norm": torch.sqrt(sum(p.detach().pow(2).sum() for p in m.parameters())).item()}
-
-
-
+xf, yf = load_mnist("train", fraction=cfg["fit_fraction"], seed=seed, device=ch.device)
+xt, yt = load_mnist("test", fraction=cfg["test_fraction"], seed=seed, device=ch.device)
+metrics = adaptive.mnist_metrics(xt, yt)
 
 # %% [markdown]
 # ## Adam
@@ -134,10 +101,14 @@ def test_metrics(m):
 # every other source) divide by the root of the *second* moment.
 #
 # The library's update function (it also serves AMSGrad below) and class:
-
-# %%
-display(Markdown(f"```python\n{inspect.getsource(adam_update)}```"))
-display(Markdown(f"```python\n{inspect.getsource(Adam)}```"))
+#
+# ```{literalinclude} /src/optimbook/optim/adam.py
+# :pyobject: adam_update
+# ```
+#
+# ```{literalinclude} /src/optimbook/optim/adam.py
+# :pyobject: Adam
+# ```
 
 # %% [markdown]
 # ### The bias, measured
@@ -150,47 +121,17 @@ display(Markdown(f"```python\n{inspect.getsource(Adam)}```"))
 
 # %%
 n, mean_g, std_g = 1000, 0.5, 1.0
-beta1, beta2 = 0.9, 0.999
-gen = torch.Generator().manual_seed(seed)
-theta = torch.zeros(n, dtype=torch.float64, requires_grad=True)
-opt = Adam([theta], lr=1e-3, betas=(beta1, beta2))
-m_mean, v_mean = [], []
-for t in range(cfg["bias_steps"]):
-    c = mean_g + std_g * torch.randn(n, generator=gen, dtype=torch.float64)
-    opt.zero_grad()
-    (c * theta).sum().backward()
-    opt.step()
-    m_mean.append(opt.state[theta]["exp_avg"].mean().item())
-    v_mean.append(opt.state[theta]["exp_avg_sq"].mean().item())
-t = np.arange(1, cfg["bias_steps"] + 1)
-m_mean, v_mean = np.array(m_mean), np.array(v_mean)
-m_hat, v_hat = m_mean / (1 - beta1**t), v_mean / (1 - beta2**t)
-
-fig, axes = plotting.subplots(2)
-axes[0].plot(t, m_mean, label=r"$m_t$ (mean over coordinates)")
-axes[0].plot(t, m_hat, label=r"$\hat m_t = m_t/(1-\beta_1^t)$")
-axes[0].axhline(mean_g, color="k", ls=":", lw=1, label=r"$\mathbb{E}[g]$")
-axes[1].plot(t, v_mean, label=r"$v_t$")
-axes[1].plot(t, v_hat, label=r"$\hat v_t = v_t/(1-\beta_2^t)$")
-axes[1].plot(t, (1 - beta2**t) * (mean_g**2 + std_g**2), "k--", lw=1, label=r"$(1-\beta_2^t)\,\mathbb{E}[g^2]$")
-axes[1].axhline(mean_g**2 + std_g**2, color="k", ls=":", lw=1, label=r"$\mathbb{E}[g^2]$")
-plotting.label(axes[0], "step t", "first moment (1)", r"$\beta_1 = 0.9$", logx=True)
-plotting.label(axes[1], "step t", "second moment (1)", r"$\beta_2 = 0.999$", logx=True)
-for ax in axes:
-    ax.legend(fontsize="x-small")
-    ax.xaxis.set_minor_formatter(NullFormatter())
-plt.show()
+bias = adaptive.adam_bias(cfg["bias_steps"], n=n, mean=mean_g, std=std_g, seed=seed)
+fig = figures.bias_figure(bias, mean=mean_g, std=std_g)
 
 # %% [markdown] tags=["caption"]
 # Adam's moment estimates under random gradients with a fixed mean, raw and bias-corrected: first
 # moment (left) and second moment (right), averaged over the coordinates, on a log step axis.
 
 # %%
-glue("bias_v10_ratio", v_mean[9] / (mean_g**2 + std_g**2))
-glue("bias_vhat10_ratio", v_hat[9] / (mean_g**2 + std_g**2))
-glue("bias_m3_ratio", m_mean[2] / mean_g)
-glue("bias_mhat3_ratio", m_hat[2] / mean_g)
-glue("bias_n", n)
+second, first = mean_g**2 + std_g**2, mean_g
+glue_all({"bias_v10_ratio": bias.v[9] / second, "bias_vhat10_ratio": bias.v_hat[9] / second,
+          "bias_m3_ratio": bias.m[2] / first, "bias_mhat3_ratio": bias.m_hat[2] / first, "bias_n": n})
 
 # %% [markdown]
 # At step 10, the mean of $v_t$ over the {glue:text}`bias_n` coordinates is
@@ -234,53 +175,19 @@ glue("bias_n", n)
 # for a method that converges to the minimum.
 
 # %%
-C, eta_ams = 3.0, 0.5
-
-
-def online_run(cls, steps):
-    x = torch.tensor([1.0], dtype=torch.float64, requires_grad=True)
-    opt = cls([x], lr=eta_ams, betas=(0.0, 1 / (1 + C**2)), eps=1e-8)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: 1 / math.sqrt(k + 1))  # η_t = η/√t
-    xs, regret = [], []
-    total = 0.0
-    for t in range(1, steps + 1):
-        c = C if t % 3 == 1 else -1.0
-        total += c * x.item() - c * (-1.0)  # f_t(x_t) − f_t(x*)
-        opt.zero_grad()
-        (c * x).sum().backward()
-        opt.step()
-        sched.step()
-        with torch.no_grad():
-            x.clamp_(-1.0, 1.0)  # projection onto the feasible set
-        xs.append(x.item())
-        regret.append(total / t)
-    return np.array(xs), np.array(regret)
-
-
-ams = {cls.__name__: online_run(cls, cfg["ams_steps"]) for cls in (Adam, AMSGrad)}
-fig, axes = plotting.subplots(2)
-steps_axis = np.arange(1, cfg["ams_steps"] + 1)
-for name, (xs, regret) in ams.items():
-    axes[0].plot(steps_axis, xs, lw=0.8, label=name)
-    axes[1].plot(steps_axis, regret, label=name)
-axes[0].axhline(-1, color="k", ls=":", lw=1, label="minimum x* = −1")
-plotting.label(axes[0], "step t", r"$x_t$ (1)", f"Reddi et al.'s example, C = {C:g}", logx=True)
-plotting.label(axes[1], "step t", r"average regret $R_t/t$ (1)", "average regret", logx=True, logy=True)
-for ax in axes:
-    ax.legend(fontsize="x-small")
-    ax.xaxis.set_minor_formatter(NullFormatter())
-plt.show()
+C = 3.0
+ams = adaptive.reddi_runs(cfg["ams_steps"], C=C, lr=0.5)
+fig = figures.reddi_figure(ams, C=C)
 
 # %% [markdown] tags=["caption"]
 # Reddi et al.'s online problem: the iterate (left) and the average regret (right) of Adam and
 # AMSGrad.
 
 # %%
-glue("ams_steps", cfg["ams_steps"])
-glue("ams_adam_x", ams["Adam"][0][-300:].mean())
-glue("ams_ams_x", ams["AMSGrad"][0][-300:].mean())
-glue("ams_adam_regret", ams["Adam"][1][-1])
-glue("ams_ams_regret", ams["AMSGrad"][1][-1])
+late = ams.groupby("optimizer").tail(300).groupby("optimizer")["x"].mean()
+regret = ams.groupby("optimizer").tail(1).set_index("optimizer")["regret"]
+glue_all({"ams_steps": cfg["ams_steps"], "ams_adam_x": late["Adam"], "ams_ams_x": late["AMSGrad"],
+          "ams_adam_regret": regret["Adam"], "ams_ams_regret": regret["AMSGrad"]})
 
 # %% [markdown]
 # Over the last 300 of {glue:text}`ams_steps` steps Adam's iterate averages
@@ -313,9 +220,12 @@ glue("ams_ams_regret", ams["AMSGrad"][1][-1])
 # the loss is L2 regularization, the thing AdamW replaces. We follow Loshchilov and Hutter,
 # {eq}`eq-adam-adamw`, as torch's `AdamW` does (default $\lambda = 0.01$).
 # :::
-
-# %%
-display(Markdown(f"```python\n{inspect.getsource(AdamW)}```"))
+#
+# The library's class:
+#
+# ```{literalinclude} /src/optimbook/optim/adam.py
+# :pyobject: AdamW
+# ```
 
 # %% [markdown]
 # The difference on the smallest possible example: two groups of {glue:text}`bias_n` weights, all
@@ -325,53 +235,20 @@ display(Markdown(f"```python\n{inspect.getsource(AdamW)}```"))
 # the loss and for AdamW.
 
 # %%
-eta_wd, lam, sigma_busy = 0.01, 0.1, 10.0
-
-
-def decay_run(kind):
-    gen = torch.Generator().manual_seed(seed)
-    idle = torch.ones(n, dtype=torch.float64, requires_grad=True)
-    busy = torch.ones(n, dtype=torch.float64, requires_grad=True)
-    if kind == "AdamW":
-        opt = AdamW([idle, busy], lr=eta_wd, weight_decay=lam)
-    else:
-        opt = Adam([idle, busy], lr=eta_wd)
-    means = []
-    for _ in range(cfg["decay_steps"]):
-        noise = sigma_busy * torch.randn(n, generator=gen, dtype=torch.float64)
-        loss = (noise * busy).sum() + 0.0 * idle.sum()  # idle: a zero (not a missing) gradient
-        if kind == "Adam + L2":
-            loss = loss + 0.5 * lam * (idle.pow(2).sum() + busy.pow(2).sum())
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        means.append((idle.mean().item(), busy.mean().item()))
-    return np.array(means)
-
-
-decay = {kind: decay_run(kind) for kind in ("Adam + L2", "AdamW")}
-fig, ax = plotting.subplots(1, width=6.5)
-td = np.arange(1, cfg["decay_steps"] + 1)
-for (kind, means), color in zip(decay.items(), ("C0", "C1")):
-    ax.plot(td, means[:, 0], color=color, ls="-", label=f"{kind}: idle weights")
-    ax.plot(td, means[:, 1], color=color, ls="--", label=f"{kind}: busy weights")
-ax.plot(td, (1 - eta_wd * lam) ** td, "k:", lw=1, label=r"$(1-\eta\lambda)^t$")
-plotting.label(ax, "step t", "mean weight (1)", f"η = {eta_wd}, λ = {lam}")
-ax.legend(fontsize="x-small")
-plt.show()
+eta_wd, lam = 0.01, 0.1
+decay = adaptive.decay_runs(cfg["decay_steps"], n=n, lr=eta_wd, lam=lam, sigma=10.0, seed=seed)
+fig = figures.decay_figure(decay, lr=eta_wd, lam=lam)
 
 # %% [markdown] tags=["caption"]
 # The mean weight under L2 regularisation added to Adam's gradient and under AdamW's decoupled
 # weight decay.
 
 # %%
-glue("wd_steps", cfg["decay_steps"])
-glue("wd_l2_idle", decay["Adam + L2"][-1, 0])
-glue("wd_l2_busy", decay["Adam + L2"][-1, 1])
-glue("wd_w_idle", decay["AdamW"][-1, 0])
-glue("wd_w_busy", decay["AdamW"][-1, 1])
-glue("wd_theory", (1 - eta_wd * lam) ** cfg["decay_steps"])
-glue("wd_l2_idle_zero_step", int(np.argmax(np.abs(decay["Adam + L2"][:, 0]) < 0.01)) + 1)
+l2, adamw = decay["Adam + L2"], decay["AdamW"]
+glue_all({"wd_steps": cfg["decay_steps"], "wd_l2_idle": l2[-1, 0], "wd_l2_busy": l2[-1, 1],
+          "wd_w_idle": adamw[-1, 0], "wd_w_busy": adamw[-1, 1],
+          "wd_theory": (1 - eta_wd * lam) ** cfg["decay_steps"],
+          "wd_l2_idle_zero_step": int((abs(l2[:, 0]) < 0.01).argmax()) + 1})
 
 # %% [markdown]
 # After {glue:text}`wd_steps` steps AdamW has shrunk both groups alike, to
@@ -389,40 +266,18 @@ glue("wd_l2_idle_zero_step", int(np.argmax(np.abs(decay["Adam + L2"][:, 0]) < 0.
 # torch's `Adam(weight_decay=λ)`, which adds $\lambda\theta$ to the gradient):
 
 # %%
-wd_runs = {"Adam": lambda p: Adam(p, lr=1e-3), "AdamW, λ = 0.01": lambda p: AdamW(p, lr=1e-3, weight_decay=0.01),
-           "Adam + L2, λ = 0.01": lambda p: torch.optim.Adam(p, lr=1e-3, weight_decay=0.01)}
-wd_frames = []
-for name, make in wd_runs.items():
-    model = mlp(784, 100, 10, seed=seed).to(dev)
-    hist = fit(model, cross_entropy, make(model.parameters()), xf, yf, batch_size=cfg["fit_batch"],
-               epochs=cfg["fit_epochs"], seed=seed, evaluate=test_metrics)
-    wd_frames.append(hist.to_frame().assign(run=name))
-wd = pd.concat(wd_frames, ignore_index=True)
-fig, axes = plotting.subplots(2)
-for name, sub in wd.groupby("run", sort=False):
-    axes[0].plot(sub["epoch"], sub["weight_norm"], marker="o", label=name)
-    axes[1].plot(sub["epoch"], sub["test_accuracy"], marker="o", label=name)
-plotting.label(axes[0], "epoch", r"$\|\theta\|$ over all parameters (1)", "parameter norm")
-plotting.label(axes[1], "epoch", "test accuracy (1)", "test accuracy")
-axes[0].legend(fontsize="x-small")
-plt.show()
+wd = adaptive.mlp_runs(adaptive.WEIGHT_DECAY_RUNS, xf, yf, batch_size=cfg["fit_batch"],
+                       epochs=cfg["fit_epochs"], seed=seed, evaluate=metrics)
+fig = figures.two_panels(wd, x="epoch", hue="run", marker="o",
+                         left=("weight_norm", r"$\|\theta\|$ over all parameters", "parameter norm"),
+                         right=("test_accuracy", "test accuracy", "test accuracy"))
 
 # %% [markdown] tags=["caption"]
 # The MLP on MNIST with the weight-decay variants: parameter norm (left) and test accuracy (right)
 # per epoch.
 
 # %%
-wd_end = wd.groupby("run", sort=False).tail(1).set_index("run")
-wd_start = wd.groupby("run", sort=False).head(1).set_index("run")
-glue("wdm_start", wd_start.loc["Adam", "weight_norm"])
-glue("wdm_adam", wd_end.loc["Adam", "weight_norm"])
-glue("wdm_adamw", wd_end.loc["AdamW, λ = 0.01", "weight_norm"])
-glue("wdm_l2", wd_end.loc["Adam + L2, λ = 0.01", "weight_norm"])
-glue("wdm_adam_acc", wd_end.loc["Adam", "test_accuracy"])
-glue("wdm_adamw_acc", wd_end.loc["AdamW, λ = 0.01", "test_accuracy"])
-glue("wdm_l2_acc", wd_end.loc["Adam + L2, λ = 0.01", "test_accuracy"])
-glue("wdm_steps", int(wd_end.loc["Adam", "step"]))
-glue("wdm_factor", (1 - 1e-3 * 0.01) ** int(wd_end.loc["Adam", "step"]))
+glue_all(adaptive.weight_decay_facts(wd))
 
 # %% [markdown]
 # From a norm of {glue:text}`wdm_start:.2f` at initialisation, after {glue:text}`wdm_steps` steps the
@@ -455,13 +310,16 @@ glue("wdm_factor", (1 - 1e-3 * 0.01) ** int(wd_end.loc["Adam", "step"]))
 # $\psi = 0.004$. As Adam, with step 6 replaced by {eq}`eq-adam-nadam`. The survey lists Nadam
 # without constants.
 # :::
+#
+# The library's update function:
+#
+# ```{literalinclude} /src/optimbook/optim/adam.py
+# :pyobject: nadam_update
+# ```
 
 # %%
-display(Markdown(f"```python\n{inspect.getsource(nadam_update)}```"))
-mu = [beta1 * (1 - 0.5 * 0.96 ** (k * 4e-3)) for k in (1, 1000, 10000)]
-glue("nadam_mu1", mu[0])
-glue("nadam_mu1000", mu[1])
-glue("nadam_mu10000", mu[2])
+beta1 = 0.9
+glue_all({f"nadam_mu{k}": beta1 * (1 - 0.5 * 0.96 ** (k * 4e-3)) for k in (1, 1000, 10000)})
 
 # %% [markdown]
 # With $\psi = 0.004$ the schedule starts at $\mu_1 =$ {glue:text}`nadam_mu1:.3f` and approaches
@@ -474,28 +332,11 @@ glue("nadam_mu10000", mu[2])
 # is the real check):
 
 # %%
-checks = {
-    "Adam() vs Adam()": max_difference(lambda p: Adam(p), lambda p: torch.optim.Adam(p)),
-    "Adam(eps=1e-7) vs Adam(eps=1e-7)  (MindSpore constants)":
-        max_difference(lambda p: Adam(p, lr=1e-3, eps=1e-7), lambda p: torch.optim.Adam(p, lr=1e-3, eps=1e-7)),
-    "AMSGrad() vs Adam(amsgrad=True)": max_difference(lambda p: AMSGrad(p), lambda p: torch.optim.Adam(p, amsgrad=True)),
-    "AdamW() vs AdamW()": max_difference(lambda p: AdamW(p), lambda p: torch.optim.AdamW(p)),
-    "AdamW(lr=0.01, weight_decay=0.1) vs AdamW(same)":
-        max_difference(lambda p: AdamW(p, lr=0.01, weight_decay=0.1),
-                       lambda p: torch.optim.AdamW(p, lr=0.01, weight_decay=0.1)),
-    "Nadam() vs NAdam()": max_difference(lambda p: Nadam(p), lambda p: torch.optim.NAdam(p)),
-}
-default_dtype = torch.get_default_dtype()
-torch.set_default_dtype(torch.float64)  # torch keeps NAdam's product of μ's in the default dtype
-try:
-    checks["Nadam() vs NAdam(), torch's default dtype float64"] = max_difference(
-        lambda p: Nadam(p), lambda p: torch.optim.NAdam(p))
-finally:
-    torch.set_default_dtype(default_dtype)
-glue("check_max_diff_adam", max(v for k, v in checks.items() if not k.startswith("Nadam")))
-glue("check_nadam", checks["Nadam() vs NAdam()"])
-glue("check_nadam64", checks["Nadam() vs NAdam(), torch's default dtype float64"])
-pd.Series(checks, name="max |θ_ours − θ_torch| after 25 steps").to_frame()
+checks = adaptive.torch_agreement()
+glue_all({"check_max_diff_adam": checks[~checks.index.str.startswith("Nadam")].max(),
+          "check_nadam": checks["Nadam() vs NAdam()"],
+          "check_nadam64": checks["Nadam() vs NAdam(), torch's default dtype float64"]})
+table(checks.to_frame())
 
 # %% [markdown]
 # Adam, AMSGrad and AdamW agree to {glue:text}`check_max_diff_adam:.1e`. Nadam differs by
@@ -507,33 +348,19 @@ pd.Series(checks, name="max |θ_ours − θ_torch| after 25 steps").to_frame()
 # size:
 
 # %%
-rosen = LANDSCAPES["rosenbrock"]
 eta_2d, steps_2d = 0.05, 500
-makers = {"RMSProp (γ = 0.9)": lambda p: RMSProp(p, lr=eta_2d, alpha=0.9, eps=1e-7),
-          "Adam": lambda p: Adam(p, lr=eta_2d), "AMSGrad": lambda p: AMSGrad(p, lr=eta_2d),
-          "Nadam": lambda p: Nadam(p, lr=eta_2d)}
-paths = {name: trajectory(make, rosen.f, rosen.start, steps_2d) for name, make in makers.items()}
-fig, axes = plotting.subplots(2)
-plotting.contour(axes[0], rosen.f, rosen.xlim, rosen.ylim)
-axes[0].plot(*rosen.minimum, "k+", ms=10)
-for name, path in paths.items():
-    plotting.trajectory(axes[0], path.numpy(), label=name)
-    axes[1].plot(rosen.f(path).numpy(), label=name)
-plotting.label(axes[0], "x (1)", "y (1)", f"Rosenbrock, η = {eta_2d}, {steps_2d} steps")
-plotting.label(axes[1], "step t", r"$f(\theta_t)$ (1)", "loss", logy=True)
-axes[0].legend(fontsize="x-small", loc="lower right")
-plt.show()
+paths = adaptive.adam_family_paths(eta_2d, steps_2d)
+fig = figures.paths_figure(paths, title=f"Rosenbrock, η = {eta_2d}, {steps_2d} steps")
 
 # %% [markdown] tags=["caption"]
 # RMSProp, Adam, AMSGrad and Nadam on the Rosenbrock function: paths (left) and loss (right).
 
 # %%
-for name, key in zip(makers, ("rms", "adam", "ams", "nadam")):
-    glue(f"rosen_{key}", float(rosen.f(paths[name][-1])))
+rosen = LANDSCAPES["rosenbrock"]
 first = (paths["Adam"][1] - paths["Adam"][0]).abs()
-glue("adam_first_step_max", first.max().item())
-glue("adam_first_step_min", first.min().item())
-glue("eta_2d", eta_2d)
+glue_all({**{f"rosen_{key}": float(rosen.f(path[-1])) for key, path in zip(("rms", "adam", "ams", "nadam"),
+                                                                          paths.values())},
+          "adam_first_step_max": first.max().item(), "adam_first_step_min": first.min().item(), "eta_2d": eta_2d})
 
 # %% [markdown]
 # Adam's first step moves each coordinate by {glue:text}`adam_first_step_min:.4f` to
@@ -563,9 +390,12 @@ glue("eta_2d", eta_2d)
 # weight of the tensors and `clipvalue` that of the elements. Source 003 describes `clipvalue` as
 # "limiting the range of the weights"; in Keras it limits the gradient's elements, and so does the
 # library.
-
-# %%
-display(Markdown(f"```python\n{inspect.getsource(clip_gradients)}```"))
+#
+# The library's clipping, used by the training loop:
+#
+# ```{literalinclude} /src/optimlab/training/loop.py
+# :pyobject: clip_gradients
+# ```
 
 # %% [markdown]
 # ### A steep wall
@@ -578,35 +408,9 @@ display(Markdown(f"```python\n{inspect.getsource(clip_gradients)}```"))
 
 # %%
 wall_start, eta_wall, wall_steps = (-2.0, -1.0), 1.5e-3, 1500
-wall_opts = {"no clipping": {}, "clipnorm = 10": {"clipnorm": 10.0}, "clipvalue = 10": {"clipvalue": 10.0}}
-
-
-def wall_run(opts):
-    z = torch.tensor(wall_start, dtype=torch.float64, requires_grad=True)
-    opt = SGD([z], lr=eta_wall)
-    path = [z.detach().clone()]
-    for _ in range(wall_steps):
-        opt.zero_grad()
-        rosen.f(z).backward()
-        clip_gradients([z], **opts)
-        opt.step()
-        if not torch.isfinite(z).all() or z.detach().abs().max() > 1e6:
-            break  # diverged
-        path.append(z.detach().clone())
-    return torch.stack(path)
-
-
-walls = {name: wall_run(opts) for name, opts in wall_opts.items()}
-fig, axes = plotting.subplots(2)
-plotting.contour(axes[0], rosen.f, (-2.5, 2.0), (-1.5, 3.0))
-axes[0].plot(*rosen.minimum, "k+", ms=10)
-for name, path in walls.items():
-    plotting.trajectory(axes[0], path.numpy(), label=f"{name} ({len(path) - 1} steps)")
-    axes[1].plot(rosen.f(path).numpy(), label=name)
-plotting.label(axes[0], "x (1)", "y (1)", f"gradient descent, η = {eta_wall}")
-plotting.label(axes[1], "step t", r"$f(\theta_t)$ (1)", "loss", logy=True)
-axes[0].legend(fontsize="x-small", loc="upper right")
-plt.show()
+walls = adaptive.wall_paths(wall_start, lr=eta_wall, steps=wall_steps)
+fig = figures.paths_figure(walls, title=f"gradient descent, η = {eta_wall}", xlim=(-2.5, 2.0), ylim=(-1.5, 3.0),
+                           count_steps=True)
 
 # %% [markdown] tags=["caption"]
 # Gradient descent on the Rosenbrock function from a point on its steep wall, without clipping and
@@ -615,16 +419,14 @@ plt.show()
 # %%
 z0 = torch.tensor(wall_start, dtype=torch.float64, requires_grad=True)
 rosen.f(z0).backward()
-glue("wall_grad_norm", z0.grad.norm().item())
-glue("wall_noclip_steps", len(walls["no clipping"]) - 1)
-glue("wall_clipnorm_final", float(rosen.f(walls["clipnorm = 10"][-1])))
-glue("wall_clipvalue_final", float(rosen.f(walls["clipvalue = 10"][-1])))
-glue("wall_steps", wall_steps)
+glue_all({"wall_grad_norm": z0.grad.norm().item(), "wall_noclip_steps": len(walls["no clipping"]) - 1,
+          "wall_clipnorm_final": float(rosen.f(walls["clipnorm = 10"][-1])),
+          "wall_clipvalue_final": float(rosen.f(walls["clipvalue = 10"][-1])), "wall_steps": wall_steps})
 
 # %% [markdown]
 # The gradient at the start has norm {glue:text}`wall_grad_norm:.0f`. Without clipping, the first step
 # throws the iterate across the valley onto the opposite wall, where the gradient is larger still, and
-# the iterates leave the finite numbers after {glue:text}`wall_noclip_steps` steps. With either kind of
+# the iterates grow past a million in size after {glue:text}`wall_noclip_steps` steps (where the run is stopped). With either kind of
 # clipping each step is at most $\eta c$ long (per coordinate for `clipvalue`), the iterate walks down
 # the wall, and once in the valley, where gradients are small, clipping stops acting: after
 # {glue:text}`wall_steps` steps the loss is {glue:text}`wall_clipnorm_final:.1e` with `clipnorm` and
@@ -639,28 +441,11 @@ glue("wall_steps", wall_steps)
 # clipped and the raw gradient, for thresholds well below the gradient's size:
 
 # %%
-model = mlp(784, 100, 10, seed=seed).to(dev)
-params = list(model.parameters())
-cross_entropy(model(xf[: cfg["fit_batch"]]), yf[: cfg["fit_batch"]]).backward()
-raw = [p.grad.clone() for p in params]
-norms = [g.norm().item() for g in raw]
-clip_c = 0.1 * min(norms)  # below every tensor's norm, so every option acts
-rows = []
-for name, opts in {"clipnorm": {"clipnorm": clip_c}, "global_clipnorm": {"global_clipnorm": clip_c},
-                   "clipvalue": {"clipvalue": clip_c / 100}}.items():
-    for p, g in zip(params, raw):
-        p.grad = g.clone()
-    clip_gradients(params, **opts)
-    clipped = torch.cat([p.grad.reshape(-1) for p in params])
-    full = torch.cat([g.reshape(-1) for g in raw])
-    rows.append({"option": name, "threshold": list(opts.values())[0],
-                 "cosine with raw gradient": torch.nn.functional.cosine_similarity(clipped, full, dim=0).item(),
-                 "clipped norm": clipped.norm().item()})
-cosines = pd.DataFrame(rows).set_index("option")
-for name in cosines.index:
-    glue(f"cos_{name}", cosines.loc[name, "cosine with raw gradient"])
-glue("tensor_norms", ", ".join(f"{v:.3f}" for v in norms))
-cosines
+model = mlp(784, 100, 10, seed=seed).to(ch.device)
+cosines, norms = adaptive.clipping_directions(model, xf[: cfg["fit_batch"]], yf[: cfg["fit_batch"]])
+glue_all({**{f"cos_{name}": value for name, value in cosines["cosine with raw gradient"].items()},
+          "tensor_norms": ", ".join(f"{v:.3f}" for v in norms)})
+table(cosines)
 
 # %% [markdown]
 # The four tensors' gradient norms are {glue:text}`tensor_norms` (first-layer weights and biases,
@@ -676,57 +461,20 @@ cosines
 # hook records the global gradient norm that the optimizer receives.
 
 # %%
-eta_big = 1.0
-clip_runs = {"no clipping": {}, "clipnorm = 1": {"clipnorm": 1.0},
-             "global_clipnorm = 1": {"global_clipnorm": 1.0}, "clipvalue = 0.05": {"clipvalue": 0.05}}
-
-steps_per_epoch = math.ceil(len(xf) / cfg["fit_batch"])
-frames, grad_norms = [], {}
-for name, opts in clip_runs.items():
-    model = mlp(784, 100, 10, seed=seed).to(dev)
-    opt = SGD(model.parameters(), lr=eta_big)
-    grad_norms[name] = norms_seen = []
-    opt.register_step_pre_hook(lambda o, a, k, out=norms_seen: out.append(
-        torch.sqrt(sum(p.grad.pow(2).sum() for g in o.param_groups for p in g["params"])).item()))
-    try:
-        hist = fit(model, cross_entropy, opt, xf, yf,
-                   batch_size=cfg["fit_batch"], epochs=cfg["fit_epochs"], seed=seed,
-                   eval_every=max(1, steps_per_epoch // 8), evaluate=test_metrics, name=name, **opts)
-        frames.append(hist.to_frame().assign(option=name, diverged=False))
-    except NonFiniteLossError as err:
-        print(err)
-        frames.append(pd.DataFrame([{"step": 0, "loss": math.nan, "test_accuracy": math.nan}]).assign(
-            option=name, diverged=True))
-clipping = pd.concat(frames, ignore_index=True)
-
-fig, axes = plotting.subplots(2)
-for name, sub in clipping.groupby("option", sort=False):
-    sub = sub[sub.step > 0]
-    axes[0].plot(sub["step"], sub["loss"], marker=".", label=name)
-    axes[1].plot(sub["step"], sub["test_accuracy"], marker=".", label=name)
-plotting.label(axes[0], "step t", "training cross-entropy (nats)", f"SGD, η = {eta_big}", logy=True)
-plotting.label(axes[1], "step t", "test accuracy (1)", "test accuracy")
-axes[0].legend(fontsize="x-small")
-plt.show()
+clipping, grad_norms = adaptive.clipping_runs(xf, yf, lr=1.0, batch_size=cfg["fit_batch"],
+                                              epochs=cfg["fit_epochs"], seed=seed, evaluate=metrics)
+fig = figures.two_panels(clipping[clipping.step > 0], x="step", hue="run", marker=".", xlabel="step t",
+                         left=("loss", "training cross-entropy (nats)", "SGD, η = 1", True),
+                         right=("test_accuracy", "test accuracy", "test accuracy"))
 
 # %% [markdown] tags=["caption"]
 # SGD with a large step size on the MLP, with the three clipping options and without: training loss
 # (left, log scale) and test accuracy (right) against the step.
 
 # %%
-end = clipping.groupby("option", sort=False).tail(1).set_index("option")
-for name, key in zip(clip_runs, ("none", "clipnorm", "global", "clipvalue")):
-    glue(f"clip_{key}_acc", end.loc[name, "test_accuracy"])
-    glue(f"clip_{key}_loss", end.loc[name, "loss"])
-glue("clip_best", end["test_accuracy"].idxmax())
-raw_norms = np.array(grad_norms["no clipping"])
-glue("clip_raw_first", raw_norms[0])
-glue("clip_raw_max", raw_norms.max())
-glue("clip_raw_max_step", int(raw_norms.argmax()) + 1)
-glue("clip_raw_frac_above", float((raw_norms > 1.0).mean()))
-glue("clip_global_frac_active", float((np.abs(np.array(grad_norms["global_clipnorm = 1"]) - 1.0) < 1e-4).mean()))
-glue("clip_epochs", cfg["fit_epochs"])
-end[["step", "loss", "test_loss", "test_accuracy"]]
+glue_all({**adaptive.clipping_facts(clipping, grad_norms), "clip_epochs": cfg["fit_epochs"]})
+table(adaptive.final_by(clipping, "run", ["step", "loss", "test_loss", "test_accuracy"]),
+      missing="the run diverged")
 
 # %% [markdown]
 # After {glue:text}`clip_epochs` epochs, without clipping the test accuracy is
@@ -746,34 +494,24 @@ end[["step", "loss", "test_loss", "test_accuracy"]]
 # with the Adam family at torch's default constants (Adam + L2 was compared with AdamW above).
 
 # %%
-candidates = {
-    "Adam": (Adam, {"lr": 1e-3}),
-    "AMSGrad": (AMSGrad, {"lr": 1e-3}),
-    "Nadam (η = 0.002)": (Nadam, {"lr": 2e-3}),
-    "AdamW, λ = 0.01": (AdamW, {"lr": 1e-3, "weight_decay": 0.01}),
-}
-results = compare(candidates, scale=scale, seeds=cfg["seeds"], epochs=cfg["epochs"], device=dev)
-
-fig, axes = plotting.subplots(2)
-plotting.mean_band(axes[0], results[results.epoch > 0], x="epoch", y="train_loss", hue="label", marker="o")
-plotting.mean_band(axes[1], results[results.epoch > 0], x="epoch", y="test_accuracy", hue="label", marker="o")
-plotting.label(axes[0], "epoch", "training cross-entropy (nats)", "training loss (mean over the epoch)")
-plotting.label(axes[1], "epoch", "test accuracy (1)", "test accuracy")
-axes[0].legend(fontsize="x-small")
-plt.show()
+results = compare(adaptive.ADAM_CANDIDATES, scale=scale, seeds=cfg["seeds"], epochs=cfg["epochs"], device=ch.device)
+fig = figures.two_panels(results[results.epoch > 0], x="epoch", hue="label", marker="o",
+                         left=("train_loss", "training cross-entropy (nats)", "training loss (mean over the epoch)"),
+                         right=("test_accuracy", "test accuracy", "test accuracy"))
 
 # %% [markdown] tags=["caption"]
 # The MLP on MNIST with the Adam family: training loss per epoch (left) and test accuracy (right).
 
 # %%
-final_cmp = results[results.epoch == results.epoch.max()].groupby("label", sort=False)[
-    ["train_loss", "test_loss", "test_accuracy"]].agg(["mean", "min", "max"])
-for key, label in zip(("adam", "ams", "nadam", "adamw"), candidates):
-    glue(f"mnist_{key}_acc", final_cmp.loc[label, ("test_accuracy", "mean")])
-    glue(f"mnist_{key}_loss", final_cmp.loc[label, ("train_loss", "mean")])
-glue("mnist_epochs", int(results.epoch.max()))
-glue("mnist_seeds", "one seed" if len(cfg["seeds"]) == 1 else f"mean of {len(cfg['seeds'])} seeds")
-final_cmp
+final_cmp = adaptive.seed_summary(results)
+mean = final_cmp.xs("mean", axis=1, level=1) if final_cmp.columns.nlevels > 1 else final_cmp
+glue_all({**{f"mnist_{key}_acc": mean.loc[label, "test_accuracy"]
+             for key, label in zip(("adam", "ams", "nadam", "adamw"), adaptive.ADAM_CANDIDATES)},
+          **{f"mnist_{key}_loss": mean.loc[label, "train_loss"]
+             for key, label in zip(("adam", "ams", "nadam", "adamw"), adaptive.ADAM_CANDIDATES)},
+          "mnist_epochs": int(results.epoch.max()),
+          "mnist_seeds": "one seed" if len(cfg["seeds"]) == 1 else f"mean of {len(cfg['seeds'])} seeds"})
+table(final_cmp)
 
 # %% [markdown]
 # After {glue:text}`mnist_epochs` epochs ({glue:text}`mnist_seeds`) the test accuracies are

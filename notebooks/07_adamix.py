@@ -29,42 +29,21 @@ scale = "smoke"  # "smoke" (seconds, CI) or "paper" (longer runs, more timing re
 device = "auto"  # "auto" picks CUDA when available
 seed = 0
 
-# %%
-import inspect
-import math
-import statistics
-
-import matplotlib.pyplot as plt
-import numpy as np
+# %% tags=["setup"]
 import pandas as pd
 import torch
-import torch.nn.functional as F
-from IPython.display import Markdown, display
-from torch import nn
 
-import optimbook
-from optimlab.presentation import plotting
-from optimlab.training.data import load_mnist
-from optimlab.training.losses import cross_entropy
-from optimlab.training.models import mlp
-from optimbook.optim import SGD, AdaDec, AdaGrad, AdaMix, PerRole, Rule, split_by_role
-from optimbook.optim.adadec import unit_power_decay
-from optimbook.optim.adamix import adamix_weight_update, role_of
-from optimlab.presentation.plotting import glue
-from optimlab.runtime import check_scale, resolve_device
-from optimlab.presentation.tables import table
 from optimlab.cost.timing import kernel_counts, step_times
-from optimlab.training.loop import fit
+from optimlab.experiments import adaptive
+from optimlab.presentation import adaptive_figures as figures
+from optimlab.presentation.adaptive_figures import glue_all
+from optimlab.presentation.chapter import start
+from optimlab.presentation.tables import table
+from optimlab.training.data import load_mnist
+from optimlab.training.models import mlp
 
-check_scale(scale)
-dev = resolve_device(device)
-plotting.use_style()
-print(f"optimbook {optimbook.__version__}, torch {torch.__version__}, device {dev}, scale {scale}")
-
-cfg = {
-    "smoke": dict(rate_steps=2000, mnist_fraction=0.02, epochs=10, timing_repeats=12),
-    "paper": dict(rate_steps=30000, mnist_fraction=0.1, epochs=10, timing_repeats=60),
-}[scale]
+ch = start(scale, device, seed)
+cfg = ch.pick(adaptive.ADAMIX_SETTINGS)
 
 # %% [markdown]
 # ## From AdaGrad and AdaDec
@@ -108,9 +87,8 @@ cfg = {
 # %%
 # He & Li (2016), Exp. 2 (Fig. 5): test reconstruction error after 50 iterations, "weights + biases".
 paper_exp2 = {"Cons + Cons": 8.37, "Cons + None": 9.09, "None + Cons": 51.40}
-for name, value in paper_exp2.items():
-    glue(f"exp2_{name.replace(' + ', '_').lower()}", value, display=False)
-pd.Series(paper_exp2, name="RER (He & Li, Fig. 5)")
+glue_all({f"exp2_{name.replace(' + ', '_').lower()}": value for name, value in paper_exp2.items()})
+table(pd.Series(paper_exp2, name="RER (He & Li, Fig. 5)"))
 
 # %% [markdown]
 # With both rules constant ("Cons + Cons") the paper reports a reconstruction error of
@@ -162,11 +140,18 @@ pd.Series(paper_exp2, name="RER (He & Li, Fig. 5)")
 #
 # The weight rule is five multi-tensor operations; the bias rule is one scalar and one multi-tensor
 # update. The same code runs on every device.
-
-# %%
-display(Markdown(f"```python\n{inspect.getsource(adamix_weight_update)}\n"
-                 f"{inspect.getsource(unit_power_decay)}```"))
-display(Markdown(f"```python\n{inspect.getsource(AdaMix)}```"))
+#
+# ```{literalinclude} /src/optimbook/optim/adamix.py
+# :pyobject: adamix_weight_update
+# ```
+#
+# ```{literalinclude} /src/optimbook/optim/adadec.py
+# :pyobject: unit_power_decay
+# ```
+#
+# ```{literalinclude} /src/optimbook/optim/adamix.py
+# :pyobject: AdaMix
+# ```
 
 # %% [markdown]
 # ## Unrolling the weight rule
@@ -206,43 +191,9 @@ display(Markdown(f"```python\n{inspect.getsource(AdaMix)}```"))
 
 # %%
 magnitudes = [0.01, 0.1, 0.5, 1.0]
-T = cfg["rate_steps"]
-g_const = torch.tensor(magnitudes, dtype=torch.float64).unsqueeze(1)  # a [4, 1] weight: ndim 2
-w_mix = torch.zeros_like(g_const, requires_grad=True)
-w_ada = torch.zeros_like(g_const, requires_grad=True)
-mix = AdaMix([w_mix], lr=1.0, total_steps=T)
-ada = AdaGrad([w_ada], lr=1.0, K=1.0, eps=0.0)
-rate_mix, rate_ada = np.empty((T, len(magnitudes))), np.empty((T, len(magnitudes)))
-for t in range(T):
-    w_mix.grad = g_const.clone()
-    w_ada.grad = g_const.clone()
-    before = w_ada.detach().clone()
-    mix.step()
-    ada.step()
-    rate_mix[t] = mix.state[w_mix]["rate"][:, 0].numpy()
-    rate_ada[t] = ((before - w_ada.detach()) / g_const)[:, 0].numpy()
-
-# the closed forms (eq-adamix-unrolled) and (eq-adamix-adagrad-log) with constant |g|
-steps = np.arange(1, T + 1)[:, None]
-g2 = np.array(magnitudes)[None, :] ** 2
-closed_mix = (1 + g2) ** (-steps / 2)
-closed_ada = 1 / np.sqrt(1 + steps * g2)
-ok = closed_mix > 1e-300
-glue("closed_mix_dev", float(np.max(np.abs(rate_mix[ok] / closed_mix[ok] - 1))), display=False)
-glue("closed_ada_dev", float(np.max(np.abs(rate_ada / closed_ada - 1))), display=False)
-glue("rate_mix_below_ada", bool(np.all(rate_mix <= rate_ada * (1 + 1e-12))), display=False)
-
-fig, axes = plotting.subplots(1)
-palette = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-for k, (m, color) in enumerate(zip(magnitudes, palette)):
-    axes.plot(steps[:, 0], np.where(rate_mix[:, k] > 0, rate_mix[:, k], np.nan), color=color,
-              label=f"AdaMix, |g| = {m:g}")
-    axes.plot(steps[:, 0], rate_ada[:, k], color=color, ls="--", label=f"AdaGrad, |g| = {m:g}")
-axes.set_ylim(1e-12, 2)
-plotting.label(axes, "step t", r"learning rate $\alpha(t)/\eta(0)$", "constant gradient, K = 1",
-               logx=True, logy=True)
-axes.legend(ncol=4, fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.22))
-plt.show()
+rate_mix, rate_ada = adaptive.constant_gradient_rates(magnitudes, cfg["rate_steps"])
+glue_all(adaptive.rate_agreement(magnitudes, cfg["rate_steps"]))
+fig = figures.rates_figure(rate_mix, rate_ada, magnitudes)
 
 # %% [markdown] tags=["caption"]
 # AdaMix's learning rate relative to its initial value on a constant gradient, for several gradient
@@ -250,19 +201,12 @@ plt.show()
 
 
 # %%
-half = pd.DataFrame({
-    "|g|": magnitudes,
-    "AdaMix: steps to halve": [math.ceil(2 * math.log(2) / math.log1p(m**2)) for m in magnitudes],
-    "AdaGrad: steps to halve": [math.ceil(3 / m**2) for m in magnitudes],
-    "AdaMix: steps to 1e-6": [math.ceil(2 * math.log(1e6) / math.log1p(m**2)) for m in magnitudes],
-    "AdaGrad: steps to 1e-6": [math.ceil((1e12 - 1) / m**2) for m in magnitudes],
-}).set_index("|g|")
-for m, key in [(0.01, "001"), (1.0, "1")]:
-    glue(f"half_mix_{key}", f"{half.loc[m, 'AdaMix: steps to halve']:,}", display=False)
-    glue(f"half_ada_{key}", f"{half.loc[m, 'AdaGrad: steps to halve']:,}", display=False)
-    glue(f"tiny_mix_{key}", f"{half.loc[m, 'AdaMix: steps to 1e-6']:,}", display=False)
-    glue(f"tiny_ada_{key}", f"{half.loc[m, 'AdaGrad: steps to 1e-6']:.1e}", display=False)
-half
+half = adaptive.halving_table(magnitudes)
+glue_all({f"{name}_{key}": (f"{half.loc[m, column]:.1e}" if name == "tiny_ada" else f"{half.loc[m, column]:,}")
+          for m, key in ((0.01, "001"), (1.0, "1"))
+          for name, column in (("half_mix", "AdaMix: steps to halve"), ("half_ada", "AdaGrad: steps to halve"),
+                               ("tiny_mix", "AdaMix: steps to 1e-6"), ("tiny_ada", "AdaGrad: steps to 1e-6"))})
+table(half)
 
 # %% [markdown]
 # The library's rates match the closed forms to {glue:text}`closed_mix_dev:.1e` (AdaMix) and
@@ -292,73 +236,11 @@ half
 # initial rate; they are left out of the statistics.)
 
 # %%
-xtr, ytr = load_mnist("train", fraction=cfg["mnist_fraction"], seed=seed, device=dev)
-batch = 100
-steps_per_epoch = math.ceil(len(xtr) / batch)
-total = cfg["epochs"] * steps_per_epoch
-lr_mean = 0.1
-
-
-def summed_cross_entropy(logits, labels):
-    return F.cross_entropy(logits, labels, reduction="sum")
-
-
-active_pixels = (xtr != 0).any(dim=0)  # MNIST's border pixels are 0 in every image
-
-
-def rate_quantiles(opt, kind, scale_factor):
-    """Median, 10 % and 90 % of the effective weight rate on the mean-loss scale, over the weight
-    elements that can receive a gradient (first-layer weights of always-blank pixels never do)."""
-    rates = []
-    for group in opt.param_groups:
-        for p in group["params"]:
-            if p.ndim < 2:
-                continue
-            state = opt.state.get(p, {})
-            if kind == "AdaMix":
-                r = state["rate"] if "rate" in state else torch.full_like(p, group["lr"])
-            else:
-                r = group["lr"] / state["sum"].sqrt() if "sum" in state else torch.full_like(p, group["lr"])
-            if p.shape[1] == active_pixels.numel():
-                r = r[:, active_pixels]
-            rates.append(r.reshape(-1) * scale_factor)
-    r = torch.cat(rates).float()
-    q = torch.quantile(r[:: max(1, len(r) // 100_000)], torch.tensor([0.1, 0.5, 0.9], device=r.device))
-    return q.tolist()
-
-
-scale_runs, final_opts = [], {}
-for kind in ["AdaMix", "AdaGrad"]:
-    for reduction, loss_fn, factor in [("mean", cross_entropy, 1.0), ("sum", summed_cross_entropy, batch)]:
-        model = mlp(784, 100, 10, seed=seed).to(dev)
-        lr = lr_mean / factor
-        opt = (AdaMix(model.parameters(), lr=lr, total_steps=total) if kind == "AdaMix"
-               else AdaGrad(model.parameters(), lr=lr, K=1.0, eps=0.0))
-
-        def evaluate(m, opt=opt, kind=kind, factor=factor):
-            q10, q50, q90 = rate_quantiles(opt, kind, factor)
-            return {"train_loss": cross_entropy(m(xtr), ytr).item(), "q10": q10, "q50": q50, "q90": q90}
-
-        hist = fit(model, loss_fn, opt, xtr, ytr, batch_size=batch, epochs=cfg["epochs"], seed=seed,
-                   evaluate=evaluate, eval_every=max(1, steps_per_epoch // 2))
-        scale_runs.append(hist.to_frame().assign(run=f"{kind}, {reduction} loss"))
-        final_opts[f"{kind}, {reduction} loss"] = opt
-scale_runs = pd.concat(scale_runs, ignore_index=True)
-scale_runs.groupby("run").tail(1)[["run", "step", "train_loss", "q10", "q50", "q90"]]
-
-# %%
-fig, axes = plotting.subplots(2)
-for (run, sub), color in zip(scale_runs.groupby("run", sort=False), palette):
-    ls = "-" if run.startswith("AdaMix") else "--"  # on the mean loss the two coincide
-    axes[0].plot(sub["step"].clip(lower=1), sub["q50"], color=color, ls=ls, label=run)
-    axes[0].fill_between(sub["step"].clip(lower=1), sub["q10"], sub["q90"], color=color, alpha=0.2, lw=0)
-    axes[1].plot(sub["step"].clip(lower=1), sub["train_loss"], color=color, ls=ls, label=run)
-plotting.label(axes[0], "step", "effective weight rate (mean-loss scale)", "rates: median, 10-90 %",
-               logx=True, logy=True)
-plotting.label(axes[1], "step", "training cross-entropy (nats)", "loss", logx=True)
-axes[1].legend(fontsize="small")
-fig.suptitle(f"MLP 784-100-10, {len(xtr):,} MNIST images, batches of {batch}, η(0) = {lr_mean} on the mean scale")
-plt.show()
+xtr, ytr = load_mnist("train", fraction=cfg["mnist_fraction"], seed=seed, device=ch.device)
+batch, lr_mean = 100, 0.1
+scale_runs, final_opts = adaptive.loss_scale_runs(xtr, ytr, epochs=cfg["epochs"], batch=batch, lr_mean=lr_mean,
+                                                  seed=seed)
+fig = figures.loss_scale_figure(scale_runs, images=len(xtr), batch=batch, lr_mean=lr_mean)
 
 # %% [markdown] tags=["caption"]
 # AdaMix on the MLP with the rate measured on the mean-loss scale: the effective weight rates
@@ -366,21 +248,8 @@ plt.show()
 
 
 # %%
-last = scale_runs.groupby("run").tail(1).set_index("run")
-for run, key in [("AdaMix, mean loss", "mix_mean"), ("AdaMix, sum loss", "mix_sum"),
-                 ("AdaGrad, mean loss", "ada_mean"), ("AdaGrad, sum loss", "ada_sum")]:
-    glue(f"scale_{key}_rate", last.loc[run, "q50"] / lr_mean, display=False)
-    glue(f"scale_{key}_loss", last.loc[run, "train_loss"], display=False)
-glue("scale_steps", int(last["step"].max()), display=False)
-sum_rates = torch.cat([final_opts["AdaMix, sum loss"].state[p]["rate"].reshape(-1)
-                       for g in final_opts["AdaMix, sum loss"].param_groups for p in g["params"] if p.ndim >= 2])
-zero_share = (sum_rates == 0).float().mean().item()
-tiny_share = (sum_rates < 1e-6 * lr_mean / batch).float().mean().item()
-glue("scale_tiny_share", 100 * tiny_share, display=False)
-glue("scale_zero_note", (f"{100 * zero_share:.2g} % of them have underflowed to exactly zero in float32, so "
-                         "those weights can never move again" if zero_share > 0 else
-                         "none has yet underflowed to exactly zero in float32"), display=False)
-last[["step", "train_loss", "q50"]]
+glue_all(adaptive.loss_scale_facts(scale_runs, final_opts, lr_mean=lr_mean, batch=batch))
+table(adaptive.final_by(scale_runs, "run", ["step", "train_loss", "q50"]))
 
 # %% [markdown]
 # After {glue:text}`scale_steps` steps, the median weight rate of AdaMix on the mean loss is still
@@ -409,12 +278,19 @@ last[["step", "train_loss", "q50"]]
 # rule: a tensor with two or more dimensions is a weight (a matrix $\omega_{ij}$ or a convolution
 # kernel), anything else a bias; a param group may override it with `role="weight"` or
 # `role="bias"`.
+#
+# ```{literalinclude} /src/optimbook/optim/roles.py
+# :pyobject: role_of
+# ```
+#
+# ```{literalinclude} /src/optimbook/optim/per_role.py
+# :pyobject: split_by_role
+# ```
+#
+# For the classifier of chapter 1:
 
 # %%
-display(Markdown(f"```python\n{inspect.getsource(role_of)}\n{inspect.getsource(split_by_role)}```"))
-net = mlp(784, 100, 10, seed=seed)
-pd.DataFrame([{"parameter": name, "shape": tuple(p.shape), "role": role_of(p, {})}
-              for name, p in net.named_parameters()])
+table(adaptive.role_table(mlp(784, 100, 10, seed=seed)))
 
 # %% [markdown]
 # The paper names its strategies "weights rule + biases rule": "AdaGrad + Cons" is AdaGrad for the
@@ -422,10 +298,18 @@ pd.DataFrame([{"parameter": name, "shape": tuple(p.shape), "role": role_of(p, {}
 # {class}`~optimbook.optim.per_role.PerRole` builds any of them from two ordinary optimizers, each
 # described by a {class}`~optimbook.optim.per_role.Rule` (class, keyword arguments, optional schedule,
 # extra param-group keys), or `None` to freeze that role:
-
-# %%
-display(Markdown(f"```python\n{inspect.getsource(Rule)}\n"
-                 f"{inspect.getsource(PerRole.__init__)}\n{inspect.getsource(PerRole.step)}```"))
+#
+# ```{literalinclude} /src/optimbook/optim/per_role.py
+# :pyobject: Rule
+# ```
+#
+# ```{literalinclude} /src/optimbook/optim/per_role.py
+# :pyobject: PerRole.__init__
+# ```
+#
+# ```{literalinclude} /src/optimbook/optim/per_role.py
+# :pyobject: PerRole.step
+# ```
 
 # %% [markdown]
 # Four checks on a tiny batch (summed cross-entropy, float64) make the composition concrete: AdaMix
@@ -435,52 +319,9 @@ display(Markdown(f"```python\n{inspect.getsource(Rule)}\n"
 
 # %%
 xb, yb = load_mnist("train", fraction=cfg["mnist_fraction"], seed=seed)
-xb, yb = xb[:64], yb[:64]
-R = 20
-
-
-def train_copy(make, steps=R):
-    model = mlp(784, 100, 10, seed=seed).double()
-    opt = make(model)
-    for _ in range(steps):
-        opt.zero_grad()
-        summed_cross_entropy(model(xb.double()), yb).backward()
-        opt.step()
-    return model, opt
-
-
-lr0 = 1e-3
-m_mix, _ = train_copy(lambda m: AdaMix(m.parameters(), lr=lr0, total_steps=R))
-m_per, _ = train_copy(lambda m: PerRole(m, weight=Rule(AdaMix, {"lr": lr0, "total_steps": R}),
-                                       bias=Rule(AdaMix, {"lr": lr0, "total_steps": R})))
-same = max((a - b).abs().max().item() for a, b in zip(m_mix.parameters(), m_per.parameters()))
-
-m_ag, o_ag = train_copy(lambda m: PerRole(m, weight=Rule(AdaGrad, {"lr": lr0, "K": 1.0, "eps": 0.0}),
-                                         bias=Rule(SGD, {"lr": lr0})))
-ag_weights_adagrad = all("sum" in o_ag.state[p] for p in m_ag.parameters() if p.ndim >= 2)
-ag_biases_plain = all(not o_ag.state.get(p) for p in m_ag.parameters() if p.ndim < 2)
-m_none, o_none = train_copy(lambda m: PerRole(m, weight=None, bias=Rule(SGD, {"lr": lr0})))
-m_init = mlp(784, 100, 10, seed=seed).double()
-frozen_moved = max((a - b).abs().max().item() for (n, a), b in zip(m_none.named_parameters(), m_init.parameters())
-                   if n.endswith("weight"))
-bias_moved = max((a - b).abs().max().item() for (n, a), b in zip(m_none.named_parameters(), m_init.parameters())
-                 if n.endswith("bias"))
-m_cm, o_cm = train_copy(lambda m: PerRole(m, weight=Rule(SGD, {"lr": lr0}),
-                                         bias=Rule(AdaMix, {"lr": lr0, "total_steps": R},
-                                                   group={"role": "weight"})))
-bias_rates = [o_cm.state[p]["rate"] for p in m_cm.parameters() if p.ndim == 1]
-glue("per_same", same, display=False)
-glue("per_frozen", frozen_moved, display=False)
-glue("per_bias_moved", bias_moved, display=False)
-glue("per_bias_rate_min", min(r.min().item() for r in bias_rates) / lr0, display=False)
-pd.DataFrame({
-    "strategy": ["AdaMix vs PerRole(AdaMix + AdaMix)", "AdaGrad + Cons", "None + Cons", "Cons + AdaMix"],
-    "optimizer": ["(max |difference| of the parameters)", repr(o_ag), repr(o_none), repr(o_cm)],
-    "check": [f"{same:.1e}",
-              f"weights carry AdaGrad's sum: {ag_weights_adagrad}; biases carry no state (SGD): {ag_biases_plain}",
-              f"weights moved {frozen_moved:.1e}, biases moved {bias_moved:.1e}",
-              f"per-element bias rates, smallest {min(r.min().item() for r in bias_rates) / lr0:.3g} × η(0)"],
-})
+checks, facts = adaptive.per_role_checks(xb[:64], yb[:64], steps=20, lr=1e-3, seed=seed)
+glue_all(facts)
+table(checks)
 
 # %% [markdown]
 # The composed strategy reproduces AdaMix: the largest difference between the two models' parameters
@@ -498,19 +339,7 @@ pd.DataFrame({
 # **Arithmetic and state.** Per weight element and step, from the equations:
 
 # %%
-operations = {
-    "Cons (SGD)": ["θ − η·g"],
-    "AdaGrad (12)": ["g²", "r + g²", "√r", "g / √r", "θ − η·(g/√r)"],
-    "AdaDec (13)-(15)": ["g²", "ξ·g(t−1)²", "+ g²", "+ K", "√·", "g / √·", "θ − p(t)·(g/√·)"],
-    "AdaMix weights (16)": ["g²", "K + g²", "1/√·", "α·(1/√·)", "θ − α·g"],
-    "AdaMix biases (17)-(18)": ["θ − β(t)·g"],
-}
-state = {"Cons (SGD)": 0, "AdaGrad (12)": 1, "AdaDec (13)-(15)": 1, "AdaMix weights (16)": 1,
-         "AdaMix biases (17)-(18)": 0}
-ops = pd.DataFrame({"element-wise operations": {k: len(v) for k, v in operations.items()},
-                    "which": {k: ", ".join(v) for k, v in operations.items()},
-                    "state tensors per parameter": state})
-ops
+table(adaptive.operations_table())
 
 # %% [markdown]
 # Per element, AdaMix's weight rule does the same arithmetic as AdaGrad's (a square, an addition, a
@@ -528,21 +357,17 @@ ops
 # during a `step()`:
 
 # %%
-R_time = 10_000
-rules = {
-    "Cons (SGD)": lambda p: SGD(p, lr=1e-3),
-    "AdaGrad": lambda p: AdaGrad(p, lr=1e-3, K=1.0, eps=0.0),
-    "AdaDec": lambda p: AdaDec(p, lr=1e-3, total_steps=R_time),
-    "AdaDec (recursive)": lambda p: AdaDec(p, lr=1e-3, total_steps=R_time, recursive=True),
-    "AdaMix": lambda p: AdaMix(p, lr=1e-3, total_steps=R_time),
-}
+rules = adaptive.adamix_rules(total_steps=10_000)
 kernels = kernel_counts(rules)
-kernels
+glue_all(adaptive.kernel_facts(kernels))
+table(kernels)
 
 # %% [markdown]
-# The library's AdaGrad update needs three passes (`addcmul_` for $r + g^2$, `sqrt`, and a fused
-# `addcdiv_` for the update), its AdaMix weight update five (torch has no fused kernel for "multiply
-# by $1/\sqrt{K + g^2}$"), AdaDec six or five. The minimum traffic of the two rules is the same (read
+# The table lists the multi-tensor operators of each step (which ones, and how many): AdaGrad's
+# update launches {glue:text}`cost_ada_kernels` of them, AdaMix's weight update
+# {glue:text}`cost_mix_kernels` (torch has no fused kernel for "multiply by $1/\sqrt{K + g^2}$"),
+# AdaDec {glue:text}`cost_dec_kernels` as printed and {glue:text}`cost_decr_kernels` recursive. The
+# minimum traffic of the rules is the same (read
 # $g$, the state and $\theta$; write the state and $\theta$), so this difference belongs to the
 # implementation, not to the equations; but it is the implementation that runs.
 #
@@ -556,58 +381,13 @@ kernels
 # on a batch of 100, which every training step pays on top of the optimizer.
 
 # %%
-sizes = [784, 1000, 500, 250, 30, 250, 500, 1000, 784]
-
-
-def autoencoder_shaped() -> nn.Sequential:
-    layers = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(nn.Linear(a, b))
-        if i < len(sizes) - 2:
-            layers.append(nn.Sigmoid())
-    return nn.Sequential(*layers).to(dev)
-
-
-measured = step_times(rules, autoencoder_shaped, torch.rand(batch, 784, device=dev),
-                      repeats=cfg["timing_repeats"], seed=seed)
-times, fb = measured.steps, measured.forward_backward
-n_weights, n_biases = measured.n_weights, measured.n_biases
-step_ms = {name: statistics.median(v) * 1e3 for name, v in times.items()}
-ratio = {name: step_ms[name] / step_ms["AdaGrad"] for name in rules}
-fb_ms = statistics.median(fb) * 1e3
-
-# He & Li (2016), Exp. 1: seconds for 50 fine-tuning iterations (same order as the rules above).
-paper_seconds = {"Cons (SGD)": 693.54, "AdaGrad": 810.20, "AdaDec": 833.79, "AdaMix": 752.56}
-timing = pd.DataFrame({
-    "step (ms), median": step_ms,
-    "step, 10-90 % (ms)": {n: f"{np.percentile(v, 10) * 1e3:.2f}-{np.percentile(v, 90) * 1e3:.2f}"
-                           for n, v in times.items()},
-    "step / AdaGrad step": ratio,
-    "training step / Cons (ours)": {n: (fb_ms + step_ms[n]) / (fb_ms + step_ms["Cons (SGD)"]) for n in rules},
-    "wall time / Cons (He & Li)": {n: paper_seconds[n] / paper_seconds["Cons (SGD)"] if n in paper_seconds
-                                   else np.nan for n in rules},
-})
-table(timing.rename_axis("rule"), formats={c: "{:.3f}" for c in timing.columns if c != "step, 10-90 % (ms)"},
-      missing="the paper times only Cons, AdaGrad, AdaDec and AdaMix")
+measured = step_times(rules, lambda: adaptive.autoencoder_shaped(device=ch.device),
+                      torch.rand(batch, 784, device=ch.device), repeats=cfg["timing_repeats"], seed=seed)
+timing = adaptive.cost_table(measured)
+table(timing, missing="the paper times only Cons, AdaGrad, AdaDec and AdaMix")
 
 # %%
-fig, axes = plotting.subplots(2)
-names_ = list(rules)
-axes[0].boxplot([np.array(times[n]) * 1e3 for n in names_], showfliers=False)
-axes[0].set_xticks(range(1, len(names_) + 1), [n.replace(" (", "\n(") for n in names_], fontsize="small")
-plotting.label(axes[0], "rule", "time of one step (ms)" + (", one thread" if dev.type == "cpu" else ""),
-               f"optimizer step, {n_weights + n_biases:,} parameters")
-paper_rules = [n for n in names_ if n in paper_seconds]
-xs = np.arange(len(paper_rules))
-axes[1].bar(xs - 0.2, [timing.loc[n, "training step / Cons (ours)"] for n in paper_rules], 0.4,
-            label="ours: forward + backward + step")
-axes[1].bar(xs + 0.2, [timing.loc[n, "wall time / Cons (He & Li)"] for n in paper_rules], 0.4,
-            label="He & Li, Exp. 1 wall time")
-axes[1].set_xticks(xs, [n.replace(" (", "\n(") for n in paper_rules], fontsize="small")
-axes[1].set_ylim(0.9, None)
-plotting.label(axes[1], "rule", "time relative to Cons", "training cost relative to a constant rate")
-axes[1].legend(fontsize="small", loc="upper left")
-plt.show()
+fig = figures.cost_figure(measured, timing, cpu=ch.device.type == "cpu")
 
 # %% [markdown] tags=["caption"]
 # The cost of a step of each rule: time of one optimizer step (left) and the training cost relative
@@ -615,29 +395,7 @@ plt.show()
 
 
 # %%
-glue("cost_device", str(dev), display=False)
-glue("cost_clock", measured.clock, display=False)
-glue("cost_params", f"{n_weights + n_biases:,}", display=False)
-glue("cost_bias_share", 100 * n_biases / (n_weights + n_biases), display=False)
-glue("cost_repeats", cfg["timing_repeats"], display=False)
-for name, key in [("Cons (SGD)", "sgd"), ("AdaGrad", "ada"), ("AdaDec", "dec"),
-                  ("AdaDec (recursive)", "decr"), ("AdaMix", "mix")]:
-    glue(f"cost_{key}_ms", step_ms[name], display=False)
-    glue(f"cost_{key}_rel", ratio[name], display=False)
-    glue(f"cost_{key}_train", timing.loc[name, "training step / Cons (ours)"], display=False)
-    glue(f"cost_{key}_kernels", int(kernels.loc[name, "kernels per weight"]), display=False)
-for name, key in [("AdaGrad", "ada"), ("AdaDec", "dec"), ("AdaMix", "mix")]:
-    glue(f"paper_{key}_rel", paper_seconds[name] / paper_seconds["Cons (SGD)"], display=False)
-glue("cost_fb_ms", fb_ms, display=False)
-verdict = ("cheaper than" if ratio["AdaMix"] < 0.95 else
-           ("more expensive than" if ratio["AdaMix"] > 1.05 else "within 5 % of"))
-glue("cost_verdict", verdict, display=False)
-glue("cost_ours_sentence", "With our implementation AdaMix is the cheaper of the two." if verdict == "cheaper than"
-     else "With our implementation AdaMix is not the cheaper of the two.", display=False)
-glue("cost_verdict_short", {"cheaper than": "cheaper than AdaGrad's",
-                            "more expensive than": "more expensive than AdaGrad's, not cheaper",
-                            "within 5 % of": "within 5 % of AdaGrad's, not clearly cheaper"}[verdict],
-     display=False)
+glue_all(adaptive.cost_facts(measured, timing, ch.device))
 
 # %% [markdown]
 # On this machine ({glue:text}`cost_device`; {glue:text}`cost_clock`, median of
@@ -648,7 +406,7 @@ glue("cost_verdict_short", {"cheaper than": "cheaper than AdaGrad's",
 # with AdaMix. AdaMix's step is {glue:text}`cost_verdict` AdaGrad's (ratio
 # {glue:text}`cost_mix_rel:.2f`), AdaDec's is {glue:text}`cost_dec_rel:.2f` times AdaGrad's
 # ({glue:text}`cost_decr_rel:.2f` recursive); compare the kernel counts above:
-# {glue:text}`cost_ada_kernels` passes per weight tensor for AdaGrad, {glue:text}`cost_mix_kernels` for
+# {glue:text}`cost_ada_kernels` multi-tensor operators per weight tensor for AdaGrad, {glue:text}`cost_mix_kernels` for
 # AdaMix, {glue:text}`cost_dec_kernels` and {glue:text}`cost_decr_kernels` for AdaDec.
 # A constant-rate step costs {glue:text}`cost_sgd_rel:.2f` of an
 # AdaGrad step.

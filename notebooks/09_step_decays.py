@@ -36,44 +36,18 @@ scale = "smoke"  # "smoke" (seconds, CI) or "paper" (longer runs)
 device = "auto"  # "auto" picks CUDA when available
 seed = 0
 
-# %%
-import inspect
+# %% tags=["setup"]
 import math
 
-import matplotlib.pyplot as plt
-import numpy as np
-import pandas as pd
-import torch
-from IPython.display import Markdown, display
-
-import optimbook
-from optimlab.presentation import plotting
 from optimbook import schedules as S
-from optimlab.training.data import synthetic_regression
-from optimlab.training.losses import half_mse
-from optimlab.training.models import LinearRegression
-from optimbook.optim import SGD
 from optimbook.optim.adadec import unit_power_decay
+from optimlab.experiments import schedule_studies as studies
+from optimlab.presentation import schedule_figures as figures
+from optimlab.presentation.chapter import start
 from optimlab.presentation.plotting import glue
-from optimlab.runtime import check_scale, resolve_device
-from optimbook.schedules.base import Schedule, check_step
-from optimlab.training.loop import fit, log_steps
+from optimlab.presentation.tables import table
 
-check_scale(scale)
-dev = resolve_device(device)
-plotting.use_style()
-print(f"optimbook {optimbook.__version__}, torch {torch.__version__}, device {dev}, scale {scale}")
-
-cfg = {
-    "smoke": dict(m=2_000, d=10, steps=1_000, batch_size=8, lr=0.02),
-    "paper": dict(m=20_000, d=20, steps=30_000, batch_size=8, lr=0.02),
-}[scale]
-
-
-def show(obj):
-    """Show the library's own source of ``obj``."""
-    display(Markdown(f"```python\n{inspect.getsource(obj)}```"))
-
+ch = start(scale, device, seed)
 
 # %% [markdown]
 # ## A schedule is a function of the step
@@ -85,10 +59,14 @@ def show(obj):
 # step can be evaluated directly, which is how every figure below is drawn. In `optimbook` each rule
 # is a small frozen dataclass whose fields are the arguments of its factory (TensorFlow's names),
 # validated once when it is built; calling it checks the step and evaluates the closed form:
-
-# %%
-show(check_step)
-show(Schedule.__call__)
+#
+# ```{literalinclude} /src/optimbook/schedules/base.py
+# :pyobject: check_step
+# ```
+#
+# ```{literalinclude} /src/optimbook/schedules/base.py
+# :pyobject: Schedule.__call__
+# ```
 
 # %% [markdown]
 # {class}`optimbook.schedules.torch_adapter.ScheduleLR` turns any schedule into a torch learning-rate
@@ -112,9 +90,10 @@ show(Schedule.__call__)
 # drops on the next step. (Torch's `MultiStepLR` drops *at* the milestone, one step earlier.) The
 # implementation is one binary search, `bisect_left`, which returns exactly the index of
 # {eq}`eq-piecewise`:
-
-# %%
-show(S.PiecewiseConstant)
+#
+# ```{literalinclude} /src/optimbook/schedules/piecewise.py
+# :pyobject: PiecewiseConstant
+# ```
 
 # %% [markdown]
 # The survey draws this rule with boundaries $[10, 20, 30]$ and values $[0.1, 0.07, 0.025, 0.0125]$
@@ -122,14 +101,8 @@ show(S.PiecewiseConstant)
 
 # %%
 pc = S.piecewise_constant(boundaries=[10, 20, 30], values=[0.1, 0.07, 0.025, 0.0125])
-steps40 = np.arange(40)
-fig, ax = plotting.subplots(height=3.0)
-ax.plot(steps40, [pc(t) for t in steps40], marker="o", ms=3.5, drawstyle="steps-post")
-for b in pc.boundaries:
-    ax.axvline(b, color="0.7", lw=0.8, ls=":")
-plotting.label(ax, "global step t", "learning rate η(t)",
-               "piecewise_constant(boundaries=[10, 20, 30], values=[0.1, 0.07, 0.025, 0.0125])")
-plt.show()
+figures.schedules({"piecewise_constant": pc}, range(40), stairs=["piecewise_constant"], marks=pc.boundaries,
+                  marker="o", title="boundaries [10, 20, 30], values [0.1, 0.07, 0.025, 0.0125]");
 
 # %% [markdown] tags=["caption"]
 # A piecewise-constant schedule: the learning rate against the global step, with the boundaries
@@ -154,9 +127,10 @@ glue("pc_at_31", pc(31))
 # $$
 # \eta(t) = \eta_0\,\gamma^{\lfloor t / s \rfloor}.
 # $$ (eq-step)
-
-# %%
-show(S.StepDecay.value)
+#
+# ```{literalinclude} /src/optimbook/schedules/piecewise.py
+# :pyobject: StepDecay.value
+# ```
 
 # %% [markdown]
 # ## Exponential decay, continuous and staircase
@@ -174,25 +148,25 @@ show(S.StepDecay.value)
 # the staircase, at $t = kT$. The continuous rate halves every $T \ln 2 / \ln(1/r)$ steps. The
 # three TensorFlow rules that take `decay_rate` and `staircase` share one base class, which computes
 # $p$:
-
-# %%
-show(S.RateDecay.progress)
-show(S.ExponentialDecay)
+#
+# ```{literalinclude} /src/optimbook/schedules/exponential.py
+# :pyobject: RateDecay.progress
+# ```
+#
+# ```{literalinclude} /src/optimbook/schedules/exponential.py
+# :pyobject: ExponentialDecay
+# ```
 
 # %% [markdown]
 # The survey's figure uses $\eta_0 = 0.5$, $T = 10$, $r = 0.9$ over 200 steps:
 
 # %%
-steps200 = np.arange(201)
+steps200 = range(201)
 exp_kw = dict(learning_rate=0.5, decay_steps=10, decay_rate=0.9)
 exp_cont, exp_stair = S.exponential_decay(**exp_kw), S.exponential_decay(**exp_kw, staircase=True)
-fig, ax = plotting.subplots(height=3.0)
-ax.plot(steps200, [exp_stair(t) for t in steps200], drawstyle="steps-post", label="staircase=True")
-ax.plot(steps200, [exp_cont(t) for t in steps200], ls="--", label="staircase=False")
-plotting.label(ax, "global step t", "learning rate η(t)",
-               "exponential_decay(0.5, decay_steps=10, decay_rate=0.9)")
-ax.legend()
-plt.show()
+figures.schedules({"staircase=True": exp_stair, "staircase=False": exp_cont}, steps200,
+                  stairs=["staircase=True"], dashed=["staircase=False"],
+                  title="exponential_decay(0.5, decay_steps=10, decay_rate=0.9)");
 
 # %% [markdown] tags=["caption"]
 # Exponential decay with and without the staircase option.
@@ -217,9 +191,10 @@ glue("exp_at_200", exp_cont(200))
 # Since $e^{-rp} = (e^{-r})^p$, it is exponential decay with `decay_rate` $e^{-r}$, and that is how
 # TensorFlow computes it; the library does the same, so the two agree to the last bit. Source 003's
 # "Exponential Decay", $\eta = \eta_0 e^{-k\cdot\text{epoch}}$, is this rule with $T = 1$ epoch.
-
-# %%
-show(S.NaturalExpDecay)
+#
+# ```{literalinclude} /src/optimbook/schedules/exponential.py
+# :pyobject: NaturalExpDecay
+# ```
 
 # %% [markdown]
 # The web copy of the survey prints the formula as
@@ -233,22 +208,13 @@ show(S.NaturalExpDecay)
 
 # %%
 nat_cont, nat_stair = S.natural_exp_decay(**exp_kw), S.natural_exp_decay(**exp_kw, staircase=True)
-misprint = 0.5 * np.exp(-0.9 / steps200[1:])  # lr * exp(-decay_rate / global_step), t >= 1
-fig, axes = plotting.subplots(2, height=3.2)
-axes[0].plot(steps200, [nat_stair(t) for t in steps200], drawstyle="steps-post",
-             label="natural_exp_decay, staircase")
-axes[0].plot(steps200, [nat_cont(t) for t in steps200], ls="--", label="natural_exp_decay")
-axes[0].plot(steps200, [exp_stair(t) for t in steps200], drawstyle="steps-post", alpha=0.7,
-             label="exponential_decay, staircase")
-axes[0].plot(steps200, [exp_cont(t) for t in steps200], ls=":", label="exponential_decay")
-plotting.label(axes[0], "global step t", "learning rate η(t)", "the survey's figure", logy=True)
-axes[0].legend(fontsize=8)
-axes[1].plot(steps200[1:], misprint, color="C3", label=r"misprint: $0.5\,e^{-0.9/t}$")
-axes[1].plot(steps200, [nat_cont(t) for t in steps200], ls="--", color="C1",
-             label=r"TensorFlow: $0.5\,e^{-0.9\,t/10}$")
-plotting.label(axes[1], "global step t", "learning rate η(t)", "the printed formula")
-axes[1].legend(fontsize=8)
-plt.show()
+misprint = lambda t: 0.5 * math.exp(-0.9 / t) if t > 0 else math.nan  # lr * exp(-decay_rate / global_step)
+figures.schedule_panels(
+    [{"natural_exp_decay, staircase": nat_stair, "natural_exp_decay": nat_cont,
+      "exponential_decay, staircase": exp_stair, "exponential_decay": exp_cont},
+     {"misprint: 0.5 exp(−0.9 / t)": misprint, "TensorFlow: 0.5 exp(−0.9 t / 10)": nat_cont}],
+    steps200, titles=["the survey's figure", "the printed formula"], logy=[True, False],
+    stairs=["natural_exp_decay, staircase", "exponential_decay, staircase"], dashed=["natural_exp_decay"]);
 
 # %% [markdown] tags=["caption"]
 # Natural exponential decay beside exponential decay as the survey plots them (left, log scale) and
@@ -256,10 +222,9 @@ plt.show()
 
 # %%
 glue("nat_at_200", nat_cont(200))
-glue("nat_exp_equiv", max(abs(nat_cont(t) - S.exponential_decay(0.5, 10, math.exp(-0.9))(t))
-                          for t in steps200))
-glue("misprint_at_1", misprint[0])
-glue("misprint_at_200", misprint[-1])
+glue("nat_exp_equiv", max(abs(nat_cont(t) - S.exponential_decay(0.5, 10, math.exp(-0.9))(t)) for t in steps200))
+glue("misprint_at_1", misprint(1))
+glue("misprint_at_200", misprint(200))
 
 # %% [markdown]
 # With $r = 0.9$ in the exponent, natural exponential decay falls much faster than exponential decay
@@ -286,9 +251,10 @@ glue("misprint_at_200", misprint[-1])
 # the rate above $\eta_0/2$ for the first $T/r$ steps, Darken and Moody's "search then converge"
 # {cite}`darken1992learning`. Exponential decay, in contrast, has a finite sum: the iterate can
 # travel at most $\sum_t \eta(t) \max_t \lVert g_t \rVert$, however long the run.
-
-# %%
-show(S.InverseTimeDecay)
+#
+# ```{literalinclude} /src/optimbook/schedules/exponential.py
+# :pyobject: InverseTimeDecay
+# ```
 
 # %% [markdown]
 # ## The power schedule of the AdaMix paper
@@ -303,9 +269,12 @@ show(S.InverseTimeDecay)
 #
 # With $q = 1$ it is inverse time decay with $r = 1$; with $q = 0.75$ it falls more slowly, as
 # $t^{-0.75}$, which still satisfies both Robbins-Monro conditions.
+#
+# ```{literalinclude} /src/optimbook/schedules/exponential.py
+# :pyobject: PowerDecay
+# ```
 
 # %%
-show(S.PowerDecay)
 p_check = S.power_decay(0.01, 50, 0.75)
 glue("power_vs_adadec", max(abs(p_check(t) - 0.01 * unit_power_decay(50, 0.75)(t)) for t in range(500)))
 glue("power_at_R", S.power_decay(1.0, 1.0)(1.0))
@@ -333,99 +302,40 @@ glue("power_at_R", S.power_decay(1.0, 1.0)(1.0))
 # - the power schedule with $T = R$, $q = 0.75$, as in the paper.
 
 # %%
-R, lr0 = cfg["steps"], cfg["lr"]
-rules = {
-    "constant": S.constant(lr0),
-    "piecewise constant": S.piecewise_constant([R // 2, 3 * R // 4], [lr0, lr0 / 10, lr0 / 100]),
-    "step decay": S.step_decay(lr0, R // 4, 0.3),
-    "exponential": S.exponential_decay(lr0, R, 0.01),
-    "exponential, staircase": S.exponential_decay(lr0, R / 5, 0.01 ** (1 / 5), staircase=True),
-    "natural exponential": S.natural_exp_decay(lr0, R, math.log(100)),
-    "inverse time": S.inverse_time_decay(lr0, R / 10, 1.0),
-    "power (AdaMix p(t))": S.power_decay(lr0, R, 0.75),
-}
-fig, ax = plotting.subplots(height=3.4)
-ts = np.arange(R + 1)
-for i, (name, s) in enumerate(rules.items()):
-    ax.plot(ts, [s(t) for t in ts], label=name, ls="--" if name == "natural exponential" else "-")
-plotting.label(ax, "step t", "learning rate η(t)", f"the rules of the experiment (R = {R:,} steps)",
-               logy=True)
-ax.legend(fontsize=8, ncol=2)
-plt.show()
+settings = ch.pick(studies.NOISE_FLOOR)
+R, lr0 = settings.steps, settings.lr
+rules = studies.noise_floor_rules(R, lr0)
+figures.schedules(rules, range(R + 1), logy=True, dashed=["natural exponential"], xlabel="step t",
+                  title=f"the rules of the experiment (R = {R:,} steps)");
 
 # %% [markdown] tags=["caption"]
 # The step-decay rules of the experiment over its whole run.
 
-
 # %%
-x, y, _ = synthetic_regression(cfg["m"], cfg["d"], noise=0.5, condition=10.0, seed=seed,
-                               dtype=torch.float64)
-x, y = x.to(dev), y.to(dev)
-x1 = torch.cat([torch.ones(len(x), 1, dtype=x.dtype, device=dev), x], dim=1)
-theta_hat = torch.linalg.lstsq(x1.cpu(), y.cpu().unsqueeze(1)).solution[:, 0]
-j_min = half_mse(x1.cpu() @ theta_hat, y.cpu()).item()
-
-
-def excess_loss(model):
-    return {"excess_loss": half_mse(model(x), y).item() - j_min}
-
-
-runs = []
-for name, schedule in rules.items():
-    torch.manual_seed(seed)
-    model = LinearRegression(cfg["d"]).to(device=dev, dtype=torch.float64)
-    opt = SGD(model.parameters(), lr=lr0)
-    hist = fit(model, half_mse, opt, x, y, batch_size=cfg["batch_size"], epochs=10**9, max_steps=R,
-               seed=seed, scheduler=S.ScheduleLR(opt, schedule), evaluate=excess_loss,
-               eval_every=log_steps(R, per_decade=20))
-    runs.append(hist.to_frame().assign(rule=name))
-noise_floor = pd.concat(runs, ignore_index=True)
-
-fig, ax = plotting.subplots(height=3.6)
-for name, sub in noise_floor.groupby("rule", sort=False):
-    ax.plot(sub["step"].clip(lower=1), sub["excess_loss"], label=name,
-            ls="--" if name == "natural exponential" else "-")
-plotting.label(ax, "step t", r"excess loss $J(\theta)-J(\hat\theta)$",
-               f"mini-batch SGD (b = {cfg['batch_size']}), η0 = {lr0}", logx=True, logy=True)
-ax.legend(fontsize=8, ncol=2)
-plt.show()
+noise_floor = studies.noise_floor_run(settings, rules, seed=seed, device=ch.device)
+figures.noise_floor_curves(noise_floor, batch_size=settings.batch_size, lr0=lr0, dashed=["natural exponential"]);
 
 # %% [markdown] tags=["caption"]
 # Linear regression with SGD under each step-decay rule: excess loss against the step.
 
-
 # %%
-final = noise_floor.groupby("rule", sort=False).tail(1).set_index("rule")["excess_loss"]
-sums = {name: sum(s(t) for t in range(R)) for name, s in rules.items()}
-squares = {name: sum(s(t) ** 2 for t in range(R)) for name, s in rules.items()}
-summary = pd.DataFrame({"final excess loss": final, "Σ η(t)": pd.Series(sums),
-                        "Σ η(t)²": pd.Series(squares), "η(R)": {n: s(R) for n, s in rules.items()}})
+summary = studies.noise_floor_summary(noise_floor, rules, R)
 glue("nf_R", f"{R:,}")
-glue("nf_constant", final["constant"])
-glue("nf_best_rule", final.idxmin())
-glue("nf_best", final.min())
-glue("nf_gain", final["constant"] / final.min())
-glue("nf_inverse", final["inverse time"])
-glue("nf_inverse_sum", sums["inverse time"])
-glue("nf_inverse_order", "above" if final["inverse time"] > final["exponential"] else "below")
-glue("nf_exp_sum", sums["exponential"])
-glue("nf_constant_sum", sums["constant"])
-glue("nf_power", final["power (AdaMix p(t))"])
-glue("nf_nat_vs_exp", abs(final["natural exponential"] - final["exponential"]))
-summary.sort_values("final excess loss")
+figures.glue_all(studies.noise_floor_findings(summary))
+table(summary.sort_values("final excess loss"),
+      caption="Each rule's final excess loss, distance budget Σ η(t), accumulated noise Σ η(t)² and final rate.")
 
 # %% [markdown]
 # After {glue:text}`nf_R` steps the constant rate ends at an excess loss of
-# {glue:text}`nf_constant:.2e`: the noise floor. The lowest final excess loss,
-# {glue:text}`nf_best:.2e`, comes from {glue:text}`nf_best_rule`, {glue:text}`nf_gain:.0f` times
-# below the floor. The table shows how the rules differ. $\sum_t \eta(t)$ is the distance budget and
+# {glue:text}`nf_constant:.2e`: the noise floor. The lowest final excess loss of the decaying
+# rules, {glue:text}`nf_best:.2e`, comes from {glue:text}`nf_best_rule`: {glue:text}`nf_gain_phrase`. The table shows how the rules differ. $\sum_t \eta(t)$ is the distance budget and
 # $\sum_t \eta(t)^2$ the accumulated noise: a constant rate spends {glue:text}`nf_constant_sum:.1f`
 # of budget, continuous exponential decay {glue:text}`nf_exp_sum:.1f` and inverse time decay
 # {glue:text}`nf_inverse_sum:.1f`; inverse time decay ends at {glue:text}`nf_inverse:.2e`, with a
 # final rate of $\eta_0/11$, {glue:text}`nf_inverse_order` continuous exponential decay, which ends at
 # $\eta_0/100$. This is one seed on one problem, and the curves are jagged: small differences
-# between the decaying rules are not a ranking. The power schedule with $T = R$ barely decays and ends near the floor
-# ({glue:text}`nf_power:.2e`). The natural exponential and exponential runs follow the same rates and
+# between the decaying rules are not a ranking. The power schedule with $T = R$ barely decays: it ends at
+# {glue:text}`nf_power:.2e`, {glue:text}`nf_power_ratio:.2f` times the constant rate's final excess loss. The natural exponential and exponential runs follow the same rates and
 # end within {glue:text}`nf_nat_vs_exp:.1e` of each other.
 #
 # ## What to take away

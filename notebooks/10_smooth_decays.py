@@ -31,50 +31,23 @@ scale = "smoke"  # "smoke" (seconds, CI) or "paper" (full MNIST)
 device = "auto"  # "auto" picks CUDA when available
 seed = 0
 
-# %%
-import inspect
+# %% tags=["setup"]
 import json
 import math
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
-import torch
-from IPython.display import Markdown, display
 
-import optimbook
-from optimlab.presentation import plotting
 from optimbook import schedules as S
-from optimlab.training.data import subset_indices
-from optimlab.experiments import compare
-from optimlab.experiments.classifier import CONFIGS
-from optimbook.optim import SGD, Rule
-from optimlab.presentation.plotting import glue
-from optimlab.runtime import check_scale, resolve_device
 from optimbook.schedules.noise import standard_normal
+from optimlab.experiments import schedule_studies as studies
+from optimlab.presentation import schedule_figures as figures
+from optimlab.presentation.chapter import start
+from optimlab.presentation.plotting import glue
+from optimlab.presentation.tables import table
 
-check_scale(scale)
-dev = resolve_device(device)
-plotting.use_style()
-print(f"optimbook {optimbook.__version__}, torch {torch.__version__}, device {dev}, scale {scale}")
-
-# The experiment's rules: at smoke scale (CI) five of the nine, to stay within seconds.
-ALL_RULES = ["constant", "piecewise constant", "exponential, staircase", "inverse time", "polynomial (linear)",
-             "cosine", "cosine restarts", "linear cosine", "noisy linear cosine"]
-cfg = {
-    "smoke": dict(seeds=(0, 1, 2), lr=0.1,
-                  rules=["constant", "piecewise constant", "exponential, staircase", "cosine", "cosine restarts"]),
-    "paper": dict(seeds=(0, 1, 2), lr=0.1, rules=ALL_RULES),
-}[scale]
-
-
-def show(obj):
-    """Show the library's own source of ``obj``."""
-    display(Markdown(f"```python\n{inspect.getsource(obj)}```"))
-
-
-steps200 = np.arange(201)
+ch = start(scale, device, seed)
+steps200 = range(201)
 
 # %% [markdown]
 # ## Polynomial decay
@@ -100,9 +73,10 @@ steps200 = np.arange(201)
 # time to a lower peak: at $t = cT + 1$ the rate is
 # $(\eta_0 - \eta_{\text{end}})(1 - \frac{cT + 1}{(c + 1)T})^k + \eta_{\text{end}}$. The special case
 # $t = 0$, where $\lceil 0 \rceil = 0$ would make $T_t = 0$, is TensorFlow's multiplier 1.
-
-# %%
-show(S.PolynomialDecay.value)
+#
+# ```{literalinclude} /src/optimbook/schedules/polynomial.py
+# :pyobject: PolynomialDecay.value
+# ```
 
 # %% [markdown]
 # The survey's figure: $\eta_0 = 0.1$, $T = 50$, $\eta_{\text{end}} = 0.01$, $k = 0.5$, without and with
@@ -111,20 +85,14 @@ show(S.PolynomialDecay.value)
 # %%
 poly_kw = dict(learning_rate=0.1, decay_steps=50, end_learning_rate=0.01, power=0.5)
 poly, poly_cycle = S.polynomial_decay(**poly_kw), S.polynomial_decay(**poly_kw, cycle=True)
-fig, ax = plotting.subplots(height=3.0)
-ax.plot(steps200, [poly_cycle(t) for t in steps200], label="cycle=True")
-ax.plot(steps200, [poly(t) for t in steps200], ls="--", label="cycle=False")
-plotting.label(ax, "global step t", "learning rate η(t)",
-               "polynomial_decay(0.1, decay_steps=50, end_learning_rate=0.01, power=0.5)")
-ax.legend()
-plt.show()
+figures.schedules({"cycle=True": poly_cycle, "cycle=False": poly}, steps200, dashed=["cycle=False"],
+                  title="polynomial_decay(0.1, decay_steps=50, end_learning_rate=0.01, power=0.5)");
 
 # %% [markdown] tags=["caption"]
 # Polynomial decay with and without the cycle option.
 
 # %%
-for c in (1, 2, 3):
-    glue(f"poly_peak_{c}", poly_cycle(50 * c + 1))
+figures.glue_all({f"poly_peak_{c}": poly_cycle(50 * c + 1) for c in (1, 2, 3)})
 glue("poly_at_50", poly_cycle(50))
 
 # %% [markdown]
@@ -148,9 +116,10 @@ glue("poly_at_50", poly_cycle(50))
 # the $\pi$: read literally it would go from $\eta_0$ at epoch 0 only to
 # $0.5\,\eta_0(1 + \cos 1) \approx 0.77\,\eta_0$ at epoch $T$. We read it as {eq}`eq-cosine` with
 # $\alpha = 0$.)
-
-# %%
-show(S.CosineDecay.value)
+#
+# ```{literalinclude} /src/optimbook/schedules/cosine.py
+# :pyobject: CosineDecay.value
+# ```
 
 # %% [markdown]
 # ## Cosine decay with restarts
@@ -181,9 +150,12 @@ show(S.CosineDecay.value)
 # point it may land just below it. The library computes {eq}`eq-restart-index` and then corrects $i$
 # by comparing $t$ with $S_i$ and $S_{i+1}$, so a step exactly at a boundary always starts the new
 # period:
+#
+# ```{literalinclude} /src/optimbook/schedules/cosine.py
+# :pyobject: CosineDecayRestarts.restart
+# ```
 
 # %%
-show(S.CosineDecayRestarts.restart)
 r3 = S.cosine_decay_restarts(1.0, first_decay_steps=1, t_mul=3.0)
 glue("restart_naive", math.floor(math.log(1 - 121 * (1 - 3.0)) / math.log(3.0)))
 glue("restart_fixed", r3.restart(121)[0])
@@ -200,23 +172,16 @@ glue("restart_value", r3(121))
 # does the library.
 
 # %%
-fig, axes = plotting.subplots(2, height=3.2)
-steps = np.arange(320)
-for t_mul, m_mul, alpha in [(2.0, 1.0, 0.0), (2.0, 0.5, 0.1)]:
-    s = S.cosine_decay_restarts(0.1, 10, t_mul=t_mul, m_mul=m_mul, alpha=alpha)
-    axes[0].plot(steps, [s(t) for t in steps], label=f"t_mul={t_mul:g}, m_mul={m_mul:g}, alpha={alpha:g}")
-for t_mul in (1.0, 1.5):
-    s = S.cosine_decay_restarts(0.1, 40, t_mul=t_mul, m_mul=0.8)
-    axes[1].plot(steps, [s(t) for t in steps], label=f"t_mul={t_mul:g}, m_mul=0.8")
-plotting.label(axes[0], "global step t", "learning rate η(t)", "first_decay_steps = 10")
-plotting.label(axes[1], "global step t", "learning rate η(t)", "first_decay_steps = 40")
-for ax in axes:
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22))
-plt.show()
+restarts = S.cosine_decay_restarts
+figures.schedule_panels(
+    [{"t_mul=2, m_mul=1, alpha=0": restarts(0.1, 10, t_mul=2.0, m_mul=1.0, alpha=0.0),
+      "t_mul=2, m_mul=0.5, alpha=0.1": restarts(0.1, 10, t_mul=2.0, m_mul=0.5, alpha=0.1)},
+     {"t_mul=1, m_mul=0.8": restarts(0.1, 40, t_mul=1.0, m_mul=0.8),
+      "t_mul=1.5, m_mul=0.8": restarts(0.1, 40, t_mul=1.5, m_mul=0.8)}],
+    range(320), titles=["first_decay_steps = 10", "first_decay_steps = 40"]);
 
 # %% [markdown] tags=["caption"]
 # Cosine decay with restarts for two first periods and several period and height multipliers.
-
 
 # %% [markdown]
 # In the left panel the periods start at steps 10, 30, 70 and 150. With $M = 0.5$ and $\alpha = 0.1$
@@ -238,10 +203,14 @@ plt.show()
 # $\beta\eta_0$ is the floor. With $n = 0.5$ the cosine makes one half wave and the rate falls
 # monotonically; with more periods it oscillates under the linear envelope $(\alpha + \ell)\eta_0$.
 # Note that $\eta(0) = (1 + \alpha + \beta)\eta_0$, above $\eta_0$ when $\alpha$ or $\beta$ is positive.
-
-# %%
-show(S.cosine._linear_cosine_parts)
-show(S.LinearCosineDecay.value)
+#
+# ```{literalinclude} /src/optimbook/schedules/cosine.py
+# :pyobject: _linear_cosine_parts
+# ```
+#
+# ```{literalinclude} /src/optimbook/schedules/cosine.py
+# :pyobject: LinearCosineDecay.value
+# ```
 
 # %% [markdown]
 # ## Noisy linear cosine decay
@@ -260,10 +229,14 @@ show(S.LinearCosineDecay.value)
 # standard normal number computed from the pair (seed, step) alone, by hashing the pair into two
 # uniform numbers and applying the Box-Muller transform {cite}`box1958note`. `seed=None` draws a seed once, when the
 # schedule is built, and records it in the schedule's `repr`.
-
-# %%
-show(standard_normal)
-show(S.NoisyLinearCosineDecay.noise)
+#
+# ```{literalinclude} /src/optimbook/schedules/noise.py
+# :pyobject: standard_normal
+# ```
+#
+# ```{literalinclude} /src/optimbook/schedules/cosine.py
+# :pyobject: NoisyLinearCosineDecay.noise
+# ```
 
 # %%
 noisy = S.noisy_linear_cosine_decay(0.1, 50, initial_variance=0.01, variance_decay=0.1, num_periods=0.2,
@@ -292,17 +265,7 @@ glue("noise_z_var", z.var())
 # %%
 cos = S.cosine_decay(learning_rate=0.1, decay_steps=50, alpha=0.0)
 lin = S.linear_cosine_decay(learning_rate=0.1, decay_steps=50, num_periods=0.2, alpha=0.5, beta=0.2)
-fig, ax = plotting.subplots(height=3.4)
-ax.plot(steps200, [cos(t) for t in steps200], label="cosine_decay")
-ax.plot(steps200, [lin(t) for t in steps200], label="linear_cosine_decay")
-ax.plot(steps200, [noisy(t) for t in steps200], lw=1.0, label=f"noisy_linear_cosine_decay (seed {seed})")
-band = np.array([2 * 0.1 * math.sqrt(noisy.variance(t)) * S.cosine._linear_cosine_parts(50, 0.2, t)[1]
-                 for t in steps200])
-mid = np.array([lin(t) for t in steps200])
-ax.fill_between(steps200, mid - band, mid + band, color="C2", alpha=0.15, lw=0, label="±2σ of the noise")
-plotting.label(ax, "global step t", "learning rate η(t)", "cosine, linear cosine and noisy linear cosine decay")
-ax.legend(fontsize=8)
-plt.show()
+figures.noisy_band(cos, lin, noisy, steps200, seed=seed, lr0=0.1);
 
 # %% [markdown] tags=["caption"]
 # Cosine, linear cosine and noisy linear cosine decay.
@@ -329,22 +292,12 @@ glue("cos_floor", cos(200))
 
 # %%
 goldens = json.loads((Path("..") / "tests" / "data" / "tf_schedule_goldens.json").read_text())
-rows = []
-for case in goldens["cases"]:
-    kw = case["kwargs"]
-    rule = getattr(S, case["rule"])(**kw, **({"seed": 0} if "noisy" in case["rule"] else {}))
-    err = max((abs(rule(t) - v) / kw.get("learning_rate", 1.0) for t, v in zip(case["steps"], case["values"])
-               if v is not None), default=0.0)
-    nans = sum(v is None and math.isnan(rule(t)) for t, v in zip(case["steps"], case["values"]))
-    rows.append({"rule": case["rule"], "TensorFlow dtype": case["dtype"], "values": len(case["steps"]),
-                 "max |ours − TF| / η0": err, "NaN where TF is NaN": nans})
-agreement = (pd.DataFrame(rows).groupby(["rule", "TensorFlow dtype"], sort=False)
-             .agg({"values": "sum", "max |ours − TF| / η0": "max", "NaN where TF is NaN": "sum"}))
+agreement = studies.tf_agreement(goldens)
 glue("tf_version", goldens["provenance"]["tensorflow"])
 glue("tf_values", int(agreement["values"].sum()))
 glue("tf_err64", agreement.xs("float64", level=1)["max |ours − TF| / η0"].max())
 glue("tf_err32", agreement.xs("float32", level=1)["max |ours − TF| / η0"].max())
-agreement
+table(agreement, caption="The library against TensorFlow's stored output, per rule and TensorFlow dtype.")
 
 # %% [markdown]
 # Over {glue:text}`tf_values` values from TensorFlow {glue:text}`tf_version`, the float64 rules agree
@@ -379,41 +332,18 @@ agreement
 # the linear term itself: the rate could be negative early in the run (see the count below).
 
 # %%
-config = CONFIGS[scale]
-n_train = len(subset_indices(60_000, config.train_fraction))
-steps_per_epoch = math.ceil(n_train / config.batch_size)
-R = config.epochs * steps_per_epoch
-lr0 = cfg["lr"]
-candidates = {
-    "constant": S.constant(lr0),
-    "piecewise constant": S.piecewise_constant([R // 2, 3 * R // 4], [lr0, lr0 / 10, lr0 / 100]),
-    "exponential, staircase": S.exponential_decay(lr0, R / 10, 0.01 ** 0.1, staircase=True),
-    "inverse time": S.inverse_time_decay(lr0, R / 10, 1.0),
-    "polynomial (linear)": S.polynomial_decay(lr0, R, lr0 / 100, 1.0),
-    "cosine": S.cosine_decay(lr0, R),
-    "cosine restarts": S.cosine_decay_restarts(lr0, R / 7, t_mul=2.0, m_mul=1.0),
-    "linear cosine": S.linear_cosine_decay(lr0, R),
-    "noisy linear cosine": S.noisy_linear_cosine_decay(lr0, R, initial_variance=0.01, variance_decay=0.1,
-                                                       seed=seed),
-}
-tf_default_noise = S.noisy_linear_cosine_decay(lr0, R, seed=seed)
-glue("negative_default_noise", sum(tf_default_noise(t) < 0 for t in range(R)))
-glue("mnist_R", f"{R:,}")
-glue("mnist_epochs", config.epochs)
-glue("mnist_n", f"{n_train:,}")
-glue("mnist_b", config.batch_size)
-
-fig, ax = plotting.subplots(height=3.4)
-ts = np.arange(R + 1)
-for name, s in candidates.items():
-    ax.plot(ts / steps_per_epoch, [s(t) for t in ts], label=name, lw=1.2)
-plotting.label(ax, "epoch", "learning rate η(t)", f"the rules of the experiment (R = {R:,} steps)")
-ax.legend(fontsize=8, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.22))
-plt.show()
+run = studies.run_length(scale)
+settings = ch.pick(studies.SMOOTH)
+R, lr0 = run["R"], settings.lr
+candidates = studies.smooth_decay_rules(R, lr0, seed=seed)
+glue("negative_default_noise", sum(S.noisy_linear_cosine_decay(lr0, R, seed=seed)(t) < 0 for t in range(R)))
+figures.glue_all({"mnist_R": f"{R:,}", "mnist_epochs": run["epochs"], "mnist_n": f"{run['n_train']:,}",
+                  "mnist_b": run["batch_size"]})
+figures.schedules(candidates, range(R + 1), per=run["steps_per_epoch"], xlabel="epoch", height=3.4,
+                  title=f"the rules of the experiment (R = {R:,} steps)");
 
 # %% [markdown] tags=["caption"]
 # The smooth-decay rules of the experiment, against the epoch.
-
 
 # %% [markdown]
 # The run is {glue:text}`mnist_epochs` epochs over {glue:text}`mnist_n` images in batches of
@@ -421,39 +351,19 @@ plt.show()
 # would be negative at {glue:text}`negative_default_noise` of these steps.
 
 # %%
-results = compare({name: Rule(SGD, {"lr": candidates[name]}) for name in cfg["rules"]},
-                  scale=scale, seeds=cfg["seeds"], device=dev)
-fig, axes = plotting.subplots(2, height=3.8)
-plotting.mean_band(axes[0], results[results["epoch"] > 0], x="epoch", y="train_loss", hue="label")
-plotting.mean_band(axes[1], results, x="epoch", y="test_accuracy", hue="label")
-plotting.label(axes[0], "epoch", "training cross-entropy (nats)", "mean batch loss per epoch (mean, min-max over seeds)")
-plotting.label(axes[1], "epoch", "test accuracy (fraction)", "test accuracy")
-axes[1].legend(fontsize=7, ncol=2)
-plt.show()
+results = studies.decay_comparison({name: candidates[name] for name in settings.rules}, scale=scale,
+                                   seeds=settings.seeds, device=ch.device)
+figures.decay_curves(results);
 
 # %% [markdown] tags=["caption"]
 # The MLP on MNIST with SGD under each smooth-decay rule: training loss (left) and test accuracy
 # (right) per epoch, mean and min-max band over seeds.
 
-
 # %%
-last = results[results["epoch"] == results["epoch"].max()]
-table = (last.groupby("label", sort=False)
-         .agg(train_loss=("train_loss", "mean"), train_loss_spread=("train_loss", lambda v: v.max() - v.min()),
-              test_accuracy=("test_accuracy", "mean"))
-         .sort_values("train_loss"))
-glue("mnist_best", table.index[0])
-glue("mnist_best_loss", table["train_loss"].iloc[0])
-glue("mnist_constant_loss", table.loc["constant", "train_loss"])
-glue("mnist_constant_rank", int(list(table.index).index("constant")) + 1)
-glue("mnist_rules", len(table))
-glue("mnist_best_acc", table["test_accuracy"].max())
-glue("mnist_best_acc_rule", table["test_accuracy"].idxmax())
-glue("mnist_spread", table["train_loss_spread"].max())
-constant_first = table.index[0] == "constant"
-glue("mnist_verdict", "In this run the constant rate has the lowest loss: the run is too short for decay to pay."
-     if constant_first else "In this run at least one decaying rule ends below the constant rate.")
-table
+summary = studies.decay_summary(results)
+figures.glue_all(studies.decay_findings(summary))
+table(summary, columns={"train_loss": "training loss (nats)", "train_loss_spread": "spread over seeds (nats)"},
+      caption="Each rule after the last epoch, lowest mean training loss first (means over the seeds).")
 
 # %% [markdown]
 # After {glue:text}`mnist_epochs` epochs the lowest mean training loss,

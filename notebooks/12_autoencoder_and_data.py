@@ -28,32 +28,17 @@ scale = "smoke"
 device = "auto"
 seed = 0
 
-# %%
-import inspect
-from dataclasses import replace
-
+# %% tags=["setup"]
 import matplotlib.pyplot as plt
-import pandas as pd
-import torch
-from IPython.display import Markdown, display
 
-from optimlab.presentation import diagrams
-
-from optimlab.presentation import plotting
-from optimlab.training.data import load_mnist, subset_indices
-from optimlab.experiments import adamix
-from optimlab.training.finetuning import reconstruction_errors
-from optimlab.training.models.autoencoder import DeepAutoencoder
-from optimlab.training.models.rbm import RBM
+from optimlab.presentation import replication
+from optimlab.presentation.chapter import start
 from optimlab.presentation.plotting import glue
-from optimlab.training.pretraining import train_rbm
-from optimlab.runtime import check_scale, resolve_device
+from optimlab.presentation.tables import table
+from optimlab.training.models.autoencoder import DeepAutoencoder
 
-check_scale(scale)
-dev = resolve_device(device)
-plotting.use_style()
-setup = adamix.SETUPS[scale]
-setup
+ch = start(scale, device, seed)
+setup = replication.adamix.SETUPS[scale]
 
 # %% [markdown]
 # ## The paper's three diagrams
@@ -65,9 +50,7 @@ setup
 # (eq. (10)-(11): $y_j = f(u_j)$, $u_j = \sum_i \omega_{ij} x_i + b_j$).
 
 # %%
-fig, ax = plt.subplots(figsize=(9, 4.2))
-diagrams.autoencoder_training(ax, setup.sizes)
-ax.set_title("Fig. 1: pretraining, unrolling, fine-tuning")
+replication.diagram_figure(setup.sizes)
 plt.show()
 
 # %% [markdown] tags=["caption"]
@@ -76,11 +59,7 @@ plt.show()
 
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(9, 2.8))
-diagrams.rbm_graph(axes[0])
-axes[0].set_title("Fig. 2: an RBM")
-diagrams.neuron(axes[1])
-axes[1].set_title("Fig. 3: a neuron")
+replication.diagrams_figure()
 plt.show()
 
 # %% [markdown] tags=["caption"]
@@ -98,28 +77,15 @@ plt.show()
 # `"{seed}:{index}"` and keep the lowest ranked. For one seed the subsets are nested (the 1/10
 # subset lies inside the 3/10 subset). Pixels are divided by 255, as in Hinton and Salakhutdinov's
 # code, and not binarised.
+#
+# ```{literalinclude} /src/optimlab/training/data.py
+# :pyobject: subset_indices
+# ```
 
 # %%
-display(Markdown(f"```python\n{inspect.getsource(subset_indices)}```"))
-
-# %%
-n_train, n_test = setup.numbers(0.1)
-x_train, y_train = load_mnist("train", fraction=n_train / 60_000, seed=setup.data_seed, device=dev)
-x_test, y_test = load_mnist("test", fraction=n_test / 10_000, seed=setup.data_seed, device=dev)
-_, y_all = load_mnist("train")
-balance = pd.DataFrame({
-    "subset": torch.bincount(y_train.cpu(), minlength=10).numpy() / len(y_train),
-    "all of MNIST": torch.bincount(y_all, minlength=10).numpy() / len(y_all),
-}).rename_axis("digit")
-glue("n_train", f"{len(x_train):,}")
-glue("n_test", f"{len(x_test):,}")
-glue("balance_gap", float((balance["subset"] - balance["all of MNIST"]).abs().max()))
-fig, axes = plotting.subplots(2, height=2.8)
-axes[0].imshow(torch.cat([x_train[i].view(28, 28) for i in range(12)], 1).cpu(), cmap="gray_r")
-axes[0].set_axis_off()
-axes[0].set_title("the first training images of the subset")
-balance.plot.bar(ax=axes[1], width=0.8)
-plotting.label(axes[1], "digit", "share of the images", "class balance")
+data = replication.subset(ch)
+replication.glue_all(data.numbers())
+replication.subset_figure(data)
 plt.show()
 
 # %% [markdown] tags=["caption"]
@@ -153,14 +119,19 @@ plt.show()
 # the reconstruction is driven by sampled binary hidden states, visible units are reconstructed as
 # probabilities, and each RBM is trained on the hidden probabilities of the one below. The 250-30
 # RBM has linear Gaussian hidden units (unit variance), which makes the code layer linear.
-
-# %%
-display(Markdown(f"```python\n{inspect.getsource(RBM.cd1)}```"))
-display(Markdown(f"```python\n{inspect.getsource(train_rbm)}```"))
+#
+# ```{literalinclude} /src/optimlab/training/models/rbm.py
+# :pyobject: RBM.cd1
+# ```
+#
+# ```{literalinclude} /src/optimlab/training/pretraining.py
+# :pyobject: train_rbm
+# ```
 
 # %% [markdown]
 # The update of `train_rbm` is Hinton and Salakhutdinov's: momentum 0.5 for five epochs and 0.9
-# after, a weight cost of 0.0002, batches of 100, 50 epochs per layer, learning rate 0.1 for the
+# after, a weight cost of 0.0002, batches of 100, 50 epochs per layer at paper scale ({glue:text}`pretrain_epochs` in this
+# run), learning rate 0.1 for the
 # binary RBMs (the paper's pretraining rate) and 0.001 for the Gaussian top RBM (their code; the
 # paper gives one rate for all). Initial weights are drawn from $N(0, 0.001)$ (the paper says
 # variance 0.001; Hinton's code uses standard deviation 0.1). The first layer's visible biases
@@ -169,33 +140,23 @@ display(Markdown(f"```python\n{inspect.getsource(train_rbm)}```"))
 # guide {cite}`hinton2012practical`; all other biases start at zero.
 
 # %%
-# the pretraining job of the experiments' plan (the same cached stack chapters 13-17 fine-tune)
-job = next(j for j in adamix.plan("fig4", scale, (seed,), device).pretrain
-           if j.fraction == 0.1 and j.setup == setup)
-rbms, pre_log = adamix.pretrained(job, x_train)
-layers = pd.DataFrame([{"layer": log["layer"], "hidden units": log["hidden"],
-                        "epochs": len(log["errors"]), "seconds": log["seconds"],
-                        "final reconstruction error": log["errors"][-1] if log["errors"] else float("nan")}
-                       for log in pre_log["layers"]])
-glue("pretrain_seconds", pre_log["seconds"])
-fig, ax = plotting.subplots(1, height=3.0, width=6)
-for log in pre_log["layers"]:
-    ax.plot(range(1, len(log["errors"]) + 1), log["errors"], marker="o" if len(log["errors"]) < 10 else None,
-            label=f"RBM {log['layer']}")
-plotting.label(ax, "pretraining epoch", "CD-1 reconstruction error per example", logy=True)
-ax.legend()
+rbms, pre_log, layers, pre_numbers = replication.pretraining(ch, data.x_train)
+replication.glue_all(pre_numbers)
+replication.pretraining_figure(pre_log)
 plt.show()
 
 # %% [markdown] tags=["caption"]
 # Greedy pretraining of the RBM stack: the CD-1 reconstruction error per example of each layer
-# against its pretraining epochs.
+# against its pretraining epochs (with a single epoch per layer, the error of each layer).
 
 # %%
-layers
+table(layers)
 
 # %% [markdown]
-# Pretraining the four RBMs on this subset took {glue:text}`pretrain_seconds:.1f` s in the run that
-# filled the cache (on the device recorded in the log); every strategy of an experiment then
+# Training the four RBMs on this subset took {glue:text}`pretrain_layer_seconds:.3g` s in the run that
+# filled the cache (the sum of the table's per-layer times, on the device recorded in the log; the
+# whole pretraining job, data and bookkeeping included, took {glue:text}`pretrain_seconds:.3g` s);
+# every strategy of an experiment then
 # fine-tunes a copy of this same network, so the comparisons between strategies are paired.
 #
 # ## Unrolling
@@ -204,10 +165,13 @@ layers
 # weights and the visible biases top down; the two halves are untied from then on. All units are
 # logistic except the 30 linear code units. (The common mistakes of public ports, dropping the
 # visible biases or making the code layer logistic, change the starting point of fine-tuning.)
+#
+# ```{literalinclude} /src/optimlab/training/models/autoencoder.py
+# :pyobject: DeepAutoencoder.unroll
+# ```
 
 # %%
-display(Markdown(f"```python\n{inspect.getsource(DeepAutoencoder.unroll)}```"))
-unrolled = DeepAutoencoder.unroll(rbms).to(dev)
+unrolled = DeepAutoencoder.unroll(rbms).to(ch.device)
 print("layer widths:", unrolled.sizes)
 print("activations:", unrolled.activations)
 
@@ -231,42 +195,26 @@ print("activations:", unrolled.activations)
 # the 100 images of a mini-batch (the paper's eq. (6) sums the per-example gradients).
 
 # %%
-fig4 = adamix.run("fig4", scale=scale, seeds=(seed,), device=device, progress=False)
-start = reconstruction_errors(unrolled, x_test)[0]
-cons_final = fig4[(fig4["strategy"] == "Cons") & (fig4["epoch"] == setup.epochs)]["test_rer"].item()
-glue("rer_unrolled", start)
-glue("rer_cons", cons_final)
-glue("mse_cons", cons_final / 784)
-glue("epochs", setup.epochs)
-pd.DataFrame({"RER, summed over pixels": [start, cons_final],
-              "eq. (8)-(9) as printed (mean over pixels)": [start / 784, cons_final / 784]},
-             index=["unrolled, before fine-tuning", f"after {setup.epochs} epochs of Cons"])
+rer, rer_numbers = replication.rer_scales(ch, unrolled, data.x_test)
+replication.glue_all(rer_numbers)
+table(rer)
 
 # %% [markdown]
 # Before fine-tuning the unrolled network has a test RER of {glue:text}`rer_unrolled:.2f`; after
 # {glue:text}`epochs` epochs with a constant rate it has {glue:text}`rer_cons:.2f`. Read literally,
-# eq. (8)-(9) would give {glue:text}`mse_cons:.4f` for the same network, two orders of magnitude
-# below anything the paper prints.
+# eq. (8)-(9) would give {glue:text}`mse_cons:.4f` for the same network,
+# {glue:text}`mse_orders:.1f` orders of magnitude below the smallest value the paper prints
+# ({glue:text}`smallest_published:.2f`).
 #
 # ## Reconstructions
 
 # %%
-nets = {"unrolled (no fine-tuning)": unrolled}
-for label in ("Cons", "AdaMix"):
-    nets[f"{label}, {setup.epochs} epochs"] = adamix.trained_model("fig4", label, scale=scale, seed=seed,
-                                                                   device=dev)
-digits = x_test[:10]
-fig, axes = plt.subplots(len(nets) + 1, 1, figsize=(9, 1.1 * (len(nets) + 1)))
-rows = [("test images", digits)] + [(name, net(digits)[0].detach()) for name, net in nets.items()]
-for ax, (name, images) in zip(axes, rows):
-    ax.imshow(torch.cat([im.view(28, 28) for im in images], 1).cpu(), cmap="gray_r", vmin=0, vmax=1)
-    ax.set_axis_off()
-    ax.set_title(name, fontsize=9, loc="left")
+replication.reconstructions_figure(ch, unrolled, data.x_test)
 plt.show()
 
 # %% [markdown] tags=["caption"]
-# Test images and their reconstructions by the unrolled network before fine-tuning and after fine-
-# tuning with Cons and with AdaMix.
+# Test images and their reconstructions by the unrolled network before fine-tuning and after
+# fine-tuning with Cons and with AdaMix.
 
 
 # %% [markdown]
@@ -278,24 +226,9 @@ plt.show()
 # constant-rate strategy and AdaMix under each alternative and compare the final test RER.
 
 # %%
-ablations = {
-    "our reading": setup,
-    "first images of the files": replace(setup, subset="first"),
-    "first-layer biases zero": replace(setup, first_visible_bias="zero"),
-}
-strategies = [s for s in adamix.EXPERIMENTS["fig4"].strategies if s.label in ("Cons", "AdaMix")]
-finals = {}
-for reading, variant in ablations.items():
-    frame = adamix.run("fig4", scale=scale, seeds=(seed,), device=device, setup=variant, strategies=strategies)
-    last = frame[frame["epoch"] == variant.epochs].set_index("strategy")["test_rer"]
-    finals[reading] = last
-ablation = pd.DataFrame(finals).T
-for label in ("Cons", "AdaMix"):
-    glue(f"abl_first_{label}", ablation.loc["first images of the files", label] - ablation.loc["our reading", label])
-    glue(f"abl_bias_{label}", ablation.loc["first-layer biases zero", label] - ablation.loc["our reading", label])
-fig, ax = plotting.subplots(1, height=3.0, width=6.5)
-ablation.plot.bar(ax=ax, rot=0)
-plotting.label(ax, "", f"test RER after {setup.epochs} epochs")
+ablation, ablation_numbers = replication.reading_ablation(ch)
+replication.glue_all(ablation_numbers)
+replication.reading_ablation_figure(ablation, setup.epochs)
 plt.show()
 
 # %% [markdown] tags=["caption"]
@@ -303,7 +236,7 @@ plt.show()
 # details.
 
 # %%
-ablation
+table(ablation)
 
 # %% [markdown]
 # Drawing the first images of the files instead of a random subset changes the final RER by

@@ -27,31 +27,16 @@ scale = "smoke"
 device = "auto"
 seed = 0
 
-# %%
-import math
-from dataclasses import replace
-
+# %% tags=["setup"]
 import matplotlib.pyplot as plt
-import pandas as pd
-import torch
 
-from optimlab.presentation import plotting
-
-from optimlab.presentation import tables
-from optimlab.experiments import adamix
-from optimlab.training.finetuning import FineTuning, finetune
-from optimlab.training.models.autoencoder import DeepAutoencoder
-from optimbook.optim import PerRole
+from optimlab.presentation import replication
+from optimlab.presentation.chapter import start
 from optimlab.presentation.plotting import glue
 from optimlab.presentation.tables import table
-from optimlab.runtime import check_scale, resolve_device
 
-check_scale(scale)
-plotting.use_style()
-setup = adamix.SETUPS[scale]
-name = "fig4"
-experiment = adamix.EXPERIMENTS[name]
-print(experiment.title)
+ch = start(scale, device, seed)
+setup = replication.adamix.SETUPS[scale]
 
 # %% [markdown]
 # ## The four strategies
@@ -71,11 +56,8 @@ print(experiment.title)
 # pretrained network on the same sequence of mini-batches.
 
 # %%
-frame = adamix.run(name, scale=scale, seeds=(seed,), device=device)
-published = adamix.published(name)
-fig, ax = plotting.subplots(1, height=3.8, width=7.5)
-plotting.rer_curves(ax, frame, published, order=[s.label for s in experiment.strategies])
-ax.set_title("Fig. 4 rerun: test RER on 1/10 of MNIST")
+frame = replication.rerun("fig4", ch)
+replication.rerun_figure("fig4", frame, setup)
 plt.show()
 
 # %% [markdown] tags=["caption"]
@@ -84,10 +66,8 @@ plt.show()
 
 
 # %%
-compared = adamix.comparison(frame)
-for key, value in adamix.summary(frame).items():
-    glue(key, value)
-table(compared, **tables.COMPARISON)
+replication.glue_all(replication.numbers("fig4", frame, setup))
+replication.comparison_table(frame)
 
 # %% [markdown]
 # After the last iteration our test RERs are Cons {glue:text}`ours_Cons:.2f`
@@ -108,28 +88,9 @@ table(compared, **tables.COMPARISON)
 # weight rates it ends with.
 
 # %%
-x_train, x_test = setup.images(0.1, resolve_device(device))
-job = next(j for j in adamix.plan(name, scale, (seed,), device).pretrain
-           if j.fraction == 0.1 and j.setup == setup)
-rbms, _ = adamix.pretrained(job, x_train)
-net = DeepAutoencoder.unroll(rbms).to(x_train.device)
-steps_per_epoch = math.ceil(len(x_train) / setup.batch_size)
-mix = next(s for s in experiment.strategies if s.label == "AdaMix")
-optimizer = PerRole(net.replica_parameters(0), *adamix.strategy_rules(mix, setup, steps_per_epoch))
-finetune(net, [optimizer], ["AdaMix"], x_train, x_test,
-         FineTuning(epochs=setup.epochs, batch_size=setup.batch_size, eval_every=setup.epochs), seed=seed)
-rates = torch.cat([optimizer.state[p]["rate"].flatten() for p in net.replica_parameters(0)
-                   if "rate" in optimizer.state[p]]).cpu() / setup.lr
-glue("mix_steps", steps_per_epoch * setup.epochs)
-glue("mix_median", rates.median().item())
-glue("mix_below_1pc", 100 * (rates < 1e-2).double().mean().item())
-glue("mix_below_1e6", 100 * (rates < 1e-6).double().mean().item())
-end = frame.query("epoch == @setup.epochs").set_index("strategy")["test_rer"]
-glue("mix_vs_cons", "with a higher (worse)" if end["AdaMix"] > end["Cons"] else "with a lower (better)")
-fig, ax = plotting.subplots(1, height=3.0, width=6.5)
-ax.hist(torch.log10(rates.clamp(min=1e-30)).numpy(), bins=60)
-plotting.label(ax, r"$\log_{10}(\alpha / \eta_0)$ at the end of the run", "weight elements (log scale)",
-               "AdaMix's per-weight rates", logy=True)
+rates, rate_numbers = replication.adamix_rates(ch, frame)
+replication.glue_all(rate_numbers)
+replication.rates_figure(rates)
 plt.show()
 
 # %% [markdown] tags=["caption"]
@@ -156,38 +117,16 @@ plt.show()
 # times include pretraining; the last two columns add our pretraining time to every strategy.
 
 # %%
-final = frame[frame["epoch"] == setup.epochs].set_index("strategy")["seconds"]
-pretrain_seconds = adamix.pretraining_log(setup, 0.1, seed, scale=scale)["seconds"]
-runtime = pd.DataFrame({
-    "ours (s)": final,
-    "ours / Cons": final / final["Cons"],
-    "paper (s)": pd.Series(adamix.PUBLISHED_SECONDS),
-    "paper / Cons": pd.Series(adamix.PUBLISHED_SECONDS) / adamix.PUBLISHED_SECONDS["Cons"],
-    "ours with pretraining (s)": final + pretrain_seconds,
-    "with pretraining / Cons": (final + pretrain_seconds) / (final["Cons"] + pretrain_seconds),
-})
-for label in runtime.index:
-    glue(f"ratio_{label}", runtime.loc[label, "ours / Cons"])
-    glue(f"paper_ratio_{label}", runtime.loc[label, "paper / Cons"])
-glue("pretrain_seconds", pretrain_seconds)
-glue("cons_seconds", final["Cons"])
-spread = (runtime["ours / Cons"] - 1).abs().max()
-glue("ratio_spread", spread)
-glue("ratios_near_one", "stay within 10 % of 1" if spread <= 0.1 else "are not all near 1")
-glue("cheaper_than_adagrad", "cheaper" if final["AdaMix"] < final["AdaGrad"] else "more expensive")
-glue("cheaper_than_adadec", "cheaper" if final["AdaMix"] < final["AdaDec"] else "more expensive")
-fig, ax = plotting.subplots(1, height=3.0, width=6.5)
-runtime[["ours / Cons", "paper / Cons"]].plot.bar(ax=ax, rot=0)
-ax.axhline(1.0, color="0.3", lw=0.8)
-plotting.label(ax, "strategy", "wall time relative to Cons", "cost of 50 iterations")
+runtime, runtime_numbers = replication.runtime(frame, ch)
+replication.runtime_figure(runtime, setup.epochs)
 plt.show()
 
 # %% [markdown] tags=["caption"]
 # The wall time of each strategy relative to the constant rate.
 
 # %%
-table(runtime.rename_axis("strategy"), formats={c: "{:.3f}" for c in runtime.columns},
-      missing="the paper gives no time for this strategy")
+replication.glue_all(runtime_numbers)
+table(runtime, missing="the paper gives no time for this strategy")
 
 # %% [markdown]
 # Relative to the constant rate, our AdaGrad costs {glue:text}`ratio_AdaGrad:.3f` times as much
@@ -196,10 +135,10 @@ table(runtime.rename_axis("strategy"), formats={c: "{:.3f}" for c in runtime.col
 # ({glue:text}`paper_ratio_AdaMix:.3f`). AdaMix is {glue:text}`cheaper_than_adagrad` than AdaGrad and
 # {glue:text}`cheaper_than_adadec` than AdaDec here. In our implementation every rule is a handful of
 # element-wise passes over the parameters, which is small beside the matrix products of the forward
-# and backward pass (Cons took {glue:text}`cons_seconds:.1f` s), so the ratios should stay near 1;
+# and backward pass (Cons took {glue:text}`cons_seconds:.3g` s), so the ratios should stay near 1;
 # here they {glue:text}`ratios_near_one` (the largest departure is {glue:text}`ratio_spread:.1%`). The
-# paper's ratios of 1.1-1.2 suggest an implementation in which the update rule was a much larger
-# share of the work. Pretraining took {glue:text}`pretrain_seconds:.1f` s; adding it to every
+# paper's ratios, {glue:text}`paper_ratio_range`, {glue:text}`paper_vs_ours`.
+# Pretraining took {glue:text}`pretrain_seconds:.3g` s; adding it to every
 # strategy pulls the ratios further towards 1, so the paper's ratios are easier to reconcile with
 # times that exclude pretraining.
 #
@@ -213,28 +152,8 @@ table(runtime.rename_axis("strategy"), formats={c: "{:.3f}" for c in runtime.col
 # step, $R$ = 50 × steps per epoch) or epochs (the rates change once per epoch, $R = 50$).
 
 # %%
-dec = [s for s in experiment.strategies if s.label == "AdaDec"]
-mix_dec = [s for s in experiment.strategies if s.label in ("AdaDec", "AdaMix")]
-variants = {
-    "as printed, t counts steps": (setup, mix_dec),
-    "AdaDec recursive": (replace(setup, adadec_recursive=True), dec),
-    "t and R count epochs": (replace(setup, time_unit="epoch"), mix_dec),
-}
-curves = []
-for reading, (variant, strategies) in variants.items():
-    run = adamix.run(name, scale=scale, seeds=(seed,), device=device, setup=variant, strategies=strategies)
-    curves.append(run.assign(reading=reading, curve=run["strategy"] + ", " + reading))
-readings = pd.concat(curves, ignore_index=True)
-last = readings[readings["epoch"] == setup.epochs].set_index(["strategy", "reading"])["test_rer"]
-glue("adadec_printed", last[("AdaDec", "as printed, t counts steps")])
-glue("adadec_recursive", last[("AdaDec", "AdaDec recursive")])
-glue("adadec_epochs", last[("AdaDec", "t and R count epochs")])
-glue("adamix_epochs", last[("AdaMix", "t and R count epochs")])
-glue("adamix_steps", last[("AdaMix", "as printed, t counts steps")])
-fig, ax = plotting.subplots(1, height=3.6, width=7.5)
-plotting.mean_band(ax, readings[readings["epoch"] >= 1], x="epoch", y="test_rer", hue="curve", marker="o")
-plotting.label(ax, "fine-tuning iterations (epochs)", "test RER", "ablation: AdaDec's G(t) and the unit of t")
-ax.legend(fontsize=8)
+readings, last, reading_numbers = replication.rule_readings(ch)
+replication.rule_readings_figure(readings)
 plt.show()
 
 # %% [markdown] tags=["caption"]
@@ -242,15 +161,15 @@ plt.show()
 # reading.
 
 # %%
-table(last.unstack(), formats={c: "{:.2f}" for c in last.unstack().columns},
-      missing="this reading does not apply to this strategy")
+replication.glue_all(reading_numbers)
+table(last, missing="this reading does not apply to this strategy")
 
 # %% [markdown]
 # With the recursion AdaDec ends at {glue:text}`adadec_recursive:.2f` instead of
 # {glue:text}`adadec_printed:.2f`. Counting $t$ and $R$ in epochs gives AdaDec
 # {glue:text}`adadec_epochs:.2f` and AdaMix {glue:text}`adamix_epochs:.2f` (steps:
 # {glue:text}`adamix_steps:.2f`): with $q = 0.75$ both readings take the rate from $\eta_0$ to
-# $2^{-0.75}\eta_0$ over the run, and differ only in whether it falls smoothly or in 50 stairs.
+# $2^{-0.75}\eta_0$ over the run, and differ only in whether it falls smoothly or in one stair per epoch.
 
 # %% [markdown]
 # ## Under the other readings
@@ -260,6 +179,4 @@ table(last.unstack(), formats={c: "{:.2f}" for c in last.unstack().columns},
 # {glue:text}`reading_note`.
 
 # %%
-from optimlab.experiments.adamix import report
-
-glue("reading_note", report.reading_note(name, report.claim_frame(name, scale, device)))
+glue("reading_note", replication.reading_note("fig4", ch))

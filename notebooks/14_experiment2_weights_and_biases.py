@@ -29,29 +29,19 @@ scale = "smoke"
 device = "auto"
 seed = 0
 
-# %%
+# %% tags=["setup"]
 import matplotlib.pyplot as plt
 
-from optimlab.presentation import plotting
-
-from optimlab.presentation import tables
-from optimlab.experiments import adamix
+from optimlab.presentation import replication
+from optimlab.presentation.chapter import start
 from optimlab.presentation.plotting import glue
-from optimlab.presentation.tables import table
-from optimlab.runtime import check_scale
 
-check_scale(scale)
-plotting.use_style()
-setup = adamix.SETUPS[scale]
-name = "fig5"
-experiment = adamix.EXPERIMENTS[name]
-frame = adamix.run(name, scale=scale, seeds=(seed,), device=device)
-fig, axes = plotting.subplots(2, height=3.6)
-plotting.rer_curves(axes[0], frame, adamix.published(name), order=[s.label for s in experiment.strategies])
-axes[0].set_title("Fig. 5 rerun")
-plotting.rer_curves(axes[1], frame[frame["strategy"] != "None+Cons"],
-                    adamix.published(name).query("strategy != 'None+Cons'"))
-axes[1].set_title("without None+Cons")
+ch = start(scale, device, seed)
+setup = replication.adamix.SETUPS[scale]
+
+# %%
+frame = replication.rerun("fig5", ch)
+replication.rerun_figure("fig5", frame, setup)
 plt.show()
 
 # %% [markdown] tags=["caption"]
@@ -60,14 +50,8 @@ plt.show()
 
 
 # %%
-for key, value in adamix.summary(frame).items():
-    glue(key, value)
-start = frame[frame["epoch"] == 0]["test_rer"].iloc[0]
-glue("start", start)
-published_none_cons = adamix.EXPERIMENTS[name].published[("None+Cons", 0.1)]
-glue("none_cons_vs_start", "above" if published_none_cons > start else "not above")
-glue("none_cons_drop", start - frame[(frame["strategy"] == "None+Cons") & (frame["epoch"] == setup.epochs)]["test_rer"].item())
-table(adamix.comparison(frame), **tables.COMPARISON)
+replication.glue_all(replication.numbers("fig5", frame, setup))
+replication.comparison_table(frame)
 
 # %% [markdown]
 # All three strategies start from the same pretrained network, whose test RER is
@@ -76,16 +60,13 @@ table(adamix.comparison(frame), **tables.COMPARISON)
 # {glue:text}`rel_Cons_Cons:+.1f` %), Cons+None {glue:text}`ours_Cons_None:.2f`
 # ({glue:text}`published_Cons_None:.2f`, {glue:text}`rel_Cons_None:+.1f` %) and None+Cons
 # {glue:text}`ours_None_Cons:.2f` ({glue:text}`published_None_Cons:.2f`,
-# {glue:text}`rel_None_Cons:+.1f` %). Training the biases alone lowers the error by
-# {glue:text}`none_cons_drop:.2f` from where it started.
+# {glue:text}`rel_None_Cons:+.1f` %). Training the biases alone {glue:text}`none_cons_direction` the
+# error by {glue:text}`none_cons_change:.2f` from where it started.
 #
 # The paper's None+Cons value, {glue:text}`published_None_Cons:.2f`, is {glue:text}`none_cons_vs_start`
 # the error our strategies start from ({glue:text}`start:.2f`). A network whose biases alone are
-# fine-tuned cannot end worse than it started unless that training diverges, so a published value
-# above our starting error means the paper's None+Cons run started from a different network (for
-# instance, not pretrained, or not unrolled with the visible biases), or that its "None" meant
-# something other than a zero learning rate. We cannot tell which from the text; the comparison
-# above says whether our number matches.
+# fine-tuned cannot end worse than it started unless that training diverges; {glue:text}`none_cons_meaning`.
+# The comparison above says whether our number matches.
 
 # %% [markdown]
 # ## Under the other readings
@@ -95,6 +76,4 @@ table(adamix.comparison(frame), **tables.COMPARISON)
 # {glue:text}`reading_note`.
 
 # %%
-from optimlab.experiments.adamix import report
-
-glue("reading_note", report.reading_note(name, report.claim_frame(name, scale, device)))
+glue("reading_note", replication.reading_note("fig5", ch))

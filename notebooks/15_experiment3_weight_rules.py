@@ -31,57 +31,29 @@ scale = "smoke"
 device = "auto"
 seed = 0
 
-# %%
-import math
-from dataclasses import replace
-
+# %% tags=["setup"]
 import matplotlib.pyplot as plt
-import numpy as np
-import pandas as pd
 
-from optimlab.presentation import plotting
-
-from optimlab.presentation import tables
-from optimlab.experiments import adamix
+from optimlab.presentation import replication
+from optimlab.presentation.chapter import start
 from optimlab.presentation.plotting import glue
 from optimlab.presentation.tables import table
-from optimlab.runtime import check_scale
 
-check_scale(scale)
-plotting.use_style()
-setup = adamix.SETUPS[scale]
-name = "fig6"
-experiment = adamix.EXPERIMENTS[name]
-steps = setup.epochs * math.ceil(setup.numbers(0.1)[0] / setup.batch_size)
-rules = {s.label: adamix.strategy_rules(s, setup, steps // setup.epochs)[0] for s in experiment.strategies[:3]}
-t = np.arange(steps + 1)
-fig, axes = plotting.subplots(2, height=3.2)
-for label, rule in rules.items():
-    lr = rule.kwargs["lr"]  # a number, or a schedule of the step
-    rate = [lr(int(s)) if callable(lr) else lr for s in t]
-    axes[0].plot(t / (steps / setup.epochs), rate, label=label.split("+")[0])
-plotting.label(axes[0], "fine-tuning iterations (epochs)", "weight learning rate", "the simple weight rules")
-axes[0].legend()
-frame = adamix.run(name, scale=scale, seeds=(seed,), device=device)
-plotting.rer_curves(axes[1], frame, adamix.published(name), order=[s.label for s in experiment.strategies])
-axes[1].set_title("Fig. 6 rerun")
+ch = start(scale, device, seed)
+setup = replication.adamix.SETUPS[scale]
+
+# %%
+frame = replication.rerun("fig6", ch)
+replication.rerun_figure("fig6", frame, setup)
 plt.show()
 
 # %% [markdown] tags=["caption"]
 # The simple weight rules of Experiment 3: their learning rate against the iterations (left) and
 # the Fig. 6 rerun, test RER per strategy with the paper's values as crosses (right).
 
-
 # %%
-for key, value in adamix.summary(frame).items():
-    glue(key, value)
-final = frame[frame["epoch"] == setup.epochs].set_index("strategy")["test_rer"]
-simple = final[["Cons+Cons", "Exp+Cons", "Power+Cons"]]
-adaptive = final[["AdaGrad+Cons", "AdaDec+Cons", "AdaMix+Cons"]]
-glue("best_simple", simple.min())
-glue("best_adaptive", adaptive.min())
-glue("adaptive_all_better", "yes" if adaptive.max() < simple.min() else "no")
-table(adamix.comparison(frame), **tables.COMPARISON)
+replication.glue_all(replication.numbers("fig6", frame, setup))
+replication.comparison_table(frame)
 
 # %% [markdown]
 # Our final test RERs: Cons+Cons {glue:text}`ours_Cons_Cons:.2f`, Exp+Cons
@@ -96,25 +68,16 @@ table(adamix.comparison(frame), **tables.COMPARISON)
 # ## How much the exponential rule's constant matters
 
 # %%
-exp_only = [s for s in experiment.strategies if s.label == "Exp+Cons"]
-rates = {"r = 0.1 (ours)": 0.1, "r = 2^-0.75 (ends with Power)": 2 ** -0.75, "r = 0.01": 0.01}
-ablation = {}
-for label, r in rates.items():
-    run = adamix.run(name, scale=scale, seeds=(seed,), device=device,
-                     setup=replace(setup, exp_decay_rate=r), strategies=exp_only)
-    ablation[label] = run[run["epoch"] == setup.epochs]["test_rer"].item()
-ablation = pd.Series(ablation, name="Exp+Cons final test RER")
-glue("exp_spread", ablation.max() - ablation.min())
-fig, ax = plotting.subplots(1, height=2.8, width=6)
-ablation.plot.barh(ax=ax)
-plotting.label(ax, f"test RER after {setup.epochs} epochs", "")
+ablation, exp_numbers = replication.exp_rate_ablation(ch)
+replication.bar_figure(ablation, f"test RER after {setup.epochs} epochs")
 plt.show()
 
 # %% [markdown] tags=["caption"]
 # The test RER of Exp+Cons at the end of the run under each reading of the exponential rule.
 
 # %%
-table(ablation.rename_axis("reading of the exponential rule"), formats={ablation.name: "{:.2f}"})
+replication.glue_all(exp_numbers)
+table(ablation)
 
 # %% [markdown]
 # Across these three choices of $r$ the final error of Exp+Cons varies by
@@ -128,6 +91,4 @@ table(ablation.rename_axis("reading of the exponential rule"), formats={ablation
 # {glue:text}`reading_note`.
 
 # %%
-from optimlab.experiments.adamix import report
-
-glue("reading_note", report.reading_note(name, report.claim_frame(name, scale, device)))
+glue("reading_note", replication.reading_note("fig6", ch))

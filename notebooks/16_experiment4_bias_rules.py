@@ -26,26 +26,19 @@ scale = "smoke"
 device = "auto"
 seed = 0
 
-# %%
+# %% tags=["setup"]
 import matplotlib.pyplot as plt
 
-from optimlab.presentation import plotting
-
-from optimlab.presentation import tables
-from optimlab.experiments import adamix
+from optimlab.presentation import replication
+from optimlab.presentation.chapter import start
 from optimlab.presentation.plotting import glue
-from optimlab.presentation.tables import table
-from optimlab.runtime import check_scale
 
-check_scale(scale)
-plotting.use_style()
-setup = adamix.SETUPS[scale]
-name = "fig7"
-experiment = adamix.EXPERIMENTS[name]
-frame = adamix.run(name, scale=scale, seeds=(seed,), device=device)
-fig, ax = plotting.subplots(1, height=3.8, width=7.5)
-plotting.rer_curves(ax, frame, adamix.published(name), order=[s.label for s in experiment.strategies])
-ax.set_title("Fig. 7 rerun")
+ch = start(scale, device, seed)
+setup = replication.adamix.SETUPS[scale]
+
+# %%
+frame = replication.rerun("fig7", ch)
+replication.rerun_figure("fig7", frame, setup)
 plt.show()
 
 # %% [markdown] tags=["caption"]
@@ -53,21 +46,10 @@ plt.show()
 # mark the paper's values.
 
 
+
 # %%
-for key, value in adamix.summary(frame).items():
-    glue(key, value)
-final = frame[frame["epoch"] == setup.epochs]["test_rer"]
-glue("spread", final.max() - final.min())
-# The unrolled autoencoder: encoder and decoder weights, the biases of every layer but the input
-# (encoder) and of every layer but the code (decoder).
-sizes = setup.sizes
-n_weights = 2 * sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
-n_biases = sum(sizes[1:]) + sum(sizes[:-1])
-glue("n_biases", f"{n_biases:,}")
-glue("n_params", f"{n_weights + n_biases:,}")
-glue("bias_share", n_biases / (n_weights + n_biases))
-glue("spread_paper", max(adamix.EXPERIMENTS[name].published.values()) - min(adamix.EXPERIMENTS[name].published.values()))
-table(adamix.comparison(frame), **tables.COMPARISON)
+replication.glue_all(replication.numbers("fig7", frame, setup))
+replication.comparison_table(frame)
 
 # %% [markdown]
 # Our final test RERs: Cons+Cons {glue:text}`ours_Cons_Cons:.2f`, Cons+Exp
@@ -88,6 +70,4 @@ table(adamix.comparison(frame), **tables.COMPARISON)
 # {glue:text}`reading_note`.
 
 # %%
-from optimlab.experiments.adamix import report
-
-glue("reading_note", report.reading_note(name, report.claim_frame(name, scale, device)))
+glue("reading_note", replication.reading_note("fig7", ch))

@@ -25,28 +25,19 @@ scale = "smoke"
 device = "auto"
 seed = 0
 
-# %%
+# %% tags=["setup"]
 import matplotlib.pyplot as plt
 
-from optimlab.presentation import plotting
-
-from optimlab.presentation import tables
-from optimlab.experiments import adamix
+from optimlab.presentation import replication
+from optimlab.presentation.chapter import start
 from optimlab.presentation.plotting import glue
-from optimlab.presentation.tables import table
-from optimlab.runtime import check_scale
 
-check_scale(scale)
-plotting.use_style()
-setup = adamix.SETUPS[scale]
-name = "fig8"
-frame = adamix.run(name, scale=scale, seeds=(seed,), device=device)
-frame["data"] = frame["data_fraction"].map(lambda f: f"{f:g} of MNIST ({setup.numbers(f)[0]:,} images)")
-published = adamix.published(name)
-published["data"] = published["data_fraction"].map(lambda f: f"{f:g} of MNIST ({setup.numbers(f)[0]:,} images)")
-fig, ax = plotting.subplots(1, height=3.8, width=7.5)
-plotting.rer_curves(ax, frame, published, hue="data")
-ax.set_title("Fig. 8 rerun: AdaMix with more data")
+ch = start(scale, device, seed)
+setup = replication.adamix.SETUPS[scale]
+
+# %%
+frame = replication.rerun("fig8", ch)
+replication.rerun_figure("fig8", frame, setup)
 plt.show()
 
 # %% [markdown] tags=["caption"]
@@ -54,19 +45,10 @@ plt.show()
 # data; crosses mark the paper's values.
 
 
+
 # %%
-compared = adamix.comparison(frame)
-for key, value in adamix.summary(frame).items():
-    glue(key, value)
-final = frame[frame["epoch"] == setup.epochs].set_index("data_fraction")["test_rer"]
-glue("monotone", "yes" if final.is_monotonic_decreasing else "no")
-for fraction, value in final.items():
-    glue(f"f{int(round(10 * fraction))}", value)
-    glue(f"p{int(round(10 * fraction))}", adamix.EXPERIMENTS[name].published[("AdaMix", fraction)])
-seconds = frame[frame["epoch"] == setup.epochs].set_index("data_fraction")["seconds"]
-glue("seconds_all", seconds.max())
-glue("epochs", setup.epochs)
-table(compared, **tables.COMPARISON)
+replication.glue_all(replication.numbers("fig8", frame, setup))
+replication.comparison_table(frame)
 
 # %% [markdown]
 # After the last iteration our AdaMix reaches {glue:text}`f1:.2f` on 1/10 (paper
@@ -74,9 +56,9 @@ table(compared, **tables.COMPARISON)
 # 6/10 ({glue:text}`p6:.2f`) and {glue:text}`f10:.2f` on all of MNIST ({glue:text}`p10:.2f`);
 # {glue:text}`n_within` of the {glue:text}`n_rows` published values are within ±10 %. Does the error
 # fall with every increase of the data, as in the paper? {glue:text}`monotone`. Fine-tuning on all
-# of MNIST took {glue:text}`seconds_all:.0f` s. Note that an epoch over more data is also more
-# updates: after {glue:text}`epochs` epochs the full-data run has taken ten times as many steps as the
-# 1/10 run, so
+# of MNIST took {glue:text}`seconds_all:.3g` s. Note that an epoch over more data is also more
+# updates: after {glue:text}`epochs` epochs the full-data run has taken {glue:text}`steps_all` steps
+# against {glue:text}`steps_small` for the 1/10 run ({glue:text}`steps_ratio:.1f` times as many), so
 # "more data" and "more optimization" are confounded here as they are in the paper.
 
 # %% [markdown]
@@ -87,6 +69,4 @@ table(compared, **tables.COMPARISON)
 # {glue:text}`reading_note`.
 
 # %%
-from optimlab.experiments.adamix import report
-
-glue("reading_note", report.reading_note(name, report.claim_frame(name, scale, device)))
+glue("reading_note", replication.reading_note("fig8", ch))

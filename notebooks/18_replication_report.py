@@ -25,38 +25,21 @@
 scale = "smoke"
 device = "auto"
 
-# %%
+# %% tags=["setup"]
 import matplotlib.pyplot as plt
-import pandas as pd
 
-from optimlab.presentation import plotting
 from optimlab.experiments import adamix
 from optimlab.experiments.adamix import report
+from optimlab.presentation import replication
+from optimlab.presentation.chapter import start
 from optimlab.presentation.plotting import glue
-from optimlab.runtime import check_scale
 from optimlab.presentation.tables import table
 
-check_scale(scale)
-plotting.use_style()
-setup = adamix.SETUPS[scale]
-runs = report.claim_runs(scale)  # Exp. 1 under every reading with several seeds, Exp. 2-5 with one
-frames = {name: report.claim_frame(name, scale, device) for name in runs}
-readings, others = frames["fig4"], {n: f for n, f in frames.items() if n != "fig4"}
-claim_rows = report.claims(frames)
-verdicts = report.verdict_summary(claim_rows)
+ch = start(scale, device)
 
 # %%
-glue("scale", scale)
-glue("n_seeds", len(runs["fig4"][1]))
-glue("n_other_seeds", len(runs["fig5"][1]))
-glue("n_readings", len(adamix.READINGS))
-glue("level", round(100 * report.LEVEL))
-glue("abs_band", round(100 * report.ABSOLUTE))
-glue("rel_band", round(100 * report.RELATIVE))
-for v in ("reproduced", "not reproduced", "depends on the reading", "inconclusive"):
-    glue(f"n_{v.replace(' ', '_')}", int((verdicts["verdict"] == v).sum()))
-for row in verdicts.itertuples():
-    glue(f"verdict_{row.claim}", row.verdict)
+found = replication.claims(ch)  # Exp. 1 under every reading with several seeds, Exp. 2-5 with one
+replication.glue_all(found.numbers(scale))
 
 # %% [markdown]
 # ## Summary
@@ -81,7 +64,7 @@ for row in verdicts.itertuples():
 # formulas. None of these can be settled from the text; each became a named reading, measured.
 
 # %%
-table(verdicts, columns={"by reading": "verdict by reading (where they differ)"},
+table(found.verdicts, columns={"by reading": "verdict by reading (where they differ)"},
       missing="the verdict is the same under every reading")
 
 # %% [markdown]
@@ -96,8 +79,11 @@ table(verdicts, columns={"by reading": "verdict by reading (where they differ)"}
 # - **mean-gradient**: the roots of AdaGrad, AdaDec and AdaMix use the gradient of the per-example
 #   mean loss; the update still uses eq. (6)'s summed gradient. The constant $K$ means something
 #   only relative to the gradient's scale, which the text fixes by summing over the batch.
-# - **current**: $\alpha_{ij}(t) = \eta(0)/\sqrt{K + g_{ij}(t)^2}$, the abstract's "a learning rate
-#   that depends only on the current gradient" read literally.
+# - **current**: $\alpha_{ij}(t) = \eta(0)/\sqrt{K + g_{ij}(t)^2}$, the Chinese abstract's "a
+#   learning rate that depends only on the current gradient" read literally. The authors' own
+#   English abstract (the paper's seed file) says "a learning rate form which is only based on the
+#   current **epoch** gradient", which points at a round's gradient rather than a mini-batch's: the
+#   *per-round* reading below.
 # - **per-round**: a round (回合) is one pass over the data: the weights move with the rate the
 #   previous round left, and at the end of each round
 #   $\alpha_{ij}(r) = \alpha_{ij}(r-1)/\sqrt{K + \sum_{\text{round}} g_{ij}^2}$.
@@ -128,11 +114,10 @@ table(adamix.readings_table())
 # (the same pretrained network for all four):
 
 # %%
-diffs = report.paired(readings)
-rank_table = report.ranks(readings)
+diffs = report.paired(found.frames["fig4"])
+rank_table = report.ranks(found.frames["fig4"])
 glue("c1_ranks", ", ".join(f"{r}: {int(v)}" for r, v in rank_table["AdaMix rank"].items()))
-fig, ax = plotting.subplots(1, height=3.6, width=7.5)
-plotting.paired_intervals(ax, diffs)
+replication.paired_figure(diffs)
 plt.show()
 
 # %% [markdown] tags=["caption"]
@@ -143,11 +128,10 @@ plt.show()
 table(diffs, keep=["reading", "other", "mean", "low", "high", "verdict"],
       columns={"other": "AdaMix minus", "mean": "mean difference (RER)", "low": "interval low",
                "high": "interval high"},
-      formats={"mean": "{:+.3f}", "low": "{:+.3f}", "high": "{:+.3f}"},
       missing="one seed: no interval")
 
 # %%
-table(rank_table, formats={c: "{:.3f}" for c in rank_table.columns if c != "AdaMix rank"})
+table(rank_table)
 
 # %% [markdown]
 # AdaMix's rank among the four strategies (1 is the lowest error), by reading:
@@ -160,13 +144,11 @@ table(rank_table, formats={c: "{:.3f}" for c in rank_table.columns if c != "AdaM
 # step's cost; our machine is not theirs, so only the sign and the ratio can be compared.
 
 # %%
-cost = report.paired(readings, "AdaMix", ("AdaGrad", "AdaDec"), "seconds")
-seconds = report.final(readings[readings["reading"] == "default"]).groupby("strategy")["seconds"].mean()
-glue("ratio_ours", float(seconds["AdaMix"] / seconds["AdaGrad"]))
-glue("ratio_paper", report.published_seconds_ratio("AdaMix", "AdaGrad"))
-table(cost, keep=["reading", "other", "mean", "low", "high", "verdict"], columns={"other": "AdaMix minus", "mean": "mean difference (s)", "low": "interval low (s)",
-                     "high": "interval high (s)"},
-      formats={"mean": "{:+.2f}", "low": "{:+.2f}", "high": "{:+.2f}"}, missing="one seed: no interval")
+cost, cost_numbers = replication.cost(found)
+replication.glue_all(cost_numbers)
+table(cost, keep=["reading", "other", "mean", "low", "high", "verdict"],
+      columns={"other": "AdaMix minus", "mean": "mean difference (s)", "low": "interval low (s)",
+               "high": "interval high (s)"}, missing="one seed: no interval")
 
 # %% [markdown]
 # Under the default reading AdaMix takes {glue:text}`ratio_ours:.2f` times AdaGrad's fine-tuning
@@ -182,7 +164,7 @@ table(cost, keep=["reading", "other", "mean", "low", "high", "verdict"], columns
 # {glue:text}`n_other_seeds` seed(s):
 
 # %%
-table(claim_rows[claim_rows["claim"].isin(["C3", "C4", "C5", "C6"])], keep=["claim", "reading", "verdict", "evidence"])
+table(found.rows[found.rows["claim"].isin(["C3", "C4", "C5", "C6"])], keep=["claim", "reading", "verdict", "evidence"])
 
 # %% [markdown]
 # Verdicts: C3 **{glue:text}`verdict_C3`**, C4 **{glue:text}`verdict_C4`**, C5
@@ -197,20 +179,9 @@ table(claim_rows[claim_rows["claim"].isin(["C3", "C4", "C5", "C6"])], keep=["cla
 # need not end at the same error as theirs. The default reading; Exp. 1 averaged over its seeds.
 
 # %%
-fig4 = adamix.run("fig4", scale=scale, seeds=runs["fig4"][1], device=device)
-defaults = pd.concat([fig4] + [f[f["reading"] == "default"] for f in others.values()], ignore_index=True)
-two_way = report.two_way_comparison(defaults)
-relative = two_way.dropna(subset=["relative_to_baseline"])
-zoom = 20.0
-glue("n_values", len(two_way))
-glue("n_abs", int(two_way["within_absolute"].sum()))
-glue("n_rel_rows", len(relative))
-glue("n_rel", int(relative["within_relative"].astype(bool).sum()))
-glue("n_baselines", int(two_way["relative_to_baseline"].isna().sum()))
-glue("zoom", zoom)
-glue("n_outside_zoom", int((two_way["published"] >= zoom).sum()))
-fig, axes = plotting.subplots(2, height=4.0)
-plotting.published_two_ways(axes, two_way, zoom=zoom, absolute=report.ABSOLUTE, relative=report.RELATIVE)
+two_way, two_way_numbers = replication.two_way(ch, found)
+replication.glue_all(two_way_numbers)
+replication.two_way_figure(two_way, two_way_numbers["zoom"])
 plt.show()
 
 # %% [markdown] tags=["caption"]
@@ -247,12 +218,9 @@ table(report.deviations())
 # unlike Cons they do not depend on the loss being summed over the batch.
 
 # %%
-beyond = adamix.run("beyond", scale=scale, seeds=runs["fig4"][1], device=device)
-btable = report.final(beyond).groupby("strategy", sort=False)["test_rer"].agg(["mean", "min", "max"])
-glue("beyond_best", str(btable["mean"].idxmin()))
-fig, ax = plotting.subplots(1, height=3.8, width=7.5)
-plotting.rer_curves(ax, beyond, None, order=list(dict.fromkeys(beyond["strategy"])))
-ax.set_title("the same task with newer optimizers")
+beyond, btable, beyond_numbers = replication.beyond(ch, found.seeds)
+replication.glue_all(beyond_numbers)
+replication.beyond_figure(beyond)
 plt.show()
 
 # %% [markdown] tags=["caption"]
@@ -260,8 +228,7 @@ plt.show()
 # (band: the spread over seeds).
 
 # %%
-table(btable, columns={"mean": "mean final test RER", "min": "lowest over seeds", "max": "highest over seeds"},
-      formats={"mean": "{:.3f}", "min": "{:.3f}", "max": "{:.3f}"})
+table(btable, columns={"mean": "mean final test RER", "min": "lowest over seeds", "max": "highest over seeds"})
 
 # %% [markdown]
 # The lowest mean final test RER among these is {glue:text}`beyond_best`'s.
@@ -274,11 +241,10 @@ table(btable, columns={"mean": "mean final test RER", "min": "lowest over seeds"
 # wall time the cached runs took on the device that made them.
 
 # %%
-compute = report.compute(*report.claim_plans(scale, device), adamix.plan("beyond", scale, runs["fig4"][1], device))
-glue("total_tflop", float(compute["TFLOP"].sum()))
-glue("total_hours", float(compute["wall seconds"].sum()) / 3600)
-table(compute, formats={"TFLOP": "{:.3g}", "wall seconds": "{:.0f}"})
+compute, compute_numbers = replication.compute(ch, found.seeds)
+replication.glue_all(compute_numbers)
+table(compute)
 
 # %% [markdown]
-# In all, {glue:text}`total_tflop:.3g` TFLOP and {glue:text}`total_hours:.2f` hours of wall time
+# In all, {glue:text}`total_tflop:.3g` TFLOP and {glue:text}`total_minutes:.3g` minutes of wall time
 # (the cached runs' own time; a rerun from the cache costs none of it).

@@ -102,84 +102,96 @@ table(timings, formats={"seconds": "{:.1f}"}, columns={"seconds": "execution tim
 # {glue:text}`env_total_minutes:.1f` minutes together at this scale (papermill's own timing, kernel
 # start included).
 #
-# ## The FLOP ledger of the paper-scale book
+# ## The FLOP ledger of this build
 #
-# How much floating-point work each chapter does at paper scale, counted from its models, data
-# sizes and steps by `optimlab.cost.ledger` (matrix products, and the element operations of the
-# parameter updates; the conventions are in the module's documentation and are checked against
-# PyTorch's FLOP counter on real runs). Work that chapters share through the results cache (a
-# pretrained stack, a fine-tuning run) is paid by the first chapter that needs it: "TFLOP" is what a
-# chapter does in a build from an empty cache, "TFLOP needed" what it would do alone. Beside it, the
-# time of the last paper-scale build found here, the rate it achieved, and how far that is from the
-# floor: the work at the peak rate measured above.
+# How much floating-point work each chapter of this build did, summed from the records its runs
+# left. Every training run counts its own work once, by the closed forms of
+# {mod}`optimlab.training.flops` (matrix products, and the element operations of the parameter
+# updates; the conventions are in the module's documentation and are checked against PyTorch's FLOP
+# counter on real runs), and a run read from the results cache brings the count its maker recorded.
+# Executing a chapter stores its record in the executed notebook, beside papermill's time, and
+# {mod}`optimlab.cost.ledger` sums them. "done" is the work a chapter did in this build (a cached run
+# counts in the chapter that made it), "reused" the cached runs it read instead, "cold" its work in
+# a build from an empty cache (its own runs and the cached runs no earlier chapter touched), and
+# "needed" its work alone (done plus reused). The rate and the floor compare "done" with the
+# chapter's time: the floor is that work at the peak rate measured above.
 
 # %%
-paper_build = Path("..") / "executed" / "paper"
-built = ledger.notebook_seconds(paper_build)
-book = ledger.table("paper", executed=paper_build, peak_gflops=peak)
-total = book.set_index("chapter").loc["total"]
-glue("ledger_tflop", total["TFLOP"], display=False)
-glue("ledger_needed", total["TFLOP needed"], display=False)
-glue("ledger_floor_minutes", total["floor s"] / 60, display=False)
-if built:
-    timed = book[book["chapter"] != "total"].dropna(subset=["seconds"])
-    glue("ledger_status", f"The last paper-scale build here executed {len(built)} chapters in "
-         f"{sum(built.values()) / 60:.1f} minutes, {timed['seconds'].sum() / timed['floor s'].sum():.1f} times "
-         f"the floor of the chapters it timed.", display=False)
-else:
-    glue("ledger_status", "No paper-scale build exists on this machine (there is no executed/paper "
-         "folder), so the table shows the work only; a paper-scale build (make book) fills in the times.", display=False)
-table(book, formats={"TFLOP": "{:.3f}", "TFLOP needed": "{:.3f}", "matmul share": "{:.1%}", "seconds": "{:.1f}",
-                    "GFLOP/s": "{:.1f}", "floor s": "{:.1f}", "× floor": "{:.1f}"},
-      missing="not measured here (no paper-scale build found), or not defined (no work, no note)")
+from optimlab.experiments.adamix import report, runner
+
+book = ledger.table(scale, executed=executed, peak_gflops=peak)
+plans = report.compute(*runner.book_plans(scale, dev))
+glue("ledger_plans_tflop", float(plans["TFLOP"].sum()), display=False)
+glue("ledger_plans_matmul", float(plans["matmul TFLOP"].sum()), display=False)
+glue("ledger_plans_runs", int(plans["distinct runs"].sum()), display=False)
+glue("ledger_plans_cached", int(plans["cached"].sum()), display=False)
+glue("ledger_status", ledger.describe(book, ledger.kinds(scale, executed=executed)), display=False)
+table(book, formats={"done": "{:.3g}", "reused": "{:.3g}", "cold": "{:.3g}", "needed": "{:.3g}",
+                     "matmul share": "{:.1%}", "seconds": "{:.1f}", "GFLOP/s": "{:.1f}", "floor s": "{:.1f}",
+                     "× floor": "{:.1f}"},
+      columns={"done": "TFLOP done", "reused": "TFLOP reused", "cold": "TFLOP cold", "needed": "TFLOP needed"},
+      missing="not recorded (the chapter ran before runs recorded their work), or not defined (no work)",
+      caption="The work of each chapter of this build, from its runs' records, beside its time.")
 
 # %% [markdown]
-# The paper-scale book does {glue:text}`ledger_tflop:.0f` TFLOP of work from an empty cache
-# ({glue:text}`ledger_needed:.0f` TFLOP if no chapter reused another's runs), a floor of
-# {glue:text}`ledger_floor_minutes:.1f` minutes at the peak rate measured above.
-# {glue:text}`ledger_status` Chapters whose work is negligible (two-dimensional test functions,
-# the small networks of chapter 6) or bounded by time rather than steps (chapter 1's races) are
-# listed with a note: their time is spent on launching small operations and on Python, not on
-# arithmetic.
+# {glue:text}`ledger_status`
+#
+# The same records, read from the results cache instead of from the chapters, give the work of the
+# AdaMix plans the chapters share (`runner.book_plans`: Exp. 1-5, the replication report's runs under
+# every reading and seed, and the comparison with newer optimizers; not the chapters' small
+# ablations, which are in the chapters' totals only): {glue:text}`ledger_plans_tflop:.3g` TFLOP in
+# {glue:text}`ledger_plans_runs` distinct fine-tunings and their pretrained stacks
+# ({glue:text}`ledger_plans_cached` of these runs are in the cache; the closed forms count the
+# others), of which {glue:text}`ledger_plans_matmul:.3g` TFLOP are matrix products. Work that no run
+# records is not in the ledger: the matrix-product rate measured above, and the chapters' paths on
+# two-dimensional functions, whose time goes to launching small operations and to Python rather
+# than to arithmetic.
 
 # %% [markdown]
 # ## How the runs are scheduled
 #
 # The AdaMix chapters' runs are jobs of a plan: one pretraining per RBM stack, one fine-tuning per
 # strategy, data fraction, seed and reading, each with its cache key. On the CPU, `execute` spreads a
-# plan over one single-threaded worker per core as *one schedule*: a fine-tuning starts as soon as its
-# stack is pretrained, and a free worker takes the ready job of highest priority, where a
-# pretraining's priority is its length plus that of its longest fine-tuning, so the longest chain
-# (all of MNIST, Exp. 5) starts first and the short runs fill the cores at the end. Every job has the
-# same number of threads whatever runs beside it, so its numbers do not depend on the schedule.
+# plan over one single-threaded worker per core: a fine-tuning starts as soon as its stack is
+# pretrained, and a free worker takes the ready job of highest priority, where a pretraining's
+# priority is its length plus that of its longest fine-tuning, so the longest chain (all of MNIST,
+# Exp. 5) starts first and the short runs fill the cores at the end. Every job has the same number of
+# threads whatever runs beside it, so its numbers do not depend on the schedule.
 #
-# The table simulates this list scheduling over two workers from the work the ledger counts (each
-# job's length is its matrix-product work, at one rate for all), against the lower bound: the
-# larger of the work shared evenly and the longest pretraining-plus-fine-tuning chain. "Plan by plan"
-# executes the plans one after the other (each a pretraining phase, then a fine-tuning phase), as
-# the chapters do when each runs its own; "one schedule" executes their union, as
-# `python -m optimlab run all` (the five) and `make results` (the book's) do.
+# No schedule of these jobs can finish before the larger of two bounds: the whole work shared evenly
+# by the workers, and the longest chain of a pretraining and one of its fine-tunings, which no number
+# of workers shortens. The table gives both for the paper-scale runs over
+# {glue:text}`sched_workers` workers (`runner.default_workers`: one per core of this machine, unless
+# `$OPTIMBOOK_WORKERS` says otherwise), in the work the ledger counts: each job's matrix products,
+# every job at one rate.
 
 # %%
-from optimlab.experiments.adamix import runner
-
+sched_workers = runner.default_workers("paper", resolve_device("cpu"))
 five = [runner.plan(name, "paper", (0,), "cpu") for name in ("fig4", "fig5", "fig6", "fig7", "fig8")]
-schedules = {"He & Li's five experiments, one seed": runner.schedule_summary(five, workers=2),
-             "the book's AdaMix runs (chapters 12-18)": runner.schedule_summary(runner.book_plans("paper", "cpu"),
-                                                                                 workers=2)}
-schedules = pd.DataFrame(schedules).T.rename_axis("paper-scale runs, 2 workers")
-glue("sched_five_one", schedules.iloc[0]["one schedule / bound"], display=False)
-glue("sched_five_seq", schedules.iloc[0]["plan by plan / bound"], display=False)
-table(schedules, formats={"plans": "{:.0f}", "jobs": "{:.0f}", "TFLOP": "{:.0f}", "longest chain / bound": "{:.2f}",
-                          "one schedule / bound": "{:.3f}", "plan by plan / bound": "{:.3f}"},
-      caption="List scheduling of the paper-scale AdaMix runs over two workers, simulated from the "
-              "counted work, as multiples of the lower bound.")
+bounds = pd.DataFrame({"He & Li's five experiments, one seed": runner.schedule_bound(five, sched_workers),
+                       "the book's AdaMix runs (chapters 12-18)": runner.schedule_bound(
+                           runner.book_plans("paper", "cpu"), sched_workers)}).T
+measured = runner.schedule_measured(five, sched_workers)
+glue("sched_workers", sched_workers, display=False)
+glue("sched_five_tflop", float(bounds.iloc[0]["TFLOP"]), display=False)
+glue("sched_five_chain", float(bounds.iloc[0]["longest chain / bound"]), display=False)
+glue("sched_five_decides", "the chain decides it, so more workers would not finish sooner"
+     if bounds.iloc[0]["longest chain / bound"] >= 1 else "the work shared evenly decides it", display=False)
+glue("sched_measured_note", runner.describe_schedule(measured, sched_workers, "the five experiments at paper scale"),
+     display=False)
+table(bounds.rename_axis(f"paper-scale runs, {sched_workers} workers"),
+      formats={"plans": "{:.0f}", "jobs": "{:.0f}", "TFLOP": "{:.0f}", "bound TFLOP": "{:.0f}",
+               "longest chain / bound": "{:.2f}"},
+      columns={"TFLOP": "work (TFLOP)", "bound TFLOP": "lower bound (TFLOP per worker)"},
+      caption="The lower bound on the time to make the paper-scale AdaMix runs as one schedule, in their "
+              "counted matrix-product work: the larger of the work shared evenly and the longest chain.")
 
 # %% [markdown]
-# For the five experiments, one schedule finishes within {glue:text}`sched_five_one:.3f` times the
-# bound and plan by plan within {glue:text}`sched_five_seq:.3f` times it (in this simulation: every
-# job at one rate). The measured wall times, per job group, are printed by
-# `benchmarks/reproduction.py` (`--sequential` for plan by plan).
+# He & Li's five experiments at paper scale are {glue:text}`sched_five_tflop:.0f` TFLOP of matrix
+# products; their longest chain is {glue:text}`sched_five_chain:.2f` of the bound, so
+# {glue:text}`sched_five_decides`.
+#
+# {glue:text}`sched_measured_note`
 
 # %% [markdown]
 # ## Scale-out: DDP and FSDP2

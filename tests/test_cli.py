@@ -128,3 +128,80 @@ def test_book_fills_the_cache_as_one_schedule_and_refuses_no_cache(no_work, monk
     readings = {row[1] for row in plan.rows if row[0] == "fig6"}
     assert readings == {r.name for r in adamix.READINGS}
     assert "fine-tunings at smoke scale in the cache" in capsys.readouterr().out
+
+
+# --- environment variables and every folder a run writes: checked before any work ---------------
+@pytest.mark.parametrize("variable,value,accepted", [
+    ("OPTIMBOOK_WORKERS", "abc", r"an integer >= 1"),
+    ("OPTIMBOOK_WORKERS", "0", r"an integer >= 1"),
+    ("OPTIMBOOK_WORKERS", "-3", r"an integer >= 1"),
+    ("OPTIMBOOK_WORKERS", "2.5", r"an integer >= 1"),
+    ("OPTIMBOOK_CHECKPOINT_SECONDS", "abc", r">= 0"),
+    ("OPTIMBOOK_CHECKPOINT_SECONDS", "-1", r">= 0"),
+    ("OPTIMBOOK_CHECKPOINT_SECONDS", "nan", r">= 0"),
+])
+def test_a_bad_environment_variable_is_one_line_naming_it_and_its_range(no_work, capsys, monkeypatch,
+                                                                        variable, value, accepted):
+    monkeypatch.setenv(variable, value)
+    line = one_line_error(capsys, ["run", "fig4", "--scale", "smoke", "--device", "cpu"],
+                          rf"{variable} must be .*{accepted}")
+    assert repr(value) in line or value in line
+
+
+@pytest.mark.parametrize("variable", ["OPTIMBOOK_WORKERS", "OPTIMBOOK_CHECKPOINT_SECONDS"])
+def test_a_bad_environment_variable_is_refused_before_any_work_as_a_process(tmp_path, variable, mnist_root):
+    """The same through the console entry point: exit status 2, one line, no traceback."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root / "src"), "OPTIMBOOK_RESULTS": str(tmp_path / "results"),
+           "OPTIMBOOK_DATA": str(mnist_root), variable: "abc"}
+    result = subprocess.run([sys.executable, "-m", "optimlab", "run", "fig5", "--scale", "smoke", "--device", "cpu",
+                             "--workers", "1"], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1, result.stderr
+    assert variable in result.stderr
+    assert not (tmp_path / "results" / "smoke" / "runs").exists() or not any(
+        (tmp_path / "results" / "smoke" / "runs").iterdir())
+
+
+@pytest.mark.parametrize("folder", ["runs", "pretrained", "checkpoints"])
+def test_every_folder_a_run_writes_is_checked_up_front(no_work, capsys, tmp_path, monkeypatch, folder):
+    results = tmp_path / "results"
+    (results / "smoke").mkdir(parents=True)
+    (results / "smoke" / folder).write_text("")  # a file where the folder should be
+    monkeypatch.setenv("OPTIMBOOK_RESULTS", str(results))
+    one_line_error(capsys, ["run", "fig4", "--scale", "smoke", "--device", "cpu"],
+                   rf"results folder {results / 'smoke' / folder} is not writable")
+
+
+def test_translation_writes_every_optimizer_and_seed_through_the_console_script(tmp_path):
+    """``optimbook run translation --scale smoke --seeds 0 1`` (the installed console script):
+    results/smoke/translation.csv with every optimizer of the survey's three families, both seeds."""
+    import os
+    import shutil
+    import subprocess
+
+    import pandas as pd
+
+    import sys
+    from pathlib import Path
+
+    beside = Path(sys.executable).with_name("optimbook")  # the venv's console script
+    script = str(beside) if beside.is_file() else shutil.which("optimbook")
+    assert script is not None, "the console script 'optimbook' is not installed (make env)"
+    env = {**os.environ, "OPTIMBOOK_RESULTS": str(tmp_path / "results")}
+    result = subprocess.run([script, "run", "translation", "--scale", "smoke", "--seeds", "0", "1",
+                             "--device", "cpu"], env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    frame = pd.read_csv(tmp_path / "results" / "smoke" / "translation.csv")
+    assert {"optimizer", "family", "lr", "seed", "epoch", "val_loss", "test_bleu", "test_chrf"} <= set(frame.columns)
+    wanted = {"SGD", "Momentum", "Nesterov", "AdaGrad", "RMSProp", "Adadelta", "AdaDec", "AdaMix",
+              "Adam", "AMSGrad", "AdamW", "Nadam"}
+    assert set(frame["optimizer"]) == wanted
+    assert set(frame["seed"]) == {0, 1}
+    assert frame.groupby("optimizer")["family"].nunique().eq(1).all() and frame["family"].nunique() == 3
+    assert "C7" in result.stdout

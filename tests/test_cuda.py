@@ -14,7 +14,8 @@ import warnings
 import torch
 
 from optimbook import optim as O
-from optimlab.training.finetuning import FineTuning, StepTimer, finetune, train_epoch
+from optimlab.training.clock import Clock
+from optimlab.training.finetuning import FineTuning, finetune, train_epoch
 from optimlab.training.models.autoencoder import DeepAutoencoder
 from optimbook.optim import PerRole, Rule
 from optimlab.training.pretraining import RBMTraining, pretrain_stack, train_rbm
@@ -91,16 +92,17 @@ def test_a_finetuning_epoch_on_cuda_never_synchronises_the_host():
     model, train_x, _ = _problem(dev)
     optimizers = _strategies(model, steps=40)
     order = list(batches(len(train_x), 10, seed=0, epoch=0, device=dev))
-    train_epoch(model, optimizers, train_x, order[:2], StepTimer(dev, 5))  # first steps create the state
-    timer = StepTimer(dev, 5)
+    train_epoch(model, optimizers, train_x, order[:2], Clock(dev))  # first steps create the state
+    clock = Clock(dev)
     torch.cuda.synchronize()
     torch.cuda.set_sync_debug_mode("error")
     try:
-        losses = train_epoch(model, optimizers, train_x, order, timer)
+        losses = train_epoch(model, optimizers, train_x, order, clock)
     finally:
         torch.cuda.set_sync_debug_mode(0)
-    shared, own = timer.totals()
-    assert len(losses) == len(order) and shared > 0 and all(t > 0 for t in own)
+    parts = clock.read()
+    assert len(losses) == len(order) and sorted(parts) == ["0", "1", "2", "3", "4", "shared"]
+    assert all(t > 0 for t in parts.values())
 
 
 def _sync_warnings(fn) -> int:

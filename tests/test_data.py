@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import torch
 
 from optimlab.training.data import (
     MNIST_FILES,
+    MNIST_RAW_MD5,
     MNIST_RAW_SIZES,
     MNISTCorruptError,
     MNISTNotFoundError,
@@ -185,19 +187,41 @@ def test_a_raw_file_with_a_bad_header_is_named(tmp_path, fresh_cache):
         check_mnist(tmp_path, ("test",))
 
 
-def test_extracted_files_alone_are_read(tmp_path, fresh_cache):
+def test_extracted_files_alone_are_read(mnist_root, tmp_path, fresh_cache):
     raw = raw_folder(tmp_path)
-    images = bytearray(MNIST_RAW_SIZES["t10k-images-idx3-ubyte"])
-    images[:16] = b"".join(v.to_bytes(4, "big") for v in (0x0803, 10_000, 28, 28))
-    images[16 + 784 * 3 + 5] = 255
-    labels = bytearray(MNIST_RAW_SIZES["t10k-labels-idx1-ubyte"])
-    labels[:8] = b"".join(v.to_bytes(4, "big") for v in (0x0801, 10_000))
-    labels[8 + 3] = 7
-    (raw / "t10k-images-idx3-ubyte").write_bytes(bytes(images))
-    (raw / "t10k-labels-idx1-ubyte").write_bytes(bytes(labels))
+    for name in ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):  # extracted, no .gz beside them
+        (raw / name).write_bytes(gzip.decompress((mnist_root / "MNIST" / "raw" / f"{name}.gz").read_bytes()))
     x, y = load_mnist("test", root=tmp_path)
-    assert x.shape == (10_000, 784) and x[3, 5] == 1.0 and x.sum() == 1.0
-    assert y.dtype == torch.int64 and y[3] == 7 and y.sum() == 7
+    ref_x, ref_y = load_mnist("test", root=mnist_root)
+    assert torch.equal(x, ref_x) and torch.equal(y, ref_y)
+
+
+def test_the_extracted_digests_are_those_of_the_verified_archives(mnist_root):
+    """The table the extracted files are checked against is the md5 of the .gz files' contents."""
+    for name, md5 in MNIST_RAW_MD5.items():
+        archive = mnist_root / "MNIST" / "raw" / f"{name}.gz"
+        assert hashlib.md5(archive.read_bytes()).hexdigest() == MNIST_FILES[f"{name}.gz"]
+        assert hashlib.md5(gzip.decompress(archive.read_bytes())).hexdigest() == md5, name
+
+
+@pytest.mark.parametrize("where", ["pixel", "label"])
+def test_a_flipped_byte_in_an_extracted_file_is_named(mnist_root, tmp_path, fresh_cache, where):
+    """One byte changed in an extracted file (beside its good .gz, so size and header are right) is
+    named by the up-front check and by the loader, never read as data."""
+    raw = raw_folder(tmp_path)
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"):
+        (raw / f"{name}.gz").symlink_to(mnist_root / "MNIST" / "raw" / f"{name}.gz")
+        (raw / name).write_bytes(gzip.decompress((mnist_root / "MNIST" / "raw" / f"{name}.gz").read_bytes()))
+    name, offset = (("train-images-idx3-ubyte", 16 + 784 * 25510 + 400) if where == "pixel"
+                    else ("train-labels-idx1-ubyte", 8 + 25510))
+    data = bytearray((raw / name).read_bytes())
+    data[offset] ^= 0x01
+    (raw / name).write_bytes(bytes(data))
+    for call in (lambda: check_mnist(tmp_path, ("train",)), lambda: load_mnist("train", root=tmp_path)):
+        with pytest.raises(MNISTCorruptError) as info:
+            call()
+        message = str(info.value)
+        assert message.startswith(f"MNIST file {raw / name} is corrupt") and "\n" not in message, message
 
 
 def test_a_gz_alone_is_verified_and_extracted(mnist_root, tmp_path, fresh_cache):

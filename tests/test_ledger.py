@@ -3,9 +3,6 @@ torch.utils.flop_counter.FlopCounterMode counting the matrix products of real ru
 
 from __future__ import annotations
 
-import ast
-import json
-import math
 from pathlib import Path
 
 import pytest
@@ -97,50 +94,25 @@ def test_update_ops_are_counted_per_element():
     assert count.elementwise == steps * (3 * weights + biases)
 
 
-def test_shared_runs_are_paid_once_in_book_order():
-    frame = ledger.table("smoke").set_index("chapter")
-    # chapter 13 reuses chapter 12's fig4 runs: it needs more than it does
-    assert frame.loc["13_experiment1_adamix", "TFLOP needed"] > frame.loc["13_experiment1_adamix", "TFLOP"]
-    # chapter 12 comes first: it does everything it needs
-    assert frame.loc["12_autoencoder_and_data", "TFLOP needed"] == pytest.approx(frame.loc["12_autoencoder_and_data", "TFLOP"])
-    assert frame.loc["total", "TFLOP"] == pytest.approx(frame.drop("total")["TFLOP"].sum())
-    assert set(frame.index) == {p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.py")} | {"total"}
-
-
-def test_fig4_paper_work_equals_the_closed_form():
+def test_fig4_paper_work_equals_the_closed_form(tmp_path, monkeypatch):
+    # an empty results cache: every job's work comes from the closed forms
+    monkeypatch.setenv("OPTIMBOOK_RESULTS", str(tmp_path))
     from optimlab.experiments import adamix
+    from optimlab.experiments.adamix import report
 
     setup = adamix.SETUPS["paper"]
     items = ledger.adamix_items("x", "fig4", scale="paper")
-    pre = [i for i in items if i.key[0] == "pretrain"]
-    fine = [i for i in items if i.key[0] == "finetune"]
+    pre = [i for i in items if i.what == "AdaMix pretraining"]
+    fine = [i for i in items if i.what == "AdaMix fine-tuning"]
     assert len(pre) == 1 and len(fine) == 4
+    assert len({i.key for i in items}) == 5
     s = 784 * 1000 + 1000 * 500 + 500 * 250 + 250 * 30
     n, nt = 6000, 1000
     assert pre[0].count.matmul == 10 * s * n * 50 + 2 * (784 * 1000 + 1000 * 500 + 500 * 250) * n
     per_example = 2 * 2 * s * 3 - 2 * 784 * 1000
-    assert fine[0].count.matmul == per_example * n * 50 + 11 * (n + nt) * 4 * s
+    assert all(f.count.matmul == per_example * n * 50 + 11 * (n + nt) * 4 * s for f in fine)
     assert setup.epochs == 50 and len(setup.finetuning().eval_epochs()) == 11
-
-
-def test_seconds_come_from_papermill_metadata(tmp_path):
-    (tmp_path / "12_autoencoder_and_data.ipynb").write_text(json.dumps({"metadata": {"papermill": {"duration": 40.0}}}))
-    (tmp_path / "13_experiment1_adamix.ipynb").write_text(json.dumps({"metadata": {}}))
-    assert ledger.notebook_seconds(tmp_path) == {"12_autoencoder_and_data": 40.0}
-    frame = ledger.table("smoke", executed=tmp_path, peak_gflops=10.0).set_index("chapter")
-    row = frame.loc["12_autoencoder_and_data"]
-    assert row["GFLOP/s"] == pytest.approx(row["TFLOP"] * 1e3 / 40.0)
-    assert row["× floor"] == pytest.approx(40.0 / (row["TFLOP"] * 1e3 / 10.0))
-    assert math.isnan(frame.loc["13_experiment1_adamix", "seconds"])
-
-
-@pytest.mark.parametrize("chapter", sorted(ledger.NOTEBOOK_CONFIGS))
-def test_configs_match_the_notebooks(chapter):
-    """The ledger's copy of a notebook's cfg dict is the notebook's own (evaluated from its source)."""
-    tree = ast.parse((ROOT / "notebooks" / f"{chapter}.py").read_text())
-    found = [node.value for node in ast.walk(tree) if isinstance(node, ast.Assign)
-             and any(isinstance(t, ast.Name) and t.id == "cfg" for t in node.targets)
-             and isinstance(node.value, ast.Subscript)]
-    assert len(found) == 1
-    source = ast.unparse(found[0].value)  # the {"smoke": …, "paper": …} dict
-    assert eval(source, {"seed": 0, "range": range, "dict": dict}) == ledger.NOTEBOOK_CONFIGS[chapter]
+    # report.compute sums the same jobs, each once
+    frame = report.compute(adamix.plan("fig4", "paper", (0,), "cpu"))
+    assert frame["TFLOP"].sum() == pytest.approx(ledger.total(items).total / 1e12)
+    assert frame["cached"].sum() == 0

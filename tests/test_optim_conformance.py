@@ -113,8 +113,10 @@ def test_state_dict_round_trip(info, config):
 
 
 def _groupable(info, config):
-    return (info.capabilities.separable and config.numeric_lr and config.groups is None
-            and info.name != "PerRole")
+    """Whether two param groups equal two optimizers: every rule but the natural gradient's (whose
+    Fisher estimate couples the groups) and PerRole (whose groups are its rules')."""
+    return (config.numeric_lr and config.groups is None
+            and info.name not in ("PerRole", "NaturalGradient"))
 
 
 @pytest.mark.parametrize("info,config", [ic for ic in CONFIGS if _groupable(*ic)],
@@ -140,65 +142,6 @@ def test_param_groups_match_separate_optimizers(info, config):
     b = train(Both(), separate_params, 15)
     for x, y in zip(a, b):
         torch.testing.assert_close(x, y, rtol=0, atol=0)
-
-
-def _steps_alone(opt) -> bool:
-    """Whether ``opt`` takes ``partial_step``: every separable rule of the package does; PerRole
-    does when its rules' optimizers are the package's (it counts a torch.optim rule's schedule per
-    ``step``)."""
-    return bool(getattr(opt, "separable", False))
-
-
-@pytest.mark.parametrize("info,config", CONFIGS, ids=IDS)
-def test_separable_matches_the_registry(info, config):
-    opt = info.make(make_params(), config)
-    if info.name == "PerRole":
-        children = opt.children.values()
-        expected = all(isinstance(c, O.Optimizer) for c in children) and not opt._driven
-    else:
-        expected = info.capabilities.separable
-    assert _steps_alone(opt) == expected
-
-
-@pytest.mark.parametrize("info,config", CONFIGS, ids=IDS)
-def test_partial_steps_equal_one_step(info, config):
-    """Each parameter stepped alone, last layer first (as inside a backward pass), equals step():
-    the same parameters and state, bit for bit, over steps where the rates change."""
-    params, twin = make_params(), make_params()
-    opt, ref = info.make(params, config), info.make(twin, config)
-    x, y = make_data()
-    if not _steps_alone(opt):
-        loss_fn(params, x, y).backward()
-        with pytest.raises(TypeError, match="partial_step"):
-            opt.partial_step(params[:1])
-        return
-    for _ in range(12):
-        for o, ps in ((opt, params), (ref, twin)):
-            o.zero_grad()
-            loss_fn(ps, x, y).backward()
-        opt.partial_step(params[2:])  # the output layer (weight and bias) together
-        opt.partial_step([params[1]])
-        opt.partial_step([params[0]])
-        ref.step()
-    for a, b in zip(params, twin):
-        assert torch.equal(a, b)
-    state, expected = opt.state_dict()["state"], ref.state_dict()["state"]
-    assert sorted(state) == sorted(expected)
-    for i in expected:
-        assert sorted(state[i]) == sorted(expected[i])
-        for k, v in expected[i].items():
-            assert torch.equal(torch.as_tensor(state[i][k]), torch.as_tensor(v)), (i, k)
-
-
-@pytest.mark.parametrize("info,config", CONFIGS, ids=IDS)
-def test_partial_step_refuses_a_tensor_it_does_not_hold(info, config):
-    params = make_params()
-    opt = info.make(params, config)
-    if not _steps_alone(opt):
-        pytest.skip("refuses partial_step altogether (test_partial_steps_equal_one_step)")
-    stranger = torch.zeros(2, requires_grad=True)
-    with pytest.raises(ValueError, match="params"):
-        opt.partial_step([params[0], stranger])
 
 
 @pytest.mark.parametrize("info,config", CONFIGS, ids=IDS)
@@ -233,8 +176,7 @@ def test_parameter_without_grad_is_skipped(info, config):
     train(opt, params, 5)
     assert unused.grad is None
     assert torch.equal(unused.detach(), before)
-    if info.capabilities.separable:
-        assert not opt.state.get(unused), "state was created for a parameter that never had a grad"
+    assert not opt.state.get(unused), "state was created for a parameter that never had a grad"
 
 
 @pytest.mark.parametrize("info,config", CONFIGS, ids=IDS)
@@ -414,54 +356,3 @@ def test_deepcopy_and_repr():
         opt = info.make(make_params(), config)
         copy.deepcopy(opt)
         assert type(opt).__name__ in repr(opt)
-
-
-# --- row blocks: an element-wise update over cache-sized blocks gives the same numbers ----------
-@pytest.mark.parametrize("info,config", CONFIGS, ids=IDS)
-def test_row_blocked_updates_are_bit_identical(info, config, monkeypatch):
-    """On the CPU an element-wise optimizer updates a large tensor in blocks of whole rows
-    (``Optimizer._block_numel``); shrunk here so that these tensors split (into 64-row blocks and a
-    remainder), the float32 trajectory, state and step counts equal the unsplit ones bit for bit."""
-    g = torch.Generator().manual_seed(3)
-    shapes = [(150, 7), (150,), (3, 150)]
-    targets = [torch.randn(s, generator=g) for s in shapes]
-
-    def loss(params, x, y):
-        return sum((torch.sin(3 * p) * t).sum() + (p * p).sum() for p, t in zip(params, targets))
-
-    def trajectory(block_numel):
-        monkeypatch.setattr(O.Optimizer, "_block_numel", block_numel)
-        params = [torch.randn(s, generator=torch.Generator().manual_seed(4)).requires_grad_() for s in shapes]
-        opt = info.make(params, config)
-        out = train(opt, params, 12, dtype=torch.float32, loss=loss)
-        return out, opt.state_dict()["state"]
-
-    whole, whole_state = trajectory(1 << 40)
-    blocked, blocked_state = trajectory(100)
-    def same(a, b):  # bit for bit (NaN where NaN: the natural gradient diverges on this loss)
-        torch.testing.assert_close(a, b, rtol=0, atol=0, equal_nan=True)
-
-    for a, b in zip(whole, blocked):
-        same(a, b)
-    assert whole_state.keys() == blocked_state.keys()
-    for k in whole_state:
-        for name, value in whole_state[k].items():
-            other = blocked_state[k][name]
-            same(value, other) if isinstance(value, torch.Tensor) else None
-            assert isinstance(value, torch.Tensor) or value == other, name
-
-
-def test_row_blocks_cover_the_tensor_in_aligned_whole_rows():
-    from optimbook.optim._base import _row_blocks
-
-    p, grad = torch.zeros(150, 7), torch.ones(150, 7)
-    state = {"sum": torch.zeros(150, 7), "step": 3}
-    blocks = _row_blocks(p, grad, state, 100)
-    assert [b[0].shape[0] for b in blocks] == [64, 64, 22]  # 64·7 elements: a multiple of 64
-    for q, gq, view in blocks:
-        assert q.ndim == 2 and view["step"] == 3
-        view["sum"] = gq * 2  # stored into the block's rows
-    assert torch.equal(state["sum"], torch.full((150, 7), 2.0))
-    assert _row_blocks(p, grad, state, 1 << 20) == [(p, grad, state)]  # small: one block
-    bias = torch.zeros(1000)
-    assert len(_row_blocks(bias, bias, {}, 100)) == 1  # a vector is never split (its role is "bias")

@@ -384,10 +384,11 @@ def test_schedule_lr_refuses_a_bad_rate_naming_the_step(bad):
         opt.step()
         sched.step()
     opt.step()
-    with pytest.raises(ValueError, match=r"learning rate of param group 0 must be a finite real number >= 0,"
+    with pytest.raises(ValueError, match=r"lr of param group 0 must be a finite real number >= 0,"
                                          r" got .* at step 3"):
         sched.step()
     assert opt.param_groups[0]["lr"] == 0.1  # the bad value never reached the optimizer
+    assert sched.last_epoch == 2  # nor the step count: a failed step changes nothing
 
 
 def test_schedule_lr_refuses_a_growing_schedule_once_it_overflows():

@@ -10,7 +10,7 @@ import torch
 from optimlab.training.losses import half_mse
 from optimlab.training.models import LinearRegression, mlp
 from optimbook.optim import SGD
-from optimlab.training.loop import NonFiniteLossError, batches, clip_gradients, fit, gather, log_steps
+from optimlab.training.loop import NonFiniteLossError, batches, clip_gradients, fit, log_steps, train_step
 
 
 def problem(n=64, d=3):
@@ -243,13 +243,36 @@ def test_nan_inf_and_wrong_types_are_refused_by_name(kw, name):
         fit(model, half_mse, opt, x, y, **{"batch_size": 8, **kw})
 
 
-def test_gather_copies_the_rows_into_one_buffer_per_batch_size():
-    data = torch.rand(23, 3, 4)
-    buffers = {}
-    seen = {}
-    for epoch in range(2):
-        for idx in batches(len(data), 10, seed=1, epoch=epoch):
-            x = gather(data, idx, buffers)
-            assert torch.equal(x, data[idx])
-            assert seen.setdefault(len(idx), x.data_ptr()) == x.data_ptr()  # the same memory every time
-    assert sorted(buffers) == [3, 10]
+def test_train_step_is_one_autograd_step_with_clipping_and_schedule():
+    """The oracle: torch's own steps written out (zero_grad, backward, clip_grad_norm_, step, scheduler)."""
+    x, y = problem()
+    runs = []
+    for shared in (True, False):
+        model, _ = model_and_opt()
+        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.5)
+        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+        losses = []
+        for _ in range(5):
+            if shared:
+                losses.append(train_step(opt, lambda: half_mse(model(x), y), global_clipnorm=0.3, scheduler=sched))
+                continue
+            opt.zero_grad()
+            loss = half_mse(model(x), y)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(list(model.parameters()), 0.3)
+            opt.step()
+            sched.step()
+            losses.append(loss.detach())
+        runs.append((torch.stack(losses), [p.detach().clone() for p in model.parameters()]))
+    assert torch.equal(runs[0][0], runs[1][0]) and not runs[0][0].requires_grad
+    assert all(torch.equal(a, b) for a, b in zip(runs[0][1], runs[1][1]))
+
+
+def test_on_step_sees_every_step_and_its_loss():
+    x, y = problem()
+    model, opt = model_and_opt()
+    seen = []
+    hist = fit(model, half_mse, opt, x, y, batch_size=16, epochs=2, on_step=lambda s, loss: seen.append((s, loss)))
+    assert [s for s, _ in seen] == list(range(1, 9))
+    # the epoch-2 record's loss is the mean of the losses on_step saw in epoch 2
+    assert hist.records[-1]["loss"] == pytest.approx(torch.stack([loss for _, loss in seen[4:]]).mean().item())

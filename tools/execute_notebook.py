@@ -7,6 +7,11 @@ The source is read with jupytext (papermill cannot read ``.py``), executed with 
 output appears only when every cell ran, so ``make`` never takes a failed run for a finished one.
 A failing cell stops with a message naming the notebook, the cell and its line in the source.
 
+Every run in the chapter's kernel (and in the processes it starts) records its floating-point work
+with :mod:`optimlab.training.work`, into a log this script names in ``$OPTIMLAB_WORK_LOG``; the
+executed notebook keeps the chapter's record in its metadata (``metadata.optimlab.work``), beside
+papermill's ``duration``: :mod:`optimlab.cost.ledger` sums them per chapter.
+
 The executed notebook is then prepared for the book (:func:`prepare_for_book`), one rule for every
 chapter: the ``parameters`` cell and papermill's injected cell are removed from the page, so are
 cells that only glue numbers for the prose (code cells whose only outputs are glue records), and
@@ -145,8 +150,8 @@ def prepare_for_book(notebook: dict, *, scale: str) -> list[str]:
         tags = _tags(cell)
         if cell["cell_type"] == "code":
             source = _markdown_text(cell)
-            if "parameters" in tags or "injected-parameters" in tags:
-                _tag(cell, REMOVE)
+            if "parameters" in tags or "injected-parameters" in tags or "setup" in tags:
+                _tag(cell, REMOVE)  # plumbing: the parameters, papermill's cell, the one setup call
                 continue
             if "glue(" in source:
                 if not _visible_outputs(cell):
@@ -216,6 +221,8 @@ def execute(
         "language": "python",
     }
     partial = output.with_name(f".{output.stem}.partial.ipynb")
+    log = output.with_name(f".{output.stem}.work.jsonl")  # the chapter's work (optimlab.training.work)
+    log.unlink(missing_ok=True)
     parameters = {"scale": scale, "device": device, **(extra or {})}
     # The kernel runs this interpreter (jupyter_client maps "python" to sys.executable); make the
     # package importable from a source checkout even without installation.
@@ -224,6 +231,12 @@ def execute(
         [env_path] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     )
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    if env_path not in sys.path:  # this process reads the log with the package of the checkout
+        sys.path.insert(0, env_path)
+    from optimlab.training import work
+
+    previous_log = os.environ.get(work.ENV)
+    os.environ[work.ENV] = str(log)
     tic = time.perf_counter()
     try:
         papermill.execute_notebook(
@@ -245,8 +258,15 @@ def execute(
             f"{err.ename}: {err.evalue}\n--- cell source ---\n{err.source}\n"
             f"(the partly executed notebook is {partial})"
         ) from None
+    finally:
+        if previous_log is None:
+            os.environ.pop(work.ENV, None)
+        else:
+            os.environ[work.ENV] = previous_log
     seconds = time.perf_counter() - tic
     executed = json.loads(partial.read_text())
+    executed.setdefault("metadata", {}).setdefault("optimlab", {})["work"] = work.summarize(work.read_log(log))
+    log.unlink(missing_ok=True)
     problems = prepare_for_book(executed, scale=scale)
     if problems:
         rel = source.relative_to(ROOT) if source.is_relative_to(ROOT) else source

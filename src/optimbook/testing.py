@@ -273,8 +273,7 @@ class Capabilities:
     """What the optimizer supports. ``complex``: complex parameters as torch.optim treats them
     (view_as_real), else refused by name; ``sparse``: sparse gradients (all refuse them by name);
     ``maximize``: a ``maximize`` flag (none has one); ``foreach``: multi-tensor ``_foreach`` updates;
-    ``ddp``/``fsdp2``: tested under DDP and FSDP2 (``fully_shard``), else refused by name;
-    ``separable``: each parameter's update depends on its own gradient only."""
+    ``ddp``/``fsdp2``: tested under DDP and FSDP2 (``fully_shard``), else refused by name."""
 
     complex: bool = True
     sparse: bool = False
@@ -282,7 +281,6 @@ class Capabilities:
     foreach: bool = True
     ddp: bool = True
     fsdp2: bool = True
-    separable: bool = True
 
 
 @dataclass(frozen=True)
@@ -518,7 +516,7 @@ _INFOS = [
                  Invalid({"max_params": 3}, ValueError, "max_params"),
                  Invalid({"max_params": float("inf")}, ValueError, "max_params"),
                  Invalid({"fisher_from_grad": "False"}, TypeError, "fisher_from_grad")),
-        capabilities=Capabilities(complex=False, foreach=False, fsdp2=False, separable=False),
+        capabilities=Capabilities(complex=False, foreach=False, fsdp2=False),
         gallery={"NaturalGradient (amari)": lambda _: {"update": "amari"},
                  "NaturalGradient (exact)": lambda _: {"update": "exact"}},
     ),
@@ -558,7 +556,7 @@ _INFOS = [
                                            lambda b: torch.optim.Adam(b, lr=0.01)),
                 numeric_lr=False, tags=_SCHEDULE)),
         invalid=(Invalid({"weight": "sgd"}, ValueError, "weight"),),
-        capabilities=Capabilities(complex=True, separable=True),  # as its rules do
+        capabilities=Capabilities(complex=True),  # as its rules do
     ),
 ]
 

@@ -4,8 +4,10 @@ Runs one of He & Li's experiments (fig4 … fig8, ``all`` for those five, or one
 reusing finished runs from the cache, and writes ``results/<scale>/<experiment>.csv``.
 
 Every user error (an unknown experiment or device, a seed outside [0, 2**63 - 1], ``--workers``
-below 1, a results folder that cannot be written, MNIST missing or damaged) is reported as one line
-on stderr with exit status 2, before any work starts.
+below 1, an environment variable out of its range — ``OPTIMBOOK_WORKERS``,
+``OPTIMBOOK_CHECKPOINT_SECONDS``, ``OPTIMBOOK_KILL_AFTER_EPOCH`` —, a folder the run writes that
+cannot be written, MNIST missing or damaged) is reported as one line on stderr with exit status 2,
+before any work starts.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 from typing import NoReturn
 
 PROG = "python -m optimlab"
@@ -56,13 +59,13 @@ def experiment_choices(adamix) -> list[str]:
     known = list(names()) if names is not None else (
         sorted(adamix.EXPERIMENTS) + sorted(getattr(adamix, "EXTRA_EXPERIMENTS", {}))
     )
-    return known + ["all", "book"]
+    return known + ["all", "book", "translation"]
 
 
 def parser(choices: list[str]) -> argparse.ArgumentParser:
     top = _Parser(prog=PROG, description=__doc__.splitlines()[0])
     sub = top.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    run = sub.add_parser("run", help="run an AdaMix-paper experiment and write its CSV")
+    run = sub.add_parser("run", help="run an experiment (the AdaMix paper's, or the survey's translation) and write its CSV")
     run.add_argument("experiment", choices=choices,
                      help="'all' runs the paper's five experiments (fig4 … fig8) as one schedule;"
                           " 'book' makes every run the replication report reads (every reading, several"
@@ -72,26 +75,62 @@ def parser(choices: list[str]) -> argparse.ArgumentParser:
                      help=f"training seeds in [0, {SEED_MAX}]; repeated seeds count once")
     run.add_argument("--device", default="auto", help="'auto' (CUDA when available), 'cpu', 'cuda[:N]'")
     run.add_argument("--no-cache", action="store_true", help="recompute even finished runs")
+    run.add_argument("--corpus", default=None, metavar="PATH",
+                     help="translation only: an eng-fra.txt-style file (English<TAB>French per line) in"
+                          " place of the generated corpus")
     run.add_argument("--workers", type=_workers, default=None,
                      help="processes for independent runs, >= 1 (default: one per core at paper"
                           " scale on CPU)")
     return top
 
 
+def _environment() -> None:
+    """The environment variables a run reads, checked now rather than when the run reaches them."""
+    import os
+
+    from optimlab.experiments.adamix.runner import workers_from_env
+    from optimlab.training.finetuning import checkpoint_interval
+
+    try:
+        workers_from_env()
+    except ValueError as err:
+        raise UsageError(f"{PROG} run: error: {err}") from None
+    env = os.environ.get("OPTIMBOOK_CHECKPOINT_SECONDS")
+    try:
+        checkpoint_interval()
+    except (ValueError, TypeError) as err:
+        message = str(err)
+        if "OPTIMBOOK_CHECKPOINT_SECONDS" not in message:  # float() names only the text
+            message = f"OPTIMBOOK_CHECKPOINT_SECONDS must be a number of seconds >= 0, got {env!r}"
+        raise UsageError(f"{PROG} run: error: {message}") from None
+    kill = os.environ.get("OPTIMBOOK_KILL_AFTER_EPOCH")  # fault injection of the resume test
+    if kill is not None and not (kill.strip().isdigit() and int(kill) >= 1):
+        raise UsageError(f"{PROG} run: error: OPTIMBOOK_KILL_AFTER_EPOCH must be an integer >= 1, got {kill!r}")
+
+
 def preflight(args: argparse.Namespace) -> None:
     """Check everything a run needs before it starts; ``UsageError`` (one line) if not."""
     from optimlab.training.data import MNISTCorruptError, MNISTNotFoundError, check_mnist
-    from optimlab.experiments.cache import check_writable, results_root
+    from optimlab.experiments.adamix.runner import writable_folders
+    from optimlab.experiments.cache import check_writable
     from optimlab.runtime import check_device
 
     try:
         check_device(args.device)
     except ValueError as err:
         raise UsageError(f"{PROG} run: error: --{err}") from None
-    try:
-        check_writable(results_root() / args.scale)
-    except PermissionError as err:
-        raise UsageError(f"{PROG} run: error: {err}") from None
+    _environment()
+    for folder in writable_folders(args.scale):  # the CSVs, the runs, the stacks, the checkpoints
+        try:
+            check_writable(folder)
+        except PermissionError as err:
+            raise UsageError(f"{PROG} run: error: {err}") from None
+    if args.experiment == "translation":  # needs no MNIST; a given corpus must exist
+        if args.corpus is not None and not Path(args.corpus).is_file():
+            raise UsageError(f"{PROG} run: error: --corpus: no file at {args.corpus}")
+        return
+    if args.corpus is not None:
+        raise UsageError(f"{PROG} run: error: --corpus is used only by 'translation'")
     try:
         check_mnist()
     except (MNISTNotFoundError, MNISTCorruptError) as err:
@@ -110,6 +149,19 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as err:
         print(str(err).replace("\n", " "), file=sys.stderr)
         return 2
+    if args.experiment == "translation":  # chapter 20: the survey's claim C7
+        from optimlab.experiments import translation
+
+        tic = time.perf_counter()
+        frame = translation.run(args.scale, seeds=args.seeds, device=args.device, corpus=args.corpus,
+                                cache=not args.no_cache, progress=True, workers=args.workers)
+        path = translation.write_csv(frame, args.scale)
+        print(f"translation: {len(frame)} rows -> {path} ({time.perf_counter() - tic:.1f} s)")
+        for budget in translation.BUDGETS:
+            verdict, _, details = translation.claim(frame, args.scale, budget.name)
+            best = ", ".join(f"{family}: {name}" for family, name in details["best"].items())
+            print(f"  C7 under '{budget.name}': {verdict} (best of each family: {best})")
+        return 0
     if args.experiment == "book":  # fill the cache the book's chapters read
         tic = time.perf_counter()
         the_plan = adamix.runner.book_plan(args.scale, args.device)

@@ -9,7 +9,9 @@ real name; the partial file it may leave is removed by the next write into that 
 :func:`load_json` and :func:`load_torch` return ``None`` for a missing file *and* for a damaged one
 (it does not parse, or a torch archive fails its CRC-32 checks), after moving the damaged file
 aside to ``<name>.corrupt`` and warning with its path (:class:`CorruptFileWarning`): a cache
-recomputes the entry instead of crashing on it.
+recomputes the entry instead of crashing on it. :func:`read_torch` raises
+:class:`DamagedFileError` instead, for a caller that validates several files as one entry and moves
+them aside together (:func:`quarantine_entry`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import torch
 
 __all__ = [
     "CorruptFileWarning",
+    "DamagedFileError",
     "atomic_torch_save",
     "atomic_write_bytes",
     "atomic_write_text",
@@ -38,6 +41,8 @@ __all__ = [
     "load_json",
     "load_torch",
     "quarantine",
+    "quarantine_entry",
+    "read_torch",
 ]
 
 #: A ``.part`` file older than this (seconds) is a leftover whatever its writer's pid says.
@@ -48,6 +53,10 @@ _cleaned: set[Path] = set()
 
 class CorruptFileWarning(UserWarning):
     """A damaged file was found, moved aside to ``<name>.corrupt``, and will be recomputed."""
+
+
+class DamagedFileError(ValueError):
+    """A file on disk is damaged (the message says how)."""
 
 
 def _writer_gone(pid: int) -> bool:
@@ -173,16 +182,19 @@ def load_json(
     return data
 
 
-def load_torch(path: str | os.PathLike, **kwargs: Any) -> Any | None:
-    """``torch.load(path, **kwargs)``, or ``None`` when the file is missing or damaged.
+def read_torch(path: str | os.PathLike, **kwargs: Any) -> Any | None:
+    """``torch.load(path, **kwargs)``, or ``None`` when the file is missing.
 
     The file must be a complete ``torch.save`` archive whose every record passes its CRC-32 check
     (a truncated or bit-flipped file does not); ``EOFError`` and unpickling errors while loading
-    also mark it damaged. A damaged file is moved aside with :func:`~optimlab.storage.quarantine`. Other errors
-    (e.g. ``map_location`` naming an absent device) propagate: the file is not at fault.
+    also mark it damaged.
+
+    Raises:
+        DamagedFileError: the file is damaged (it is left where it is).
+        Other errors (e.g. ``map_location`` naming an absent device) propagate: the file is not at
+        fault.
     """
-    path = Path(path)
-    raw = _read_bytes(path)
+    raw = _read_bytes(Path(path))
     if raw is None:
         return None
     try:
@@ -191,12 +203,39 @@ def load_torch(path: str | os.PathLike, **kwargs: Any) -> Any | None:
         if bad is not None:
             raise zipfile.BadZipFile(f"record {bad} fails its CRC-32 check")
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as err:
-        quarantine(path, f"not a complete torch archive: {err}")
-        return None
+        raise DamagedFileError(f"not a complete torch archive: {err}") from None
     try:
         return torch.load(io.BytesIO(raw), **kwargs)
     except (EOFError, pickle.UnpicklingError, zipfile.BadZipFile) as err:
         if isinstance(err, pickle.UnpicklingError) and "weights_only" in str(err):
             raise  # a type the weights-only loader refuses: the caller's choice, not damage
-        quarantine(path, f"{type(err).__name__}: {err}")
+        raise DamagedFileError(f"{type(err).__name__}: {err}") from None
+
+
+def load_torch(path: str | os.PathLike, **kwargs: Any) -> Any | None:
+    """:func:`read_torch`, or ``None`` when the file is missing or damaged; a damaged file is moved
+    aside with :func:`~optimlab.storage.quarantine`. Other errors (e.g. ``map_location`` naming an
+    absent device) propagate: the file is not at fault."""
+    try:
+        return read_torch(path, **kwargs)
+    except DamagedFileError as err:
+        quarantine(path, str(err))
         return None
+
+
+def quarantine_entry(paths: list[str | os.PathLike], reason: str) -> list[Path]:
+    """Move aside every existing file of an entry that is not whole (``<name>.corrupt`` each), with
+    one warning naming the entry's first file and what was moved; return the new paths."""
+    paths = [Path(p) for p in paths]
+    moved = []
+    for path in paths:
+        target = path.with_name(path.name + ".corrupt")
+        try:
+            os.replace(path, target)
+        except FileNotFoundError:
+            continue
+        moved.append(target)
+    names = ", ".join(p.name for p in moved) or "nothing left to move"
+    warnings.warn(f"{paths[0]} is corrupt ({reason}); the whole entry is moved aside ({names}) and will be"
+                  " recomputed", CorruptFileWarning, stacklevel=3)
+    return moved

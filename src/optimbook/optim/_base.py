@@ -4,15 +4,21 @@ An optimizer here is a :class:`torch.optim.Optimizer` whose ``step`` gathers, fo
 the parameters that have a gradient (a parameter whose ``grad`` is ``None`` is skipped and its state
 does not advance) and hands them, bucketed by device, dtype and step count, to one update function
 written with multi-tensor ``torch._foreach_*`` ops. The update functions live beside each class and
-read like the equations they implement.
+read like the equations they implement. Where a rule is exactly one of torch.optim's and torch has a
+fused kernel for it (Adam, AMSGrad, AdamW, AdaGrad, momentum and Nesterov in torch's form), the
+class runs that kernel instead, as torch.optim's ``fused=True`` does, on every device that has it
+(CPU and CUDA); see :func:`fused_kernels`.
 
 **Learning rates.** Every rate argument (``lr``, and AdaMix's ``bias_lr``) is a finite real number
 ≥ 0, a 0-dim tensor holding one, or a *schedule*: any ``step -> rate`` callable, such as
 ``optimbook.schedules.power_decay(0.1, 1000)``. A schedule is evaluated at the parameter's step
 count t (the number of steps it has already taken, t = 0 on its first step), the way optax's
 ``scale_by_learning_rate(schedule)`` is, and its value is checked at every step: a negative, NaN or
-infinite rate raises ``ValueError`` naming the argument and the step. A constant rate takes the
-same code path, with the same floating-point operations, as before schedules existed.
+infinite rate raises ``ValueError`` naming the argument, the param group and the step. A number or a
+0-dim tensor is re-checked at every step too (a group's rate may be changed after construction, a
+tensor in place). A constant rate takes the same code path, with the same floating-point
+operations, as a schedule that returns it. Every rate of a step is computed and checked before
+anything changes (see :class:`Optimizer`).
 
 **Complex parameters** are optimized as torch.optim does: each complex tensor (parameter, gradient
 and state) is viewed as a real tensor of (real, imaginary) pairs (:func:`torch.view_as_real`), so an
@@ -23,18 +29,38 @@ element-wise sets ``_supports_complex = False`` and refuses complex parameters b
 from __future__ import annotations
 
 import copy
+import inspect
 import math
-from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from numbers import Real
 from typing import Any
 
 import torch
+from torch.optim.optimizer import _get_fused_kernels_supported_devices
 
 from optimbook._checks import _shown, check_flag, check_number
 from optimbook.schedules.compose import schedule_value
 
+_FUSED_DEVICES = frozenset(_get_fused_kernels_supported_devices())
+
 __all__ = ["Optimizer", "check_number", "check_flag", "check_rate", "rate_at", "encode_rates",
-           "decode_rates", "is_schedule", "held_subset"]
+           "decode_rates", "is_schedule", "kind_of", "check_saved_layout", "check_saved_state"]
+
+
+def fused_kernels(params: list[torch.Tensor]) -> bool:
+    """Whether torch's fused optimizer kernels (``torch._fused_adam_`` and kin, what torch.optim's
+    ``fused=True`` runs) take this bucket: plain floating-point tensors on a device that has them,
+    as CPU and CUDA do. Where they do not (a DTensor sharded by FSDP2, a device without them), an
+    update runs its ``torch._foreach_*`` equations, the same rule."""
+    p = params[0]
+    return (type(p) in (torch.Tensor, torch.nn.Parameter) and p.is_floating_point()
+            and p.device.type in _FUSED_DEVICES)
+
+
+def step_tensors(params: list[torch.Tensor], step: int) -> list[torch.Tensor]:
+    """The step count as the fused kernels read it: one float32 scalar on the bucket's device
+    (the same tensor for every parameter of the bucket, which share their step count)."""
+    return [torch.full((), float(step), dtype=torch.float32, device=params[0].device)] * len(params)
 
 
 def is_schedule(value: object) -> bool:
@@ -74,18 +100,24 @@ def check_rate(name: str, value: object) -> Any:
 
 
 def rate_at(name: str, value: Any, step: int) -> float:
-    """The rate ``value`` (a number, a 0-dim tensor or a schedule) at ``step``, as a float.
+    """The rate ``value`` (a number, a 0-dim tensor or a schedule) at ``step``, as a checked float.
 
-    A schedule's output must be a finite real number ≥ 0 (or a 0-dim tensor holding one); anything
-    else raises ``ValueError``/``TypeError`` naming ``name`` and the step.
+    Whatever its form, the rate must be a finite real number ≥ 0: a number or a tensor is checked
+    each time (a group's rate can be changed after construction, a tensor in place), a schedule's
+    output at each step. Otherwise ``ValueError`` (``TypeError`` for what is not a number) names
+    ``name`` and, for a schedule, the step.
     """
-    if type(value) is float:  # the common case, kept cheap
+    if type(value) is float and 0.0 <= value < math.inf:  # the common case, kept cheap
         return value
     if isinstance(value, torch.Tensor):
-        return value.item()
-    if not is_schedule(value):
-        return value
-    return schedule_value(name, value, step)
+        if value.ndim != 0 or value.is_complex() or not value.is_floating_point():
+            raise TypeError(f"{name} must be a finite real number >= 0.0 or a 0-dim floating-point"
+                            f" tensor holding one, got a tensor of shape {tuple(value.shape)} and"
+                            f" dtype {value.dtype}")
+        return float(check_number(name, value.item(), low=0.0))
+    if is_schedule(value):
+        return schedule_value(name, value, step)
+    return float(check_number(name, value, low=0.0))
 
 
 #: How a schedule is written in a state_dict: ``{_SCHEDULE_KEY: schedule.to_dict()}``, or
@@ -117,7 +149,7 @@ def decode_rates(saved: list[dict[str, Any]], current: list[dict[str, Any]],
     from optimbook.schedules import from_dict
 
     out = []
-    for group, now in zip(saved, current):
+    for group, now in zip(saved, current, strict=True):
         group = dict(group)
         for key in keys:
             value = group.get(key)
@@ -174,66 +206,151 @@ def evaluate_closure(closure: Callable[[], Any] | None) -> Any:
         return closure()
 
 
-class _RowBlock(_StateView):
-    """Rows ``[start, stop)`` of a parameter's state: every tensor of the parameter's shape is seen
-    through that slice (a tensor stored into such a slot is copied into the slice)."""
 
-    __slots__ = ("start", "stop", "shape")
-
-    def __init__(self, state: MutableMapping[str, Any], start: int, stop: int, shape: torch.Size) -> None:
-        super().__init__(state)
-        self.start, self.stop, self.shape = start, stop, shape
-
-    def __getitem__(self, key: str) -> Any:
-        value = self.state[key]
-        if isinstance(value, torch.Tensor) and value.shape == self.shape:
-            return value[self.start:self.stop]
-        return value
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        old = self.state.get(key)
-        if isinstance(old, torch.Tensor) and old.shape == self.shape and isinstance(value, torch.Tensor):
-            old[self.start:self.stop].copy_(value)
-        else:
-            self.state[key] = value
+# -- state dicts: what a saved dict must hold before anything is loaded ---------------------------
+#: Group keys a torch ``LRScheduler`` adds to the groups it drives; a saved group may have them or not.
+_SCHEDULER_KEYS = frozenset({"initial_lr"})
 
 
-def _row_blocks(p: torch.Tensor, grad: torch.Tensor, state: MutableMapping[str, Any],
-                limit: int) -> list[tuple[torch.Tensor, torch.Tensor, MutableMapping[str, Any]]]:
-    """``(p, grad, state)`` as blocks of whole rows of at most about ``limit`` elements, each block a
-    multiple of 64 elements but the last (so the vectorised loops of an element-wise kernel treat
-    the same elements as for the whole tensor); one block when ``p`` is small, has fewer than two
-    dimensions, or is not laid out row-contiguously like its gradient."""
-    if (p.numel() <= limit or p.ndim < 2 or not p.is_contiguous() or not grad.is_contiguous()
-            or p.shape != grad.shape):
-        return [(p, grad, state)]
-    row = p.numel() // p.shape[0]
-    step = 64 // math.gcd(row, 64)  # rows per block: a multiple of this
-    rows = max(step, limit // row // step * step)
-    if rows >= p.shape[0]:
-        return [(p, grad, state)]
-    return [(p[a:a + rows], grad[a:a + rows], _RowBlock(state, a, min(a + rows, p.shape[0]), p.shape))
-            for a in range(0, p.shape[0], rows)]
+def kind_of(optimizer: torch.optim.Optimizer) -> str:
+    """How a state dict names the class that saved it: ``"optimbook.Adam"``, ``"torch.SGD"``."""
+    cls = type(optimizer)
+    return f"{cls.__module__.split('.')[0]}.{cls.__qualname__}"
 
 
-def held_subset(optimizer: torch.optim.Optimizer, params: Iterable[torch.Tensor]) -> set[int]:
-    """The ids of ``params``, checked to be parameters of ``optimizer`` (``ValueError`` naming
-    ``params`` otherwise): the argument of a ``partial_step``."""
-    only = {id(p) for p in params}
-    held = {id(p) for group in optimizer.param_groups for p in group["params"]}
-    if not only <= held:
-        raise ValueError(f"params: {len(only - held)} tensor(s) are not parameters of this optimizer")
-    return only
+def _names(keys: Iterable[Any]) -> str:
+    return ", ".join(repr(k) for k in sorted(keys, key=str))
+
+
+def check_saved_layout(state_dict: Any, groups: list[dict[str, Any]], kind: str) -> dict[Any, tuple[int, torch.Tensor]]:
+    """Check the layout of a saved optimizer state against ``groups`` (the optimizer's own):
+    a dict with ``state`` and ``param_groups``, saved by ``kind`` (when it says), as many groups
+    with as many parameters each and the same keys, and state entries for those parameters only.
+
+    Returns the saved parameter ids mapped to (group index, parameter). Raises ``ValueError``
+    naming what does not fit; changes nothing.
+    """
+    if not isinstance(state_dict, Mapping):
+        raise ValueError("state_dict must be a dict with 'state' and 'param_groups' (what an optimizer's"
+                         f" state_dict() returns), got {_shown(state_dict)} (a {type(state_dict).__name__})")
+    for key in ("state", "param_groups"):
+        if key not in state_dict:
+            raise ValueError(f"state_dict has no {key!r} entry: it must be what an optimizer's state_dict()"
+                             f" returns, with 'state' and 'param_groups' (got keys {_names(state_dict)})")
+    saved_kind = state_dict.get("optimizer")
+    if saved_kind is not None and saved_kind != kind:
+        raise ValueError(f"state_dict was saved by {_shown(saved_kind)}, and this optimizer is {kind}: only a"
+                         " state_dict saved by the same class loads")
+    state, saved = state_dict["state"], state_dict["param_groups"]
+    if not isinstance(state, Mapping):
+        raise ValueError(f"state_dict['state'] must be a dict (parameter id -> its state), got"
+                         f" {_shown(state)} (a {type(state).__name__})")
+    if not isinstance(saved, (list, tuple)) or not all(
+            isinstance(g, Mapping) and isinstance(g.get("params"), (list, tuple)) for g in saved):
+        raise ValueError("state_dict['param_groups'] must be a list of dicts, each with a list 'params',"
+                         f" got {_shown(saved)}")
+    if len(saved) != len(groups):
+        raise ValueError(f"state_dict has {len(saved)} param groups, and this optimizer has {len(groups)}:"
+                         " a state_dict loads only into an optimizer built with the same groups")
+    where: dict[Any, tuple[int, torch.Tensor]] = {}
+    for i, (g, now) in enumerate(zip(saved, groups)):
+        if len(g["params"]) != len(now["params"]):
+            raise ValueError(f"param group {i} of state_dict holds {len(g['params'])} parameters, and this"
+                             f" optimizer's holds {len(now['params'])}")
+        mine, theirs = set(now) - _SCHEDULER_KEYS, set(g) - _SCHEDULER_KEYS
+        if mine != theirs:
+            missing = f"; it lacks {_names(mine - theirs)}" if mine - theirs else ""
+            unknown = f"; {kind} has no {_names(theirs - mine)}" if theirs - mine else ""
+            raise ValueError(f"param group {i} of state_dict does not fit {kind}{missing}{unknown}"
+                             " (was it saved by another optimizer?)")
+        for pid, p in zip(g["params"], now["params"]):
+            try:
+                if pid in where:
+                    raise ValueError(f"state_dict names parameter {pid!r} twice in its param groups")
+            except TypeError:
+                raise ValueError(f"param group {i} of state_dict names a parameter by {_shown(pid)},"
+                                 " not by an id") from None
+            where[pid] = (i, p)
+    for pid, s in state.items():
+        if pid not in where:
+            raise ValueError(f"state_dict['state'] has an entry {pid!r} for no parameter of its param groups")
+        if not isinstance(s, Mapping):
+            raise ValueError(f"state of parameter {pid!r} of state_dict must be a dict, got {_shown(s)}")
+    return where
+
+
+def check_saved_value(what: str, value: Any, kind: str, p: torch.Tensor) -> None:
+    """Check one saved state value: ``kind`` is ``"like"`` (a tensor of ``p``'s shape), ``"step"``
+    (an integer >= 0), ``"number"`` (a finite real number) or ``"mask"`` (``None`` or a tensor that
+    broadcasts to ``p``); ``ValueError`` naming ``what`` otherwise."""
+    if kind == "step" or kind == "count":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"{what} must be an integer >= 0, got {_shown(value)}")
+    elif kind == "number":
+        if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+            raise ValueError(f"{what} must be a finite real number, got {_shown(value)}")
+    elif kind == "matrix":  # checked by the optimizer that keeps it (its size is its own)
+        if not isinstance(value, torch.Tensor) or value.ndim != 2:
+            raise ValueError(f"{what} must be a matrix, got {_shown(value)}")
+    elif kind == "like":
+        if not isinstance(value, torch.Tensor) or value.shape != p.shape:
+            got = f"a tensor of shape {tuple(value.shape)}" if isinstance(value, torch.Tensor) else _shown(value)
+            raise ValueError(f"{what} must be a tensor of the parameter's shape {tuple(p.shape)}, got {got}")
+    elif kind == "mask":
+        if value is not None:
+            try:
+                torch.broadcast_shapes(value.shape, p.shape)
+            except (AttributeError, RuntimeError):
+                raise ValueError(f"{what} must be None or a tensor that broadcasts to the parameter's"
+                                 f" shape {tuple(p.shape)}, got {_shown(value)}") from None
+    else:  # pragma: no cover - a spec of this package names one of the kinds above
+        raise AssertionError(kind)
+
+
+def check_saved_state(what: str, state: Mapping[str, Any], p: torch.Tensor, required: Mapping[str, str],
+                      optional: Mapping[str, str]) -> None:
+    """A parameter's saved state: every ``required`` key and no key but ``required`` and
+    ``optional`` ones, each of its kind (see :func:`check_saved_value`); or, for a parameter that
+    has not stepped, optional keys alone (e.g. RMSProp's mask; ``step`` is not one of them)."""
+    alone = set(optional) - {"step"}
+    if state and set(state) <= alone:  # not stepped yet, with what may precede a step
+        for key, value in state.items():
+            check_saved_value(f"{what}[{key!r}]", value, optional[key], p)
+        return
+    missing, unknown = set(required) - set(state), set(state) - set(required) - set(optional)
+    if missing or unknown:
+        lacks = f" lacks {_names(missing)}" if missing else ""
+        extra = f"{' and' if missing else ''} has {_names(unknown)}, which this optimizer does not keep" \
+            if unknown else ""
+        raise ValueError(f"{what}{lacks}{extra} (was it saved by another optimizer?)")
+    for key, value in state.items():
+        check_saved_value(f"{what}[{key!r}]", value, {**optional, **required}[key], p)
 
 
 class Optimizer(torch.optim.Optimizer):
     """Template for the package's optimizers.
 
-    Subclasses set ``defaults`` through ``super().__init__`` and implement
-    ``_init_state`` (fill ``self.state[p]`` on the first step of ``p``) and
-    ``_update`` (apply one step to a bucket of parameters that share a group, a device, a dtype
-    and a step count ``t``, the number of steps those parameters have already taken). ``_update``
-    reads a rate with ``self._rate(group, "lr", t)``, never ``group["lr"]``.
+    Subclasses set ``defaults`` through ``super().__init__`` and implement ``_init_state`` (fill
+    ``self.state[p]`` on the first step of ``p``), ``_state_keys`` (what that state holds, checked
+    by ``load_state_dict``) and ``_update`` (apply one step to a bucket of parameters that share a
+    group, a device, a dtype and a step count ``t``, the number of steps those parameters have
+    already taken, with the rates of that step, already computed and checked).
+
+    **A step is all or nothing.** :meth:`step` first plans: it gathers the parameters with a
+    gradient, and computes and checks every rate of every group at each step count it will use
+    (a number or a 0-dim tensor is re-checked at every step, since a group's rate can be changed
+    after construction, a tensor in place). Only then does it create state and update. A rate that
+    is negative, NaN, infinite or not a number raises (``ValueError``/``TypeError``) naming the
+    rate, the group and, for a schedule, the step, and leaves parameters, state and step counts as
+    they were.
+
+    **Checkpoints.** :meth:`state_dict` saves schedules as plain data and names the class that saved
+    it (``"optimizer": "optimbook.Adam"``). :meth:`load_state_dict` checks the whole dict before it
+    changes anything: a dict saved by the same class (or one that names no class, as
+    ``torch.distributed.checkpoint`` rebuilds it) whose groups have the same number of parameters
+    and the same keys, whose hyperparameters pass the constructor's checks, and whose state holds
+    the keys this class keeps, of the right kinds and shapes. A dict from another class, optimbook's
+    or torch.optim's (which keeps other keys), is refused: none is declared compatible.
     """
 
     #: Whether the update needs the per-parameter step count ``t`` (kept in ``state[p]["step"]``);
@@ -243,28 +360,6 @@ class Optimizer(torch.optim.Optimizer):
     _rate_keys: tuple[str, ...] = ("lr",)
     #: Whether complex parameters are optimized (as real pairs, like torch.optim) or refused.
     _supports_complex: bool = True
-    #: Largest number of elements handed to one multi-tensor call. Bigger lists save dispatches but
-    #: make each temporary larger than the caches (and, on CPU, fresh memory pages on every step);
-    #: measured with ``benchmarks/optimizer_step.py``.
-    _chunk_numel: int = 1 << 20
-    #: Whether ``_update`` is element-wise: each element's new value depends on that element of the
-    #: parameter, its gradient and its state alone (not on norms, sums or neighbours), and it
-    #: advances no scalar state of its own (the step count is the base's). Then, on the
-    #: CPU, a tensor larger than ``_block_numel`` is handed over in blocks of whole rows (the same
-    #: operations on each element, so the same numbers) and buckets hold at most ``_block_numel``
-    #: elements: an update of several passes reads each block from the core's cache, not memory.
-    _elementwise: bool = False
-    _block_numel: int = 1 << 18
-    #: Whether the update of a parameter depends on that parameter alone (its gradient, its state
-    #: and its step count), as in every rule here but the natural gradient's: then
-    #: :meth:`partial_step` may step some parameters before the others have their gradients.
-    #: The registry's ``Capabilities.separable`` says the same (``tests/test_optim_conformance.py``).
-    _separable: bool = True
-
-    @property
-    def separable(self) -> bool:
-        """Whether :meth:`partial_step` is allowed (the update of each parameter depends on it alone)."""
-        return self._separable
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """torch's ``add_param_group``, and the group's rates and parameter dtypes checked."""
@@ -286,117 +381,149 @@ class Optimizer(torch.optim.Optimizer):
             self.param_groups.pop()
             raise
 
-    def _rate(self, group: dict[str, Any], key: str, t: int) -> float:
-        """The rate ``group[key]`` at step ``t`` (a schedule evaluated and checked)."""
-        value = group[key]
-        if type(value) is float:
-            return value
-        return rate_at(key, value, t)
-
+    # -- the rates of a step ---------------------------------------------------------------------
     def _scheduled(self, group: dict[str, Any]) -> bool:
         return any(is_schedule(group.get(k)) for k in self._rate_keys)
 
-    def _init_state(self, group: dict[str, Any], p: torch.Tensor, state: dict[str, Any]) -> None:
-        """Create the state of ``p`` (called once, on its first step)."""
+    def _rates(self, group: dict[str, Any], t: int, where: str) -> dict[str, float]:
+        """Every rate of ``group`` at step ``t``, checked (``where`` names the group in errors)."""
+        return {key: rate_at(f"{key} of {where}", group[key], t)
+                for key in self._rate_keys if group.get(key) is not None}
 
-    def _update(
-        self,
-        group: dict[str, Any],
-        params: list[torch.Tensor],
-        grads: list[torch.Tensor],
-        states: list[dict[str, Any]],
-        t: int,
-    ) -> None:
+    # -- a step: plan (nothing changes), then apply ----------------------------------------------
+    def _plan(self, where: Callable[[int], str] = "param group {}".format) -> list[tuple]:
+        """What one step does, with every rate computed and checked; changes nothing.
+
+        Returns one ``(group, buckets, rates)`` per group: ``buckets`` maps (device, dtype, t) to
+        the parameters with a gradient, ``rates`` maps each t to :meth:`_rates`."""
+        plan = []
+        for i, group in enumerate(self.param_groups):
+            buckets: dict[tuple, list[torch.Tensor]] = {}
+            for p in group["params"]:
+                grad = p.grad
+                if grad is None:
+                    continue
+                if grad.is_sparse:
+                    raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
+                state = self.state.get(p)
+                t = state.get("step", 0) if state else 0
+                buckets.setdefault((p.device, p.dtype, t), []).append(p)
+            steps = {t for (_, _, t) in buckets} or {0}  # a group without gradients: rates still checked
+            rates = {t: self._rates(group, t, where(i)) for t in steps}
+            plan.append((group, buckets, rates))
+        return plan
+
+    def _needs_state(self, state: dict[str, Any]) -> bool:
+        """Whether ``_init_state`` must run for a parameter whose state is ``state``."""
+        return not state
+
+    def _apply(self, plan: list[tuple]) -> None:
+        """Carry out :meth:`_plan`'s step: create state, update, advance the step counts."""
+        for group, buckets, rates in plan:
+            counts = self._counts_steps or self._scheduled(group)
+            for (_, _, t), ps in buckets.items():
+                params, grads, views, states = [], [], [], []
+                for p in ps:
+                    state = self.state[p]
+                    if self._needs_state(state):
+                        if counts and "step" not in state:
+                            state["step"] = 0
+                        self._init_state(group, p, state, rates[t])
+                    grad, view = p.grad, state
+                    if p.is_complex():  # as torch.optim: a complex tensor is a tensor of real pairs
+                        p, grad, view = torch.view_as_real(p), torch.view_as_real(grad), _RealView(state)
+                    params.append(p)
+                    grads.append(grad)
+                    views.append(view)
+                    states.append(state)
+                self._update(group, params, grads, views, t, rates[t])
+                if counts:
+                    for state in states:
+                        state["step"] = t + 1
+
+    def _init_state(self, group: dict[str, Any], p: torch.Tensor, state: dict[str, Any],
+                    rates: dict[str, float]) -> None:
+        """Create the state of ``p`` (called once, on its first step, with that step's rates)."""
+
+    def _update(self, group: dict[str, Any], params: list[torch.Tensor], grads: list[torch.Tensor],
+                states: list[dict[str, Any]], t: int, rates: dict[str, float]) -> None:
         raise NotImplementedError
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Take one optimization step; ``closure`` (optional) re-evaluates and returns the loss."""
         loss = evaluate_closure(closure)
-        for group in self.param_groups:
-            self._step_group(group)
+        self._apply(self._plan())
         return loss
 
-    @torch.no_grad()
-    def partial_step(self, params: Iterable[torch.Tensor]) -> None:
-        """One step of ``params`` alone (some of this optimizer's parameters); the others are untouched.
+    # -- checkpoints ------------------------------------------------------------------------------
+    def _state_keys(self, group: dict[str, Any], p: torch.Tensor) -> dict[str, str]:
+        """The state keys of a parameter that has stepped, and their kinds (:func:`check_saved_value`)."""
+        return {"step": "step"} if self._counts_steps or self._scheduled(group) else {}
 
-        Stepping every parameter once this way, in any grouping and order, equals one :meth:`step`:
-        the same operations on each element, and each parameter's step count advances once. A
-        training loop can so update a layer as soon as its gradient is computed, while its weights
-        and gradient are still in the cache ("optimizer in backward"). Allowed only where the update
-        of a parameter depends on that parameter alone (:attr:`separable`).
+    def _optional_state_keys(self, group: dict[str, Any], p: torch.Tensor) -> dict[str, str]:
+        """State keys a parameter may have or not (``step``, unless it is required)."""
+        return {"step": "step"}
 
-        Raises:
-            TypeError: the optimizer is not separable (its name is given).
-            ValueError: a tensor of ``params`` is not one of this optimizer's parameters.
-        """
-        if not self.separable:
-            raise TypeError(f"{type(self).__name__} does not support partial_step: its update of a"
-                            " parameter depends on other parameters or on a state of its own")
-        only = held_subset(self, params)
-        for group in self.param_groups:
-            self._step_group(group, only)
+    def _check_saved_group(self, group: dict[str, Any], where: str) -> None:
+        """A saved group's rates and hyperparameters, through the constructor's own checks."""
+        try:
+            for key in self._rate_keys:
+                if key in group and (key == "lr" or group[key] is not None):
+                    check_rate(f"{key} of {where}", group[key])
+            init = inspect.signature(type(self).__init__).parameters
+            kwargs = {k: group[k] for k in self.defaults if k in init and k in group}
+            needed = {n for n, a in init.items() if a.default is inspect.Parameter.empty
+                      and a.kind in (a.POSITIONAL_OR_KEYWORD, a.KEYWORD_ONLY)} - {"self", "params"}
+            if needed <= set(kwargs):
+                extra = {k: v for k, v in group.items()
+                         if k not in self.defaults and k != "params" and k not in _SCHEDULER_KEYS}
+                probe = torch.zeros(1, 1, requires_grad=True)
+                type(self)([{"params": [probe], **extra}], **kwargs)
+        except (TypeError, ValueError, NotImplementedError) as err:
+            text = str(err)
+            raise ValueError(text if where in text else f"{where}: {text}") from None
 
-    def _step_group(self, group: dict[str, Any], only: set[int] | None = None) -> None:
-        counts = self._counts_steps or self._scheduled(group)
-        buckets: dict[tuple, tuple[list, list, list, list]] = {}
-        sizes: dict[tuple, int] = {}
-        for p in group["params"]:
-            if only is not None and id(p) not in only:
-                continue
-            grad = p.grad
-            if grad is None:
-                continue
-            if grad.is_sparse:
-                raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
-            state = self.state[p]
-            if not state:
-                if counts:
-                    state["step"] = 0
-                self._init_state(group, p, state)
-            t = state.get("step", 0)
-            view = state
-            if p.is_complex():  # as torch.optim: a complex tensor is a tensor of real pairs
-                p, grad, view = torch.view_as_real(p), torch.view_as_real(grad), _RealView(state)
-            blocked = self._elementwise and p.device.type == "cpu"
-            limit = self._block_numel if blocked else self._chunk_numel
-            pieces = _row_blocks(p, grad, view, limit) if blocked else [(p, grad, view)]
-            for i, (p, grad, view) in enumerate(pieces):
-                key = (p.device, p.dtype, t, 0)
-                if sizes.get(key, 0) and sizes[key] + p.numel() > limit:
-                    # start a new chunk of this bucket
-                    n = 1
-                    while sizes.get((p.device, p.dtype, t, n), 0) and (
-                        sizes[(p.device, p.dtype, t, n)] + p.numel() > limit
-                    ):
-                        n += 1
-                    key = (p.device, p.dtype, t, n)
-                sizes[key] = sizes.get(key, 0) + p.numel()
-                bucket = buckets.setdefault(key, ([], [], [], []))
-                bucket[0].append(p)
-                bucket[1].append(grad)
-                bucket[2].append(view)
-                if i == 0:  # the parameter's step count advances once, whatever its blocks
-                    bucket[3].append(state)
-        for (_, _, t, _), (params, grads, views, states) in buckets.items():
-            self._update(group, params, grads, views, t)
-            if counts:
-                for state in states:
-                    state["step"] = t + 1
+    def _check_saved_state(self, group: dict[str, Any], p: torch.Tensor, state: Mapping[str, Any],
+                           what: str) -> None:
+        check_saved_state(what, state, p, self._state_keys(group, p), self._optional_state_keys(group, p))
 
-    # -- checkpoints: schedules saved as plain data -----------------------------------------------
+    def _validated(self, state_dict: Any, where: Callable[[int], str] = "param group {} of state_dict".format,
+                   first: int = 0) -> list[dict[str, Any]]:
+        """The saved param groups, schedules decoded, after every check; ``ValueError`` otherwise."""
+        ids = check_saved_layout(state_dict, self.param_groups, kind_of(self))
+        return self._validated_groups(state_dict["param_groups"], state_dict["state"], ids, where, first)
+
+    def _validated_groups(self, saved: list[dict[str, Any]], state: Mapping[Any, Any],
+                          ids: Mapping[Any, tuple[int, torch.Tensor]], where: Callable[[int], str],
+                          first: int = 0) -> list[dict[str, Any]]:
+        """Decode and check ``saved`` (this optimizer's groups, numbered from ``first`` in ``ids``)."""
+        try:
+            groups = decode_rates(copy.deepcopy(list(saved)), self.param_groups, self._rate_keys)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"a schedule of state_dict cannot be rebuilt: {err}") from None
+        for i, group in enumerate(groups):
+            self._check_saved_group(group, where(first + i))
+        for pid, s in state.items():
+            i, p = ids[pid]
+            if first <= i < first + len(groups):
+                self._check_saved_state(groups[i - first], p, s,
+                                        f"state[{pid!r}] (param group {i}) of state_dict")
+        return groups
+
     def state_dict(self) -> dict[str, Any]:
         """torch's ``state_dict``, with schedules as plain data (``torch.load(weights_only=True)``
-        reads it); a callable that is not an optimbook schedule is saved as ``None`` and kept from
-        the optimizer it is loaded into."""
+        reads it) and the saving class under ``"optimizer"``; a callable that is not an optimbook
+        schedule is saved as ``None`` and kept from the optimizer it is loaded into."""
         out = super().state_dict()
         encode_rates(out["param_groups"], self._rate_keys)
+        # an empty entry (a parameter that has not stepped, or a rule without state) stays: torch's
+        # distributed checkpoints expect one per trained parameter; load_state_dict accepts it
+        out["optimizer"] = kind_of(self)
         return out
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        state_dict = dict(state_dict)
-        state_dict["param_groups"] = decode_rates(
-            copy.deepcopy(state_dict["param_groups"]), self.param_groups, self._rate_keys
-        )
-        super().load_state_dict(state_dict)
+        """Load a :meth:`state_dict` after checking all of it (see the class docstring); a
+        ``ValueError`` names what does not fit, and the optimizer is then unchanged."""
+        groups = self._validated(state_dict)
+        super().load_state_dict({"state": state_dict["state"], "param_groups": groups})

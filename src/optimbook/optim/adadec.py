@@ -100,8 +100,6 @@ class AdaDec(Optimizer):
             per-example mean loss while the update still uses the summed gradient.
     """
 
-    _elementwise = True  # see Optimizer._elementwise
-
     def __init__(
         self,
         params,
@@ -130,17 +128,23 @@ class AdaDec(Optimizer):
                     "recursive": recursive, "grad_scale": float(grad_scale)}
         super().__init__(params, defaults)
 
-    def _init_state(self, group, p, state) -> None:
+    def _init_state(self, group, p, state, rates) -> None:
         # g(−1)² = 0 (literal) or G(−1) = 0 (recursive)
         state["accumulator"] = torch.zeros_like(p, memory_format=torch.preserve_format)
 
-    def _update(self, group, params, grads, states, t) -> None:
-        rate = self._rate(group, "lr", t)
+    def _state_keys(self, group, p) -> dict[str, str]:
+        return {**super()._state_keys(group, p), "accumulator": "like"}
+
+    def _rates(self, group, t, where) -> dict[str, float]:
+        rates = super()._rates(group, t, where)
         if group["total_steps"] is not None:  # p(t) = η(0) (1 + t/R)^(−q)  (15)
-            rate = rate * unit_power_decay(group["total_steps"], group["q"])(t)
+            rates["lr"] = rates["lr"] * unit_power_decay(group["total_steps"], group["q"])(t)
+        return rates
+
+    def _update(self, group, params, grads, states, t, rates) -> None:
         acc = [s["accumulator"] for s in states]
         squares = adadec_update(
-            params, grads, acc, rate=rate, K=group["K"], xi=group["xi"], recursive=group["recursive"],
+            params, grads, acc, rate=rates["lr"], K=group["K"], xi=group["xi"], recursive=group["recursive"],
             grad_scale=group.get("grad_scale", 1.0),
         )
         if squares is not None:

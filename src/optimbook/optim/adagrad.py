@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import torch
 
-from optimbook.optim._base import Optimizer, check_number, check_rate
+from optimbook.optim._base import Optimizer, check_number, check_rate, fused_kernels, step_tensors
 
 __all__ = ["AdaGrad", "adagrad_update"]
 
@@ -55,7 +55,6 @@ class AdaGrad(Optimizer):
     positive.
     """
 
-    _elementwise = True  # see Optimizer._elementwise
     _counts_steps = False
 
     def __init__(self, params, lr: float = 0.01, K: float = 0.0, eps: float = 1e-10,
@@ -66,12 +65,20 @@ class AdaGrad(Optimizer):
         grad_scale = check_number("grad_scale", grad_scale, low=0.0, low_open=True)
         super().__init__(params, {"lr": lr, "K": K, "eps": eps, "grad_scale": float(grad_scale)})
 
-    def _init_state(self, group, p, state) -> None:
+    def _init_state(self, group, p, state, rates) -> None:
         # K for every real coordinate: a complex element is two of them (K + iK)
         K = complex(group["K"], group["K"]) if p.is_complex() else group["K"]
         state["sum"] = torch.full_like(p, K, memory_format=torch.preserve_format)
 
-    def _update(self, group, params, grads, states, t) -> None:
+    def _state_keys(self, group, p) -> dict[str, str]:
+        return {**super()._state_keys(group, p), "sum": "like"}
+
+    def _update(self, group, params, grads, states, t, rates) -> None:
         sums = [s["sum"] for s in states]
-        adagrad_update(params, grads, sums, lr=self._rate(group, "lr", t), eps=group["eps"],
+        if group.get("grad_scale", 1.0) == 1.0 and fused_kernels(params):  # torch's fused kernel
+            torch._fused_adagrad_(params, grads, sums, step_tensors(params, 1), lr=rates["lr"],
+                                  lr_decay=0.0, weight_decay=0.0, eps=group["eps"], maximize=False,
+                                  grad_scale=None, found_inf=None)
+            return
+        adagrad_update(params, grads, sums, lr=rates["lr"], eps=group["eps"],
                        grad_scale=group.get("grad_scale", 1.0))

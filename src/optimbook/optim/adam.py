@@ -18,7 +18,7 @@ import math
 
 import torch
 
-from optimbook.optim._base import Optimizer, check_number, check_rate
+from optimbook.optim._base import Optimizer, check_number, check_rate, fused_kernels, step_tensors
 
 __all__ = ["Adam", "AMSGrad", "AdamW", "Nadam", "adam_update", "nadam_update"]
 
@@ -83,24 +83,41 @@ class Adam(Optimizer):
         eps: δ ≥ 0 added to √v̂ (torch 1e-8; MindSpore 1e-7).
     """
 
-    _elementwise = True  # see Optimizer._elementwise
     _amsgrad = False
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8) -> None:
         super().__init__(params, _adam_defaults(lr, betas, eps))
 
-    def _init_state(self, group, p, state) -> None:
+    def _init_state(self, group, p, state, rates) -> None:
         state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
         state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
         if self._amsgrad:
             state["max_exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
 
-    def _update(self, group, params, grads, states, t, lr: float | None = None) -> None:
+    def _state_keys(self, group, p) -> dict[str, str]:
+        keys = {**super()._state_keys(group, p), "exp_avg": "like", "exp_avg_sq": "like"}
+        return {**keys, "max_exp_avg_sq": "like"} if self._amsgrad else keys
+
+    #: AdamW's decoupled decay (0 for Adam): the fused kernel applies θ ← θ(1 − ηλ) itself
+    _decay_key: str | None = None
+
+    def _update(self, group, params, grads, states, t, rates) -> None:
         beta1, beta2 = group["betas"]
+        if fused_kernels(params):  # torch's fused kernel of the same rule (torch.optim's fused=True)
+            decay = group[self._decay_key] if self._decay_key else 0.0
+            kernel = torch._fused_adamw_ if decay else torch._fused_adam_
+            kernel(params, grads, [s["exp_avg"] for s in states], [s["exp_avg_sq"] for s in states],
+                   [s["max_exp_avg_sq"] for s in states] if self._amsgrad else [],
+                   step_tensors(params, t + 1), lr=rates["lr"], beta1=beta1, beta2=beta2,
+                   weight_decay=decay, eps=group["eps"], amsgrad=self._amsgrad, maximize=False,
+                   grad_scale=None, found_inf=None)
+            return
+        if self._decay_key and group[self._decay_key]:
+            torch._foreach_mul_(params, 1.0 - rates["lr"] * group[self._decay_key])  # θ ← θ(1 − ηλ)
         adam_update(
             params, grads, [s["exp_avg"] for s in states], [s["exp_avg_sq"] for s in states],
             [s["max_exp_avg_sq"] for s in states] if self._amsgrad else None,
-            step=t + 1, lr=self._rate(group, "lr", t) if lr is None else lr, beta1=beta1,
+            step=t + 1, lr=rates["lr"], beta1=beta1,
             beta2=beta2, eps=group["eps"],
         )
 
@@ -125,11 +142,7 @@ class AdamW(Adam):
         defaults = _adam_defaults(lr, betas, eps, weight_decay=weight_decay)
         Optimizer.__init__(self, params, defaults)
 
-    def _update(self, group, params, grads, states, t, lr: float | None = None) -> None:
-        lr = self._rate(group, "lr", t)
-        if group["weight_decay"]:
-            torch._foreach_mul_(params, 1.0 - lr * group["weight_decay"])  # θ ← θ(1 − ηλ)
-        super()._update(group, params, grads, states, t, lr)
+    _decay_key = "weight_decay"  # θ ← θ(1 − ηλ) before the Adam step (see Adam._update)
 
 
 def nadam_update(
@@ -175,25 +188,27 @@ class Nadam(Optimizer):
         momentum_decay: ψ ≥ 0 of the schedule μ_t = β1 (1 − ½·0.96^(t ψ)).
     """
 
-    # not ``_elementwise``: _update advances the scalar state mu_product, once per bucket
-
     def __init__(
         self, params, lr: float = 2e-3, betas=(0.9, 0.999), eps: float = 1e-8,
         momentum_decay: float = 4e-3,
     ) -> None:
         super().__init__(params, _adam_defaults(lr, betas, eps, momentum_decay=momentum_decay))
 
-    def _init_state(self, group, p, state) -> None:
+    def _init_state(self, group, p, state, rates) -> None:
         state["mu_product"] = 1.0
         state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
         state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
 
-    def _update(self, group, params, grads, states, t) -> None:
+    def _state_keys(self, group, p) -> dict[str, str]:
+        return {**super()._state_keys(group, p), "mu_product": "number", "exp_avg": "like",
+                "exp_avg_sq": "like"}
+
+    def _update(self, group, params, grads, states, t, rates) -> None:
         beta1, beta2 = group["betas"]
         # Parameters of one bucket share their step count, hence their product of μ's.
         new_product = nadam_update(
             params, grads, [s["exp_avg"] for s in states], [s["exp_avg_sq"] for s in states],
-            step=t + 1, mu_product=states[0]["mu_product"], lr=self._rate(group, "lr", t), beta1=beta1,
+            step=t + 1, mu_product=states[0]["mu_product"], lr=rates["lr"], beta1=beta1,
             beta2=beta2, eps=group["eps"], momentum_decay=group["momentum_decay"],
         )
         for s in states:

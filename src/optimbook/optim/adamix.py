@@ -84,7 +84,6 @@ class AdaMix(Optimizer):
         round_steps: steps per round, an integer ≥ 1; required by ``rate="per-round"``.
     """
 
-    _elementwise = True  # see Optimizer._elementwise
     _rate_keys = ("lr", "bias_lr")
     _supports_complex = False
 
@@ -133,45 +132,59 @@ class AdaMix(Optimizer):
             self.param_groups.pop()
             raise
 
-    def _init_state(self, group, p, state) -> None:
+    def _init_state(self, group, p, state, rates) -> None:
         if role_of(p, group) == "weight":
             # α(−1) = η(0); with a schedule as lr the state holds the product alone (α(−1) = 1)
-            start = 1.0 if is_schedule(group["lr"]) else self._rate(group, "lr", 0)
+            start = 1.0 if is_schedule(group["lr"]) else rates["lr"]
             state["rate"] = torch.full_like(p, start, memory_format=torch.preserve_format)
             if group.get("rate", "literal") == "per-round":  # Σ (s·g)² over the current round
                 state["round_sum"] = torch.zeros_like(p, memory_format=torch.preserve_format)
 
-    def _update(self, group, params, grads, states, t) -> None:
+    def _state_keys(self, group, p) -> dict[str, str]:
+        keys = super()._state_keys(group, p)
+        if role_of(p, group) == "weight":
+            keys["rate"] = "like"
+            if group.get("rate", "literal") == "per-round":
+                keys["round_sum"] = "like"
+        return keys
+
+    def _rates(self, group, t, where) -> dict[str, float]:
+        """``lr`` and ``bias``, the biases' rate β(t): ``bias_lr`` (else ``lr``), power-decayed by
+        the ``total_steps``/``q`` shorthand."""
+        rates = super()._rates(group, t, where)
+        bias = rates["lr" if group["bias_lr"] is None else "bias_lr"]
+        if group["total_steps"] is not None:  # β(t) = β(0) (1 + t/R)^(−q)  (17)-(18)
+            bias = bias * unit_power_decay(group["total_steps"], group["q"])(t)
+        rates["bias"] = bias
+        return rates
+
+    def _update(self, group, params, grads, states, t, rates) -> None:
         w = [i for i, p in enumerate(params) if role_of(p, group) == "weight"]
         b = [i for i, p in enumerate(params) if role_of(p, group) != "weight"]
         if w:
-            wp, wg, rates = [params[i] for i in w], [grads[i] for i in w], [states[i]["rate"] for i in w]
+            wp, wg, alphas = [params[i] for i in w], [grads[i] for i in w], [states[i]["rate"] for i in w]
             reading, scale = group.get("rate", "literal"), group.get("grad_scale", 1.0)
             # η(t) multiplies the step when lr is a schedule; a constant η(0) is inside α already
-            eta = self._rate(group, "lr", t) if is_schedule(group["lr"]) else 1.0
+            eta = rates["lr"] if is_schedule(group["lr"]) else 1.0
             if reading == "literal":
-                adamix_weight_update(wp, wg, rates, K=group["K"], grad_scale=scale, step_scale=eta)
+                adamix_weight_update(wp, wg, alphas, K=group["K"], grad_scale=scale, step_scale=eta)
             elif reading == "current":  # α(t) = η / sqrt(K + (s·g(t))²)
                 shrink = _scaled_squares(wg, scale)
                 torch._foreach_add_(shrink, group["K"])
                 torch._foreach_rsqrt_(shrink)
-                torch._foreach_mul_(shrink, self._rate(group, "lr", t))
-                for rate, new in zip(rates, shrink):
+                torch._foreach_mul_(shrink, rates["lr"])
+                for rate, new in zip(alphas, shrink):
                     rate.copy_(new)
-                torch._foreach_addcmul_(wp, rates, wg, value=-1.0)
+                torch._foreach_addcmul_(wp, alphas, wg, value=-1.0)
             else:  # per-round: move with the round's rate, accumulate, update α at the round's end
-                torch._foreach_addcmul_(wp, rates, wg, value=-eta)
+                torch._foreach_addcmul_(wp, alphas, wg, value=-eta)
                 sums = [states[i]["round_sum"] for i in w]
                 squares = _scaled_squares(wg, scale)
                 torch._foreach_add_(sums, squares)
                 if (t + 1) % group["round_steps"] == 0:  # α(r) = α(r−1) / sqrt(K + Σ_round g²)
                     torch._foreach_add_(sums, group["K"])
                     torch._foreach_rsqrt_(sums)
-                    torch._foreach_mul_(rates, sums)
+                    torch._foreach_mul_(alphas, sums)
                     torch._foreach_zero_(sums)
-        if b:
-            key = "lr" if group["bias_lr"] is None else "bias_lr"
-            rate = self._rate(group, key, t)
-            if group["total_steps"] is not None:  # β(t) = β(0) (1 + t/R)^(−q)  (17)-(18)
-                rate = rate * unit_power_decay(group["total_steps"], group["q"])(t)
-            torch._foreach_add_([params[i] for i in b], [grads[i] for i in b], alpha=-rate)
+        if b:  # b ← b − β(t) g
+            torch._foreach_add_([params[i] for i in b], [grads[i] for i in b], alpha=-rates["bias"])

@@ -28,7 +28,8 @@ from typing import Any
 
 import torch
 
-from optimbook.optim._base import Optimizer, check_flag, check_number, check_rate
+from optimbook._checks import _shown
+from optimbook.optim._base import Optimizer, check_flag, check_number, check_rate, evaluate_closure
 
 __all__ = ["NaturalGradient", "amari_inverse_update", "exact_inverse_update"]
 
@@ -92,7 +93,6 @@ class NaturalGradient(Optimizer):
     """
 
     _supports_complex = False
-    _separable = False  # the Fisher estimate couples every pair of parameters
 
     def __init__(
         self,
@@ -183,13 +183,31 @@ class NaturalGradient(Optimizer):
         """Ĝ⁻¹ g for a flat gradient ``g`` (no update of the estimate)."""
         return self.fisher_inverse @ grad.reshape(-1).to(self.fisher_inverse)
 
+    def _state_keys(self, group, p) -> dict[str, str]:
+        # the estimate lives in the first parameter's state; the others keep none
+        first = self._params()[0]
+        if p is not first:
+            return {}
+        return {"fisher_inverse": "matrix", "fisher_updates": "count"}  # and "step" once stepped
+
+    def _optional_state_keys(self, group, p) -> dict[str, str]:
+        return {"step": "step"} if p is self._params()[0] else {}
+
+    def _check_saved_state(self, group, p, state, what) -> None:
+        super()._check_saved_state(group, p, state, what)
+        inv = state.get("fisher_inverse")
+        if inv is not None:
+            n = sum(q.numel() for q in self._params())
+            if not isinstance(inv, torch.Tensor) or inv.shape != (n, n):
+                got = f"shape {tuple(inv.shape)}" if isinstance(inv, torch.Tensor) else _shown(inv)
+                raise ValueError(f"{what}['fisher_inverse'] must be the {n} x {n} inverse Fisher"
+                                 f" estimate, got {got}")
+
     @torch.no_grad()
     def step(self, closure=None) -> Any:
-        """θ ← θ − η Ĝ⁻¹ g, after feeding g into Ĝ⁻¹ when ``fisher_from_grad``."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        """θ ← θ − η Ĝ⁻¹ g, after feeding g into Ĝ⁻¹ when ``fisher_from_grad`` (every group's
+        rate computed and checked first: a failed step feeds nothing and moves nothing)."""
+        loss = evaluate_closure(closure)
         params = self._params()
         if all(p.grad is None for p in params):
             return loss
@@ -198,6 +216,9 @@ class NaturalGradient(Optimizer):
                 raise RuntimeError("NaturalGradient does not support sparse gradients")
             if _is_dtensor(p):
                 raise NotImplementedError("NaturalGradient does not support FSDP2 (DTensor) parameters")
+        state = self.state.get(params[0])
+        t = state.get("step", 0) if state else 0
+        rates = [self._rates(group, t, f"param group {i}")["lr"] for i, group in enumerate(self.param_groups)]
         grad = torch.cat([
             (p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1) for p in params
         ])
@@ -205,10 +226,8 @@ class NaturalGradient(Optimizer):
             self.update_fisher(grad)
         direction = self.natural_direction(grad)
         state = self.state[params[0]]
-        t = state.get("step", 0)
         offset = 0
-        for group in self.param_groups:
-            lr = self._rate(group, "lr", t)
+        for group, lr in zip(self.param_groups, rates):
             for p in group["params"]:
                 n = p.numel()
                 if p.grad is not None:

@@ -21,11 +21,13 @@ from typing import Any
 import torch
 from torch import nn
 
+from optimbook._checks import _shown
 from optimbook.optim._base import (
-    Optimizer, check_rate, decode_rates, encode_rates, evaluate_closure, held_subset, is_schedule,
-    rate_at,
+    Optimizer, check_rate, check_saved_layout, decode_rates, encode_rates, evaluate_closure,
+    is_schedule, rate_at,
 )
 from optimbook.optim.roles import ROLES, check_role, role_of
+from optimbook.schedules.torch_adapter import ScheduleLR
 
 __all__ = ["PerRole", "Rule", "split_by_role", "ROLES"]
 
@@ -129,6 +131,13 @@ def split_by_role(params_or_module: Any) -> dict[str, list[torch.Tensor]]:
     return out
 
 
+def _role_kind(rule: Rule | None) -> str:
+    if rule is None:
+        return "None"
+    cls = rule.optimizer
+    return f"{cls.__module__.split('.')[0]}.{cls.__qualname__}"
+
+
 class PerRole(torch.optim.Optimizer):
     """A strategy "weight rule + bias rule" made of two optimizers (He & Li 2016, Exp. 2-4).
 
@@ -143,9 +152,14 @@ class PerRole(torch.optim.Optimizer):
         is the paper's "AdaGrad + Cons".
 
     A schedule given as a rule's ``lr`` is evaluated by the rule's optimizer at each parameter's
-    step count; for a torch.optim class (which takes numbers only) PerRole sets the group's ``lr``
-    from the schedule before each step instead, counting its own steps in ``schedule_step``. Either
-    way a negative, NaN or infinite rate raises ``ValueError`` naming the step.
+    step count. A torch.optim class takes numbers only: PerRole drives it with a
+    :class:`~optimbook.schedules.ScheduleLR` (in :attr:`schedulers`), the one driver of a
+    torch.optim optimizer by a schedule, whose step count is the number of steps taken. Either way
+    a negative, NaN or infinite rate raises ``ValueError`` naming the group and the step.
+
+    A step is all or nothing: every rule's rates (the schedulers' next rates included) are computed
+    and checked before any rule steps. ``load_state_dict`` checks the whole dict first: the same
+    rules (``state_dict()["optimizer"]`` names them), the same groups, and each rule's own checks.
     """
 
     def __init__(self, params_or_module: Any, weight: Any = None, bias: Any = None) -> None:
@@ -155,8 +169,10 @@ class PerRole(torch.optim.Optimizer):
         super().__init__(everything, {})
         self.rules = rules
         self.children: dict[str, torch.optim.Optimizer] = {}
-        #: the scheduled rates PerRole drives itself (foreign optimizers): role -> {key: schedule}
-        self._driven: dict[str, dict[str, Callable[[int], float]]] = {}
+        #: role -> the ScheduleLR that drives a torch.optim rule whose ``lr`` is a schedule
+        self.schedulers: dict[str, ScheduleLR] = {}
+        #: roles whose scheduler advances before their next step (their optimizer stepped since)
+        self._due: set[str] = set()
         groups: list[dict[str, Any]] = []
         self._slices: dict[str, tuple[int, int]] = {}
         for role in ROLES:
@@ -168,17 +184,14 @@ class PerRole(torch.optim.Optimizer):
                 groups.append({"params": params, "lr": 0.0, "per_role": role, "frozen": True})
             else:
                 kwargs = dict(rule.kwargs)
-                driven = {}
-                if not issubclass(rule.optimizer, Optimizer):  # torch.optim takes numbers only
-                    driven = {k: v for k, v in kwargs.items() if k in _RATE_KEYS and is_schedule(v)}
-                    kwargs.update({k: rate_at(k, v, 0) for k, v in driven.items()})
+                schedule = None
+                if not issubclass(rule.optimizer, Optimizer) and is_schedule(kwargs.get("lr")):
+                    schedule = kwargs.pop("lr")  # torch.optim takes numbers only
                 child = rule.optimizer([{"params": params, **dict(rule.group)}], **kwargs)
                 for g in child.param_groups:
                     g["per_role"] = role
-                    if driven:
-                        g["schedule_step"] = 0
-                if driven:
-                    self._driven[role] = driven
+                if schedule is not None:
+                    self.schedulers[role] = ScheduleLR(child, schedule)  # sets lr = schedule(0)
                 self.children[role] = child
                 groups.extend(child.param_groups)
             self._slices[role] = (start, len(groups))
@@ -194,6 +207,10 @@ class PerRole(torch.optim.Optimizer):
             child.param_groups = self.param_groups[start:stop]
             child.state = self.state
 
+    def _where(self, role: str) -> Callable[[int], str]:
+        start = self._slices[role][0]
+        return lambda i: f"param group {start + i} (the {role} rule)"
+
     @property
     def frozen_params(self) -> list[torch.Tensor]:
         """Parameters no rule trains (their role was given ``None``)."""
@@ -206,62 +223,116 @@ class PerRole(torch.optim.Optimizer):
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """One step of every role's optimizer."""
+        """One step of every role's optimizer, after every rule's rates are computed and checked."""
         loss = evaluate_closure(closure)
+        plans = {}
         for role, child in self.children.items():
-            driven = self._driven.get(role)
-            if driven:
-                for g in child.param_groups:
-                    for key, schedule in driven.items():
-                        g[key] = rate_at(key, schedule, g["schedule_step"])
+            where = self._where(role)
+            if isinstance(child, Optimizer):
+                plans[role] = child._plan(where)
+            elif role in self._due:
+                self.schedulers[role].next_rates(lambda i, where=where: f"lr of {where(i)}")
+            else:
+                for i, g in enumerate(child.param_groups):
+                    rate_at(f"lr of {where(i)}", g["lr"], 0)
+        for role, child in self.children.items():
+            if role in plans:
+                child._apply(plans[role])
+                continue
+            if role in self._due:
+                self.schedulers[role].step()
+                self._due.discard(role)
             child.step()
-            if driven:
-                for g in child.param_groups:
-                    g["schedule_step"] += 1
+            if role in self.schedulers:
+                self._due.add(role)
         return loss
 
-    @property
-    def separable(self) -> bool:
-        """Whether :meth:`partial_step` is allowed: every rule's optimizer is separable (see
-        :meth:`optimbook.optim._base.Optimizer.partial_step`) and takes its schedules itself."""
-        return all(getattr(child, "separable", False) and role not in self._driven
-                   for role, child in self.children.items())
-
-    @torch.no_grad()
-    def partial_step(self, params: Iterable[torch.Tensor]) -> None:
-        """One step of ``params`` alone: each rule's optimizer steps those of them it holds (frozen
-        ones stay as they are). Stepping every parameter once this way equals one :meth:`step`.
-
-        Raises:
-            TypeError: a rule's optimizer cannot step some parameters alone (a torch.optim class,
-                whose schedule PerRole counts per :meth:`step`, or a rule that couples parameters).
-            ValueError: a tensor of ``params`` is not one of this optimizer's parameters.
-        """
-        if not self.separable:
-            raise TypeError(f"{self!r} does not support partial_step: a rule's optimizer is not"
-                            " separable or is a torch.optim class")
-        params = list(params)
-        held_subset(self, params)
-        for child in self.children.values():
-            mine = {id(p) for group in child.param_groups for p in group["params"]}
-            subset = [p for p in params if id(p) in mine]
-            if subset:
-                child.partial_step(subset)
+    # -- checkpoints ------------------------------------------------------------------------------
+    def _kind(self) -> str:
+        return (f"optimbook.PerRole(weight={_role_kind(self.rules['weight'])},"
+                f" bias={_role_kind(self.rules['bias'])})")
 
     def state_dict(self) -> dict[str, Any]:
         """torch's ``state_dict``, with schedules as plain data (see
-        :meth:`optimbook.optim._base.Optimizer.state_dict`)."""
+        :meth:`optimbook.optim._base.Optimizer.state_dict`), the rules under ``"optimizer"`` and the
+        schedulers of torch.optim rules under ``"schedulers"``."""
         out = super().state_dict()
         encode_rates(out["param_groups"], _RATE_KEYS)
+        # empty entries stay (a rule without state): as Optimizer.state_dict
+        out["optimizer"] = self._kind()
+        if self.schedulers:
+            out["schedulers"] = {role: {"scheduler": s.state_dict(), "due": role in self._due}
+                                 for role, s in self.schedulers.items()}
         return out
 
+    def _validated(self, state_dict: Any) -> list[dict[str, Any]]:
+        """The saved groups, schedules decoded, after every check (``ValueError`` otherwise)."""
+        ids = check_saved_layout(state_dict, self.param_groups, self._kind())
+        saved, state = state_dict["param_groups"], state_dict["state"]
+        groups: list[dict[str, Any]] = []
+        for role in ROLES:
+            if role not in self._slices:
+                continue
+            start, stop = self._slices[role]
+            child = self.children.get(role)
+            if isinstance(child, Optimizer):
+                groups += child._validated_groups(saved[start:stop], state, ids,
+                                                  "param group {} of state_dict".format, start)
+                continue
+            part = decode_rates(copy.deepcopy(list(saved[start:stop])), self.param_groups[start:stop],
+                                _RATE_KEYS)
+            for i, g in enumerate(part, start):
+                try:
+                    rate_at(f"lr of param group {i} of state_dict", g["lr"], 0)
+                except TypeError as err:
+                    raise ValueError(str(err)) from None
+                if child is None and (g.get("frozen") is not True or g["lr"] != 0.0):
+                    raise ValueError(f"param group {i} of state_dict must be the frozen {role} group"
+                                     f" (lr 0.0, frozen True), got lr {_shown(g['lr'])}")
+            for pid, s in state.items():
+                i, p = ids[pid]
+                if start <= i < stop:
+                    if child is None and s:
+                        raise ValueError(f"state[{pid!r}] (param group {i}) of state_dict must be empty:"
+                                         f" the {role} role is frozen")
+                    for key, value in s.items():  # torch.optim's per-element state has p's shape
+                        if isinstance(value, torch.Tensor) and value.ndim >= 1 and value.shape != p.shape:
+                            raise ValueError(f"state[{pid!r}][{key!r}] (param group {i}) of state_dict must"
+                                             f" have the parameter's shape {tuple(p.shape)}, got"
+                                             f" {tuple(value.shape)}")
+            groups += part
+        saved_schedulers = state_dict.get("schedulers")
+        if self.schedulers:
+            if not isinstance(saved_schedulers, Mapping) or set(saved_schedulers) != set(self.schedulers):
+                raise ValueError(f"state_dict['schedulers'] must hold the state of the schedulers of the"
+                                 f" torch.optim rules {sorted(self.schedulers)} (their step counts),"
+                                 f" got {_shown(saved_schedulers)}")
+            for role, entry in saved_schedulers.items():
+                ok = (isinstance(entry, Mapping) and isinstance(entry.get("due"), bool)
+                      and isinstance(entry.get("scheduler"), Mapping)
+                      and type(entry["scheduler"].get("last_epoch")) is int
+                      and entry["scheduler"]["last_epoch"] >= 0
+                      and len(entry["scheduler"].get("schedules") or self.schedulers[role].schedules)
+                      == len(self.schedulers[role].schedules))
+                if not ok:
+                    raise ValueError(f"state_dict['schedulers'][{role!r}] must be {{'scheduler': a"
+                                     " ScheduleLR state_dict, 'due': True or False}")
+        elif saved_schedulers:
+            raise ValueError("state_dict['schedulers'] holds schedulers, and this PerRole has no"
+                             " torch.optim rule driven by a schedule")
+        return groups
+
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        state_dict = dict(state_dict)
-        state_dict["param_groups"] = decode_rates(
-            copy.deepcopy(state_dict["param_groups"]), self.param_groups, _RATE_KEYS
-        )
-        super().load_state_dict(state_dict)
+        """Load a :meth:`state_dict` after checking all of it; ``ValueError`` naming what does not
+        fit otherwise, and the optimizer unchanged."""
+        groups = self._validated(state_dict)
+        super().load_state_dict({"state": state_dict["state"], "param_groups": groups})
         self._link()
+        for role, entry in (state_dict.get("schedulers") or {}).items():
+            self.schedulers[role].load_state_dict(entry["scheduler"])
+            self._due.discard(role)
+            if entry["due"]:
+                self._due.add(role)
 
     def __repr__(self) -> str:
         def describe(role: str) -> str:

@@ -78,7 +78,6 @@ class RMSProp(Optimizer):
         eps: δ ≥ 0 added to the root (torch 1e-8; MindSpore 1e-7).
     """
 
-    _elementwise = True  # see Optimizer._elementwise
     _counts_steps = False
 
     def __init__(self, params, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8) -> None:
@@ -109,22 +108,22 @@ class RMSProp(Optimizer):
             mask = mask.to(param.dtype)
         self.state[param]["mask"] = mask
 
-    def _init_state(self, group, p, state) -> None:
+    def _init_state(self, group, p, state, rates) -> None:
         state["square_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
 
-    def _step_group(self, group, only=None) -> None:
-        for p in group["params"]:  # a mask set before the first step leaves the state non-empty
-            if only is not None and id(p) not in only:
-                continue
-            state = self.state.get(p)
-            if p.grad is not None and state and "square_avg" not in state:
-                self._init_state(group, p, state)
-        super()._step_group(group, only)
+    def _needs_state(self, state) -> bool:
+        return "square_avg" not in state  # a mask set before the first step leaves it non-empty
 
-    def _update(self, group, params, grads, states, t) -> None:
+    def _state_keys(self, group, p) -> dict[str, str]:
+        return {**super()._state_keys(group, p), "square_avg": "like"}
+
+    def _optional_state_keys(self, group, p) -> dict[str, str]:
+        return {**super()._optional_state_keys(group, p), "mask": "mask"}
+
+    def _update(self, group, params, grads, states, t, rates) -> None:
         masks = [s.get("mask") for s in states]
         rmsprop_update(
-            params, grads, [s["square_avg"] for s in states], lr=self._rate(group, "lr", t), alpha=group["alpha"],
+            params, grads, [s["square_avg"] for s in states], lr=rates["lr"], alpha=group["alpha"],
             eps=group["eps"], masks=masks if any(m is not None for m in masks) else None,
         )
 
@@ -139,7 +138,6 @@ class Adadelta(Optimizer):
         eps: ε ≥ 0 inside both roots.
     """
 
-    _elementwise = True  # see Optimizer._elementwise
     _counts_steps = False
 
     def __init__(self, params, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6) -> None:
@@ -148,12 +146,15 @@ class Adadelta(Optimizer):
         eps = check_number("eps", eps, low=0.0)
         super().__init__(params, {"lr": lr, "rho": rho, "eps": eps})
 
-    def _init_state(self, group, p, state) -> None:
+    def _init_state(self, group, p, state, rates) -> None:
         state["square_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
         state["acc_delta"] = torch.zeros_like(p, memory_format=torch.preserve_format)
 
-    def _update(self, group, params, grads, states, t) -> None:
+    def _state_keys(self, group, p) -> dict[str, str]:
+        return {**super()._state_keys(group, p), "square_avg": "like", "acc_delta": "like"}
+
+    def _update(self, group, params, grads, states, t, rates) -> None:
         adadelta_update(
             params, grads, [s["square_avg"] for s in states], [s["acc_delta"] for s in states],
-            lr=self._rate(group, "lr", t), rho=group["rho"], eps=group["eps"],
+            lr=rates["lr"], rho=group["rho"], eps=group["eps"],
         )

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import torch
 
-from optimbook.optim._base import Optimizer, check_number, check_rate
+from optimbook.optim._base import Optimizer, check_number, check_rate, fused_kernels
 
 __all__ = ["SGD", "Momentum", "Nesterov", "sgd_update", "momentum_update"]
 
@@ -81,8 +81,8 @@ class SGD(Optimizer):
     def __init__(self, params, lr: float = 1e-3) -> None:
         super().__init__(params, {"lr": check_rate("lr", lr)})
 
-    def _update(self, group, params, grads, states, t) -> None:
-        sgd_update(params, grads, lr=self._rate(group, "lr", t))
+    def _update(self, group, params, grads, states, t, rates) -> None:
+        sgd_update(params, grads, lr=rates["lr"])
 
 
 class Momentum(Optimizer):
@@ -98,7 +98,6 @@ class Momentum(Optimizer):
         form: ``"torch"`` or ``"sutskever"``.
     """
 
-    _elementwise = True  # see Optimizer._elementwise
     _nesterov = False
 
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0.9, *, form: str = "torch"):
@@ -110,17 +109,28 @@ class Momentum(Optimizer):
 
     _counts_steps = False
 
-    def _init_state(self, group, p, state) -> None:
+    def _init_state(self, group, p, state, rates) -> None:
         # b = 0 (or v = 0), so the first step gives b = g (v = −η g), as torch.optim.SGD does.
         state["momentum_buffer"] = torch.zeros_like(p, memory_format=torch.preserve_format)
 
-    def _update(self, group, params, grads, states, t) -> None:
+    def _state_keys(self, group, p) -> dict[str, str]:
+        return {**super()._state_keys(group, p), "momentum_buffer": "like"}
+
+    def _update(self, group, params, grads, states, t, rates) -> None:
         bufs = [state["momentum_buffer"] for state in states]
+        # torch's fused kernel of the same rule; it keeps no buffer at μ = 0, where the buffer the
+        # state holds (b = g) is the equations' own, so that case stays with them
+        if group["form"] == "torch" and group["momentum"] and fused_kernels(params):
+            # b starts at 0, so the first step's b = μ·0 + g = g, as torch's first step sets it
+            torch._fused_sgd_(params, grads, bufs, weight_decay=0.0, momentum=group["momentum"],
+                              lr=rates["lr"], dampening=0.0, nesterov=self._nesterov, maximize=False,
+                              is_first_step=False, grad_scale=None, found_inf=None)
+            return
         momentum_update(
             params,
             grads,
             bufs,
-            lr=self._rate(group, "lr", t),
+            lr=rates["lr"],
             momentum=group["momentum"],
             nesterov=self._nesterov,
             form=group["form"],

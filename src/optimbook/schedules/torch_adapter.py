@@ -106,16 +106,43 @@ class ScheduleLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     # -- the rule ------------------------------------------------------------------------------
-    def _rate(self, i: int, k: int) -> float:
+    def _label(self, i: int) -> str:
+        return f"lr of param group {i}"
+
+    def _rate(self, i: int, k: int, factor: float | None = None, label: str | None = None) -> float:
         """Group i's rate at step k: the factor times the schedule's value, which must be a finite
         real number >= 0 (a negative, NaN or infinite rate is refused, naming the step)."""
-        return schedule_value(f"the learning rate of param group {i}", self.schedules[i], k, self._factors[i])
+        return schedule_value(self._label(i) if label is None else label, self.schedules[i], k,
+                              self._factors[i] if factor is None else factor)
+
+    def _change(self, i: int, group: dict[str, Any]) -> float:
+        """The factor by which ``group["lr"]`` was changed since our last step (1 if it was not)."""
+        current, previous = float(group["lr"]), self._last_set[i]
+        if previous == previous and previous != 0.0 and current != previous:
+            return current / previous
+        return 1.0
 
     def _absorb(self, i: int, group: dict[str, Any]) -> None:
         """Fold a change of ``group["lr"]`` made since our last step into the factor of group i."""
-        current, previous = float(group["lr"]), self._last_set[i]
-        if previous == previous and previous != 0.0 and current != previous:
-            self._factors[i] *= current / previous
+        self._factors[i] *= self._change(i, group)
+
+    def next_rates(self, label: Callable[[int], str] | None = None) -> list[float]:
+        """The rates the next :meth:`step` will set, computed and checked; changes nothing.
+
+        ``label(i)`` names group i in the error (default: "lr of param group i").
+        Raises ``ValueError``/``TypeError`` as :meth:`step` would, naming the step.
+        """
+        k = self.last_epoch + 1
+        return [self._rate(i, k, self._factors[i] * self._change(i, group),
+                           None if label is None else label(i))
+                for i, group in enumerate(self.optimizer.param_groups)]
+
+    def step(self, epoch: int | None = None) -> None:
+        """torch's ``step``, all or nothing: the next rates are computed and checked first, so a
+        schedule that fails leaves the step count and the rates as they were."""
+        if epoch is None and self._step_count > 0:
+            self.next_rates()
+        super().step(epoch)
 
     def _rates(self, absorb: bool) -> list[float]:
         k = self.last_epoch

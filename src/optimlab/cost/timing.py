@@ -6,18 +6,22 @@ Two measurements the book's chapter on AdaMix makes, as one call each:
   weight matrix and on a bias vector (the passes over the parameters its torch code makes);
 - :func:`step_times`: the time of one ``step()`` of each rule on a model's parameters with fixed
   gradients, the rules interleaved round by round, and of one forward and backward pass of the
-  model for scale. On the CPU it times with one thread and measures that thread's CPU time
-  (``time.thread_time``), which other processes on a shared machine do not inflate; on a GPU it
-  measures wall-clock time between synchronisations.
+  model for scale, with the :class:`~optimlab.training.clock.Clock`. On the CPU it times with one
+  thread and measures that thread's CPU time (``time.thread_time``), which other processes on a
+  shared machine do not inflate; on a GPU it measures the device's time with CUDA events.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
+
+from optimlab.training.clock import Clock
+from optimlab.training.losses import reconstruction_error
 
 __all__ = ["CountKernels", "kernel_counts", "StepTimes", "step_times"]
 
@@ -86,18 +90,12 @@ def step_times(
     """Time one ``step()`` of every rule on the parameters of ``model()`` (a fresh model per rule,
     with the same fixed random gradients), ``warmup + repeats`` rounds with the rules in
     alternating order, keeping the last ``repeats``; then one forward and backward pass of a fresh
-    ``model()`` on ``batch`` with the summed squared reconstruction error. The device is the
-    model's."""
-    import time
-
+    ``model()`` on ``batch`` with the summed squared reconstruction error
+    (:func:`~optimlab.training.losses.reconstruction_error`). The device is the model's."""
     probe = model()
     device = next(probe.parameters()).device
-
-    def sync():
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-
-    clock = time.thread_time if device.type == "cpu" else time.perf_counter
+    # one thread's CPU time on the CPU (other processes do not inflate it); CUDA events on a GPU
+    clock = Clock(device, host=time.thread_time if device.type == "cpu" else time.perf_counter)
     threads = torch.get_num_threads()
     if device.type == "cpu":
         torch.set_num_threads(1)
@@ -111,26 +109,20 @@ def step_times(
             optimizers[name] = make(params)
         n_weights = sum(p.numel() for p in params if p.ndim >= 2)
         n_biases = sum(p.numel() for p in params if p.ndim < 2)
-        steps = {name: [] for name in rules}
         for i in range(warmup + repeats):
             for name in (list(rules) if i % 2 == 0 else list(reversed(rules))):
-                sync()
-                tic = clock()
+                clock.start()
                 optimizers[name].step()
-                sync()
-                if i >= warmup:
-                    steps[name].append(clock() - tic)
+                clock.stop(name if i >= warmup else "warm-up")
+        steps = {name: clock.laps(name) for name in rules}
         del optimizers
         net = model()
-        fb = []
         for i in range(warmup + repeats):
-            sync()
-            tic = clock()
+            clock.start()
             net.zero_grad(set_to_none=True)
-            ((net(batch) - batch) ** 2).sum().backward()
-            sync()
-            if i >= warmup:
-                fb.append(clock() - tic)
+            reconstruction_error(net(batch), batch).backward()
+            clock.stop("forward-backward" if i >= warmup else "warm-up")
+        fb = clock.laps("forward-backward")
     finally:
         torch.set_num_threads(threads)
     name = "CPU time of one thread" if device.type == "cpu" else "wall-clock time"

@@ -5,6 +5,11 @@ per candidate and seed, and returns a tidy table with one row per (candidate, se
 chapters on optimizers and on learning-rate decay draw their MNIST figures from it. Each
 (candidate, seed) run is cached (see :mod:`optimlab.experiments.cache`), so re-running a chapter
 recomputes only new or changed candidates.
+
+Every run records its floating-point work with the meter :mod:`optimlab.training.work`, as one
+``"classifier run"`` entry under its cache path: what :func:`~optimlab.training.loop.fit` records of
+its training, and the evaluations (a forward pass over the test images at every record). Its cache
+record keeps that count (``"flop"``); a run read from the cache records it as reused.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import Any
 
 import torch
 
+from optimlab.training import flops, work
 from optimlab.training.data import load_mnist
 from optimlab.training.losses import cross_entropy
 from optimlab.training.models import mlp
@@ -66,11 +72,26 @@ def _run(rule: Rule, seed: int, config: ClassifierConfig, data, device) -> list[
 
     hist = fit(model, cross_entropy, optimizer, xtr, ytr, batch_size=config.batch_size,
                epochs=config.epochs, seed=seed, evaluate=evaluate)
+    # fit counts its training; the evaluations are ours: one forward pass over xte per record
+    work.add(flops.Count(flops.mlp_forward((784, config.hidden, 10), len(xte)) * len(hist.records)), "evaluation")
     return [
         {"epoch": int(round(r["epoch"])), "step": r["step"], "seconds": r["seconds"],
          "train_loss": r["loss"], "test_loss": r["test_loss"], "test_accuracy": r["test_accuracy"]}
         for r in hist.records
     ]
+
+
+def _saved(path) -> dict[str, Any] | None:
+    """The cached record at ``path`` if it holds its rows and its work, else None (made again: a
+    record written before runs recorded their work, or one that does not parse)."""
+    if not path.is_file():
+        return None
+    try:
+        saved = json.loads(path.read_text())
+        flops.Count.from_record(saved["flop"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    return saved if isinstance(saved.get("rows"), list) else None
 
 
 def compare(
@@ -114,17 +135,21 @@ def compare(
             key = {"rule": repr(rule), "seed": int(seed), "config": asdict(config),
                    "device": dev.type, "code": version}
             path = folder / f"{key_digest(key)}.json"
-            if cache and path.is_file():
-                rows = json.loads(path.read_text())["rows"]
+            saved = _saved(path) if cache else None
+            if saved is not None:
+                rows = saved["rows"]
+                work.reuse(flops.Count.from_record(saved["flop"]), "classifier run", key=str(path))
             else:
                 if data is None:
                     data = (*load_mnist("train", fraction=config.train_fraction, device=dev),
                             *load_mnist("test", fraction=config.test_fraction, device=dev))
                 tic = time.perf_counter()
-                rows = _run(rule, int(seed), config, data, dev)
+                with work.run("classifier run", key=str(path) if cache else None) as done:
+                    rows = _run(rule, int(seed), config, data, dev)
                 if cache:
                     atomic_write_text(path, json.dumps(
-                        {"key": key, "rows": rows, "wall_seconds": time.perf_counter() - tic}))
+                        {"key": key, "rows": rows, "wall_seconds": time.perf_counter() - tic,
+                         "flop": done.count.to_record()}))
             frames.append(pd.DataFrame(rows).assign(label=label, seed=int(seed)))
     frame = pd.concat(frames, ignore_index=True)
     return frame[["label", "seed", "epoch", "step", "seconds", "train_loss", "test_loss", "test_accuracy"]]

@@ -7,6 +7,7 @@ fonts, palette and sizes, and every axis carries a label with its unit. Needs ma
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -21,7 +22,10 @@ __all__ = [
     "MARKERS",
     "LINESTYLES",
     "glue",
+    "prose",
     "use_style",
+    "legend",
+    "legend_covers_data",
     "describe",
     "subplots",
     "label",
@@ -70,9 +74,83 @@ def glue(name: str, value: Any, display: bool = False) -> None:
     _glue(name, value, display=display)
 
 
+#: A placeholder for a glued value in a paragraph of a Colab notebook: ``{{name}}`` or ``{{name:spec}}``.
+_PLACEHOLDER = re.compile(r"\{\{([A-Za-z_][\w]*)(?::([^{}]*))?\}\}")
+
+
+def prose(text: str, values: dict[str, Any] | None = None):
+    """A paragraph of the book with its glued values filled in, as Markdown a notebook displays.
+
+    The Colab notebooks (``tools/colab.py``) turn each paragraph that shows a glued value
+    (``{glue:text}`name:.2f``` in the book) into a cell calling ``prose`` with ``{{name:.2f}}``
+    in its place; the value comes from ``values`` (default :data:`GLUED`: what :func:`glue` kept in
+    this session). A value not computed yet shows as its name and how to get it, never as an error.
+    """
+    from IPython.display import Markdown
+
+    return Markdown(fill(text, GLUED if values is None else values).strip("\n"))
+
+
+def fill(text: str, values: dict[str, Any]) -> str:
+    """``text`` with every ``{{name:spec}}`` replaced by ``format(values[name], spec)`` (see :func:`prose`)."""
+
+    def value(match: re.Match) -> str:
+        name, spec = match.group(1), match.group(2) or ""
+        if name not in values:
+            return f"[{name}: not computed yet in this session]"
+        try:
+            return format(values[name], spec)
+        except (TypeError, ValueError):
+            return str(values[name])
+
+    return _PLACEHOLDER.sub(value, text)
+
+
+_GREEK = {name: chr(code) for name, code in [
+    ("alpha", 0x3B1), ("beta", 0x3B2), ("gamma", 0x3B3), ("delta", 0x3B4), ("epsilon", 0x3B5),
+    ("varepsilon", 0x3B5), ("zeta", 0x3B6), ("eta", 0x3B7), ("theta", 0x3B8), ("iota", 0x3B9),
+    ("kappa", 0x3BA), ("lambda", 0x3BB), ("mu", 0x3BC), ("nu", 0x3BD), ("xi", 0x3BE), ("pi", 0x3C0),
+    ("rho", 0x3C1), ("sigma", 0x3C3), ("tau", 0x3C4), ("phi", 0x3C6), ("varphi", 0x3C6),
+    ("chi", 0x3C7), ("psi", 0x3C8), ("omega", 0x3C9), ("Gamma", 0x393), ("Delta", 0x394),
+    ("Theta", 0x398), ("Lambda", 0x39B), ("Sigma", 0x3A3), ("Phi", 0x3A6), ("Omega", 0x3A9)]}
+_SYMBOLS = {"|": "‖", "cdot": "·", "times": "×", "sqrt": "√", "sum": "Σ", "prod": "Π", "le": "≤",
+            "leq": "≤", "ge": "≥", "geq": "≥", "infty": "∞", "nabla": "∇", "approx": "≈", "to": "→",
+            "partial": "∂", "pm": "±", "ell": "ℓ", ",": " ", ";": " ", "!": "", " ": " "}
+_ACCENTS = {"hat": "\u0302", "bar": "\u0304", "tilde": "\u0303", "dot": "\u0307", "vec": "\u20d7"}
+_SUB = str.maketrans("0123456789+-=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
+_SUP = str.maketrans("0123456789+-=()inT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁱⁿᵀ")
+
+
+def _script(body: str, table: dict, word: str) -> str:
+    body = body.strip()
+    if all(ord(c) in table for c in body):
+        return body.translate(table)
+    return f" {word} {body} "
+
+
+def _tex(math: str) -> str:
+    """One mathtext expression as plain Unicode: Greek letters, accents, sub- and superscripts."""
+    text = math
+    text = re.sub(r"\\(?:left|right|big|Big|displaystyle)\b", "", text)
+    text = re.sub(r"\\(?:mathrm|mathbf|mathit|text|operatorname)\{([^{}]*)\}", r"\1", text)
+    for accent, mark in _ACCENTS.items():
+        text = re.sub(rf"\\{accent}\s*\{{([^{{}}]*)\}}", lambda m, k=mark: m.group(1) + k, text)
+        text = re.sub(rf"\\{accent}\s*(\\[A-Za-z]+|\w)", lambda m, k=mark: m.group(1) + k, text)
+    text = re.sub(r"\\([A-Za-z]+|[|,;! ])",
+                  lambda m: _GREEK.get(m.group(1), _SYMBOLS.get(m.group(1), m.group(1))), text)
+    text = re.sub(r"_\{([^{}]*)\}", lambda m: _script(m.group(1), _SUB, "sub"), text)
+    text = re.sub(r"_(\w)", lambda m: _script(m.group(1), _SUB, "sub"), text)
+    text = re.sub(r"\^\{([^{}]*)\}", lambda m: _script(m.group(1), _SUP, "to the power"), text)
+    text = re.sub(r"\^(\w)", lambda m: _script(m.group(1), _SUP, "to the power"), text)
+    return text.replace("{", "").replace("}", "").replace("\\", "")
+
+
 def _plain(text: str) -> str:
-    """Matplotlib mathtext and whitespace flattened for alt text."""
-    text = text.replace("$", "").replace("\\", "")
+    """A label as alt text: mathtext as Unicode (``$J(\\hat\\theta)$`` -> ``J(θ̂)``), no "(1)" unit
+    placeholder (a dimensionless quantity), whitespace flattened."""
+    parts = text.split("$")
+    text = "".join(_tex(part) if i % 2 else part for i, part in enumerate(parts))
+    text = re.sub(r"\s*\(1\)", "", text)
     return " ".join(text.split())
 
 
@@ -87,9 +165,11 @@ def describe(fig) -> str:
     axes = [ax for ax in fig.get_axes() if ax.get_visible() and ax.get_label() != "<colorbar>"]
     parts = []
     title = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) is not None else ""
-    head = f"Figure: {_plain(title)}." if title else "Figure."
-    if len(axes) > 1:
-        head += f" {len(axes)} panels."
+    panels = f"{len(axes)} panels" if len(axes) > 1 else ""
+    if title:
+        head = f"Figure: {_plain(title)}." + (f" {panels}." if panels else "")
+    else:
+        head = f"Figure with {panels}." if panels else "Figure."
     parts.append(head)
     for number, ax in enumerate(axes, start=1):
         bits = []
@@ -105,10 +185,26 @@ def describe(fig) -> str:
             labels = [_plain(t.get_text()) for t in legend.get_texts() if t.get_text()]
             if labels:
                 bits.append("legend: " + ", ".join(labels))
+        if not bits:
+            bits.append(_content(ax))
         if bits:
             prefix = f"Panel {number}: " if len(axes) > 1 else ""
             parts.append(prefix + "; ".join(bits) + ".")
     return " ".join(parts)
+
+
+def _content(ax) -> str:
+    """What an axes without title, labels or legend draws, in words."""
+    if ax.images:
+        return "an image"
+    n = len([line for line in ax.lines if line.get_label() and not line.get_label().startswith("_")]) or len(ax.lines)
+    if n:
+        return f"{n} curve{'s' if n > 1 else ''}"
+    if ax.patches:
+        return f"{len(ax.patches)} bars"
+    if ax.collections:
+        return "scattered points"
+    return "empty"
 
 
 def _install_alt_text() -> None:
@@ -173,6 +269,60 @@ def label(ax, x: str, y: str, title: str | None = None, *, logx: bool = False, l
     if title:
         ax.set_title(title)
     return ax
+
+
+def legend_covers_data(ax, legend=None) -> bool:
+    """Whether ``legend`` (default: the axes' legend) hides any drawn data of ``ax``: a point of a
+    line (and of the straight segments between points), a scatter point, or a bar."""
+    legend = legend if legend is not None else ax.get_legend()
+    if legend is None:
+        return False
+    fig = ax.figure
+    fig.canvas.draw()
+    box = legend.get_window_extent(fig.canvas.get_renderer())
+    inside_axes = ax.get_window_extent()
+    points = []
+    for line in ax.lines:
+        xy = np.asarray(line.get_xydata(), dtype=float)
+        if len(xy) == 0:
+            continue
+        if len(xy) > 1:  # the segments between points, too
+            t = np.linspace(0.0, 1.0, 25)[:, None, None]
+            xy = (xy[:-1][None] * (1 - t) + xy[1:][None] * t).reshape(-1, 2)
+        points.append(line.get_transform().transform(xy))
+    for collection in ax.collections:
+        offsets = collection.get_offsets()
+        if len(offsets):
+            points.append(collection.get_offset_transform().transform(offsets))
+    for patch in ax.patches:
+        extent = patch.get_window_extent()
+        if extent.width > 0 and extent.height > 0 and box.overlaps(extent):
+            return True
+    if not points:
+        return False
+    xy = np.concatenate(points)
+    xy = xy[np.isfinite(xy).all(axis=1)]
+    shown = ((xy[:, 0] >= inside_axes.x0) & (xy[:, 0] <= inside_axes.x1)
+             & (xy[:, 1] >= inside_axes.y0) & (xy[:, 1] <= inside_axes.y1))
+    xy = xy[shown]
+    return bool(((xy[:, 0] >= box.x0) & (xy[:, 0] <= box.x1)
+                 & (xy[:, 1] >= box.y0) & (xy[:, 1] <= box.y1)).any())
+
+
+def legend(ax, *, fontsize: float | str = 8, ncol: int | None = None, outside: bool = False, **kw):
+    """A legend clear of the data: inside the axes where matplotlib's ``loc="best"`` finds a free
+    corner (checked with :func:`legend_covers_data`), else below the axes (``outside=True``: always
+    below)."""
+    handles, labels = ax.get_legend_handles_labels()
+    if not handles:
+        return None
+    if not outside:
+        shown = ax.legend(fontsize=fontsize, loc="best", ncol=ncol or 1, **kw)
+        if not legend_covers_data(ax, shown):
+            return shown
+        shown.remove()
+    columns = ncol or min(len(labels), 3)
+    return ax.legend(fontsize=fontsize, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=columns, **kw)
 
 
 def mean_band(
@@ -257,26 +407,44 @@ def rer_curves(
     y: str = "test_rer",
     first_epoch: int = 1,
     published_epoch: int = 50,
+    reference: bool | None = None,
 ):
     """He & Li's figures 4-8: test RER against fine-tuning iterations for every strategy.
 
     ``frame`` is a results table of :func:`optimlab.experiments.adamix.run` (mean and min-max band
     over seeds); ``published`` (optional) a table with ``strategy`` (or ``hue``) and ``test_rer``: the
-    paper's values after ``published_epoch`` iterations, drawn as ✕ markers in each strategy's
-    colour.
+    paper's values after ``published_epoch`` iterations, in each strategy's colour.
     Epochs before ``first_epoch`` are left out, as in the paper (which starts at 5).
+
+    Where our run reaches ``published_epoch`` the published values are ✕ markers at that epoch.
+    Where it stops well before (a smoke run of a few epochs; ``reference=None`` decides: before
+    half of ``published_epoch``), they are dashed horizontal reference lines across our epochs,
+    each marked ✕ at its right end, and the axis stays on the epochs we ran.
     """
     shown = frame[frame["epoch"] >= first_epoch]
     levels = list(order) if order is not None else list(dict.fromkeys(shown[hue]))
     mean_band(ax, shown, x="epoch", y=y, hue=hue, order=levels, marker=MARKERS, distinguish=True)
+    last = float(shown["epoch"].max()) if len(shown) else float(published_epoch)
+    if reference is None:
+        reference = last < published_epoch / 2
     if published is not None and len(published):
         colors = dict(zip(levels, distinct_colors(len(levels))))
         for _, row in published.iterrows():
-            if row[hue] in colors:
+            if row[hue] not in colors:
+                continue
+            if reference:
+                ax.axhline(row["test_rer"], color=colors[row[hue]], ls="--", lw=1.0, alpha=0.8)
+                ax.plot([last], [row["test_rer"]], marker="X", ms=8, mec="black", mew=0.6,
+                        color=colors[row[hue]], ls="none", clip_on=False)
+            else:
                 ax.plot([published_epoch], [row["test_rer"]], marker="X", ms=9, mec="black", mew=0.6,
                         color=colors[row[hue]], ls="none")
-        ax.plot([], [], marker="X", ls="none", color="0.5", mec="black",
-                label=f"published (He & Li, {published_epoch} iterations)")
+        where = (f"dashed: published after {published_epoch} iterations (He & Li)" if reference
+                 else f"published (He & Li, {published_epoch} iterations)")
+        ax.plot([], [], marker="X", ls="--" if reference else "none", color="0.5", mec="black", label=where)
+    if len(shown) and reference:
+        ax.set_xlim(max(first_epoch, float(shown["epoch"].min())) - 0.2, last + 0.3)
+        ax.xaxis.get_major_locator().set_params(integer=True)
     label(ax, "fine-tuning iterations (epochs)", "test RER (squared error per image)")
     # below the axes, where it cannot cover a curve
     ax.legend(fontsize=8, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.2))

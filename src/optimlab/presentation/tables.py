@@ -9,10 +9,20 @@ Every table of the book goes through :func:`table`, which
   row labels) becomes the first column, an unnamed integer index (row numbers, also what is left
   after filtering or ``groupby().tail()``) is dropped;
 - pads the cells, so neighbouring numbers never run together;
-- formats numbers (``formats``, per column, a format spec such as ``"{:.2f}"`` or ``"{:+.1%}"``;
-  floats default to 4 significant digits);
+- formats numbers (``formats``, per column, a format spec such as ``"{:.2f}"`` or ``"{:+.1%}"``);
+  a column without one gets one rule (:func:`column_format`): an integer count shows as an integer
+  (thousands separated in a column that reaches 10 000), floats with the same number of decimals down the column, enough
+  for 4 significant digits of its largest value and 2 of its smallest (at most 4 decimals), and a
+  column spanning more than four orders of magnitude, or beyond 10⁷, as ``1.19 × 10⁵`` with 3
+  significant digits; a number that rounds to zero never shows a sign (``-0.00`` is ``0.00``);
+- shows a min-max summary over seeds (``groupby(...).agg(["mean", "min", "max"])``) as one column
+  per quantity, "mean (min–max)", and as the plain value where every group had one run
+  (min = max = mean); other multi-level headers are joined into one line;
 - shows a missing value (NaN, None) as "—" and adds a footnote saying why (``missing``: the reason;
   a generic one when a table has gaps and no reason is given).
+
+The book's CSS (``book/_static/optimbook.css``) keeps a table that is still wider than the page
+inside its own box, which scrolls sideways, and lets long headers wrap.
 
 Needs pandas and jinja2 (the ``book`` extra); the rest of ``optimbook`` does not import it.
 """
@@ -20,17 +30,21 @@ Needs pandas and jinja2 (the ``book`` extra); the rest of ``optimbook`` does not
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+import math
+import numbers
+import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
 __all__ = ["table", "Table", "DASH", "MAX_ROWS", "COMPARISON", "COMPARISON_ALL", "header",
-           "install"]
+           "install", "column_format"]
 
 #: What a missing value shows as.
 DASH = "—"
 _PADDING = [
     {"selector": "th, td", "props": "padding: 0.3em 0.9em; text-align: right;"},
     {"selector": "td", "props": "white-space: nowrap;"},
+    {"selector": "th.col_heading", "props": "white-space: normal; min-width: 4em; max-width: 11em;"},
     {"selector": "th", "props": "font-weight: 600;"},
     {"selector": "th.col_heading", "props": "text-align: center;"},
     {"selector": "caption", "props": "caption-side: top; text-align: left; padding-bottom: 0.4em;"},
@@ -43,6 +57,110 @@ _GENERIC_MISSING = "no value: not measured, or not defined, in this run"
 def header(name: Any) -> str:
     """A column name as a reader sees it: snake_case spelled out (``test_rer`` -> ``test rer``)."""
     return str(name).replace("_", " ").strip()
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+_SIGNED_ZERO = re.compile(r"^[+-](?=[^1-9]*$)")
+#: Significant digits of a column's largest and smallest values (fixed-point), at most this many
+#: decimals, and where a column switches to scientific notation.
+SIGNIFICANT, SMALLEST_SIGNIFICANT, MAX_DECIMALS = 4, 2, 4
+SPAN, LARGE = 1e4, 1e7
+
+
+def _scientific(value: float, digits: int = 3) -> str:
+    if value == 0:
+        return "0"
+    mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
+    exponent = int(exponent)
+    if exponent == 0:
+        return mantissa
+    return f"{mantissa} × 10{str(exponent).translate(_SUPERSCRIPT)}"
+
+
+def _unsigned_zero(text: str) -> str:
+    """``-0.00`` and ``+0.0 %`` lose their sign: a number that rounds to zero has none."""
+    return _SIGNED_ZERO.sub("", text)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def column_format(values) -> Callable[[Any], str]:
+    """The format of a column without an explicit one (see the module's docstring): a function of a
+    cell's value. Text, booleans and mixed columns show as text."""
+    present = [v for v in values if not _is_missing(v)]
+    if not present or not all(_is_number(v) for v in present):
+        return lambda v: DASH if _is_missing(v) else str(v)
+    finite = [float(v) for v in present if math.isfinite(float(v))]
+    magnitudes = [abs(v) for v in finite if v != 0]
+    hi = max(magnitudes, default=0.0)
+    lo = min(magnitudes, default=0.0)
+    integral = all(float(v).is_integer() for v in finite)
+    if hi >= LARGE or (lo and hi / lo > SPAN and not integral):
+        def scientific(v):
+            if _is_missing(v):
+                return DASH
+            v = float(v)
+            if not math.isfinite(v):
+                return str(v)
+            return str(int(v)) if integral and abs(v) < SPAN else _scientific(v)
+
+        return scientific
+    if integral:
+        def count(v):
+            if _is_missing(v):
+                return DASH
+            return f"{int(v):,}" if hi >= SPAN else str(int(v))
+
+        return count
+    decimals = 0
+    if hi:
+        decimals = max(SIGNIFICANT - 1 - math.floor(math.log10(hi)),
+                       SMALLEST_SIGNIFICANT - 1 - math.floor(math.log10(lo)))
+    decimals = min(max(decimals, 0), MAX_DECIMALS)
+    spec = f"{{:,.{decimals}f}}" if hi >= SPAN else f"{{:.{decimals}f}}"
+
+    def fixed(v):
+        if _is_missing(v):
+            return DASH
+        return _unsigned_zero(spec.format(float(v))) if math.isfinite(float(v)) else str(v)
+
+    return fixed
+
+
+_STATS = ("mean", "min", "max")
+
+
+def _flatten_columns(data):
+    """Multi-level headers as one level: a (mean, min, max) triple as one "mean (min–max)" column
+    (or the mean alone where every min equals its max: one run per group), other levels joined."""
+    import pandas as pd
+
+    if not isinstance(data.columns, pd.MultiIndex):
+        return data
+    out = {}
+    tops = list(dict.fromkeys(data.columns.get_level_values(0)))
+    for top in tops:
+        sub = data[top]
+        subs = list(sub.columns) if isinstance(sub, pd.DataFrame) else []
+        if set(_STATS) <= {str(c) for c in subs} and sub.columns.nlevels == 1:
+            mean, low, high = sub["mean"], sub["min"], sub["max"]
+            fmt = column_format(list(mean) + list(low) + list(high))
+            name = header(top)
+            if all(_is_missing(a) and _is_missing(b) or a == b for a, b in zip(low, high)):
+                out[name] = mean
+            else:
+                out[f"{name}, mean (min–max)"] = [
+                    DASH if _is_missing(m) else f"{fmt(m)} ({fmt(a)}–{fmt(b)})"
+                    for m, a, b in zip(mean, low, high)]
+            for extra in (c for c in subs if str(c) not in _STATS):
+                out[f"{name} {header(extra)}"] = sub[extra]
+        else:
+            for column in data.columns:
+                if column[0] == top:
+                    out[" ".join(header(c) for c in column if str(c))] = data[column]
+    return pd.DataFrame(out, index=data.index)
 
 
 def _is_missing(value: Any) -> bool:
@@ -61,11 +179,20 @@ class Table:
     Styler, ``note`` the footnote (or None).
     """
 
-    def __init__(self, frame, styler, note: str | None, caption: str | None):
+    def __init__(self, frame, styler, note: str | None, caption: str | None, formatter=None):
         self.frame = frame
         self.styler = styler
         self.note = note
         self.caption = caption
+        self.formatter = formatter or {}
+
+    def cells(self):
+        """The displayed frame with every cell as the text the reader sees."""
+        shown = self.frame.copy()
+        for column in shown.columns:
+            fmt = self.formatter.get(column)
+            shown[column] = [fmt(v) if fmt else (DASH if _is_missing(v) else str(v)) for v in shown[column]]
+        return shown
 
     def _repr_html_(self) -> str:
         body = self.styler.to_html(max_rows=MAX_ROWS)
@@ -74,7 +201,7 @@ class Table:
         return f'<div class="optimbook-table">{body}</div>'
 
     def __repr__(self) -> str:
-        text = self.frame.to_string(index=False, na_rep=DASH)
+        text = self.cells().to_string(index=False)
         if self.caption:
             text = f"{self.caption}\n{text}"
         if self.note:
@@ -101,6 +228,7 @@ def table(
     import pandas as pd
 
     data = frame.to_frame() if isinstance(frame, pd.Series) else frame.copy()
+    data = _flatten_columns(data)
     row_numbers = data.index.nlevels == 1 and data.index.name is None and (
         pd.api.types.is_integer_dtype(data.index.dtype))
     if not row_numbers:
@@ -117,22 +245,16 @@ def table(
     names = {c: columns.get(c, header(c)) for c in data.columns}
     shown = data.rename(columns=names)
 
-    def default(value):
-        if _is_missing(value):
-            return DASH
-        if isinstance(value, float):
-            return f"{value:.4g}"
-        return str(value)
-
     def fmt(spec):
         def apply(value):
             if _is_missing(value):
                 return DASH
-            return spec.format(value)
+            return _unsigned_zero(spec.format(value))
 
         return apply
 
-    formatter = {names[c]: fmt(formats[c]) if c in formats else default for c in data.columns}
+    formatter = {names[c]: fmt(formats[c]) if c in formats else column_format(list(data[c]))
+                 for c in data.columns}
     has_missing = bool(data.map(_is_missing).to_numpy().any()) if len(data) else False
     note = (missing or _GENERIC_MISSING) if has_missing else None
     styler = shown.style.format(formatter).hide(axis="index").set_table_styles(_PADDING)
@@ -149,7 +271,7 @@ def table(
         styler = styler.set_properties(subset=[name], **props)
     if caption:
         styler = styler.set_caption(caption)
-    return Table(shown, styler, note, caption)
+    return Table(shown, styler, note, caption, formatter)
 
 
 def install() -> None:

@@ -4,8 +4,10 @@ MNIST is read through torchvision from a data root: ``$OPTIMBOOK_DATA`` when set
 the source checkout (``./data`` for an installed package). The four original ``.gz`` files in
 ``<root>/MNIST/raw/`` are enough; without them torchvision downloads them, and with neither files nor
 network :class:`MNISTNotFoundError` says which files to put where. Every ``.gz`` is checked against
-its published md5 and every extracted file against its size and header before use
-(:func:`check_mnist`); a truncated or corrupted file raises :class:`MNISTCorruptError` naming it.
+its published md5, and every extracted file against its size, its header and the md5 of the verified
+``.gz``'s contents (:data:`MNIST_RAW_MD5`), before use (:func:`check_mnist`) and again on the bytes
+the loader reads; a truncated or corrupted file, down to one changed byte, raises
+:class:`MNISTCorruptError` naming it.
 
 Subset rule (documented so anybody can redraw the same images): for a split of ``N`` images, a
 ``fraction`` and a ``seed``, rank every index ``i`` by the 64-bit BLAKE2b digest of the text
@@ -31,6 +33,7 @@ from optimlab.runtime import check_number, resolve_device
 
 __all__ = [
     "MNIST_FILES",
+    "MNIST_RAW_MD5",
     "MNIST_RAW_SIZES",
     "MNISTCorruptError",
     "MNISTNotFoundError",
@@ -59,6 +62,16 @@ MNIST_RAW_SIZES = {
     "t10k-labels-idx1-ubyte": 8 + 10_000,
 }
 
+#: md5 of the four extracted files: the contents of the md5-verified ``.gz`` files of
+#: :data:`MNIST_FILES` (``gunzip -c <name>.gz | md5sum``), so an extracted file is checked as
+#: strictly as its archive.
+MNIST_RAW_MD5 = {
+    "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
+    "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
+    "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
+    "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
+}
+
 _SPLIT_FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
@@ -81,17 +94,21 @@ def _md5(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _check_raw(path: Path) -> None:
-    """Size and idx header of an extracted file, or :class:`MNISTCorruptError` naming it."""
+def _check_raw(path: Path, data: bytes | None = None) -> None:
+    """Size, idx header and md5 of an extracted file (of ``data``, its bytes as read, if given), or
+    :class:`MNISTCorruptError` naming it."""
     expected = MNIST_RAW_SIZES[path.name]
-    size = path.stat().st_size
+    size = path.stat().st_size if data is None else len(data)
     if size != expected:
         raise MNISTCorruptError(
             f"MNIST file {path} is corrupt: it has {size} bytes, expected {expected};"
             " delete it (it is re-extracted from its .gz) or copy it again (make data)"
         )
-    with open(path, "rb") as handle:
-        header = handle.read(16)
+    if data is None:
+        with open(path, "rb") as handle:
+            header = handle.read(16)
+    else:
+        header = data[:16]
     images = "images" in path.name
     n = (expected - (16 if images else 8)) // (784 if images else 1)
     dims = [n, 28, 28] if images else [n]
@@ -101,6 +118,16 @@ def _check_raw(path: Path) -> None:
         raise MNISTCorruptError(
             f"MNIST file {path} is corrupt: its idx header is {found}, expected {[magic, *dims]};"
             " delete it and copy it again (make data)"
+        )
+    if data is None:
+        md5 = _md5(path)
+    else:
+        md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
+    if md5 != MNIST_RAW_MD5[path.name]:
+        raise MNISTCorruptError(
+            f"MNIST file {path} is corrupt: md5 {md5}, expected {MNIST_RAW_MD5[path.name]} (the contents of"
+            f" its verified {path.name}.gz); delete it (it is re-extracted from its .gz) or copy it again"
+            " (make data)"
         )
 
 
@@ -129,7 +156,8 @@ def check_mnist(root: str | os.PathLike | None = None, splits: tuple[str, ...] =
     """Check the MNIST files of ``splits`` under ``root`` (default :func:`data_root`) before use.
 
     Each ``.gz`` present must have its published md5 (:data:`MNIST_FILES`) and each extracted file
-    present its size (:data:`MNIST_RAW_SIZES`) and idx header; a file of the pair must exist.
+    present its size (:data:`MNIST_RAW_SIZES`), idx header and md5 (:data:`MNIST_RAW_MD5`); a file
+    of the pair must exist.
     No download is attempted. Returns the ``MNIST/raw`` folder.
 
     Raises:
@@ -156,7 +184,10 @@ def check_mnist(root: str | os.PathLike | None = None, splits: tuple[str, ...] =
 
 
 def _read_idx(path: Path) -> torch.Tensor:
-    data = bytearray(path.read_bytes())
+    """The idx file ``path`` as a tensor, its bytes checked as read (:func:`_check_raw`)."""
+    raw = path.read_bytes()
+    _check_raw(path, raw)
+    data = bytearray(raw)
     ndim = data[3]
     dims = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
     return torch.frombuffer(data, dtype=torch.uint8, offset=4 + 4 * ndim).reshape(dims).clone()
@@ -216,12 +247,13 @@ def _load_split(root: str, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
     names = _SPLIT_FILES[split]
     if not all((raw / n).is_file() or (raw / f"{n}.gz").is_file() for n in names):
         _download(root, raw)
-    check_mnist(root, (split,))
+    for name in names:  # the archives (md5) first: a file is extracted only from a verified one
+        if (raw / f"{name}.gz").is_file():
+            _check_archive(raw / f"{name}.gz")
     for name in names:
         if not (raw / name).is_file():
             _extract(raw / f"{name}.gz", raw / name)
-            _check_raw(raw / name)
-    images, labels = (_read_idx(raw / name) for name in names)
+    images, labels = (_read_idx(raw / name) for name in names)  # size, header and md5 of the bytes read
     return images, labels.to(torch.int64)
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 import torch
 
 from optimlab.runtime import check_number
+from optimlab.training.loop import train_step
 
 __all__ = ["max_difference", "record_applied_rates"]
 
@@ -64,7 +65,7 @@ def max_difference(
 
     The problem has three tensors (a matrix, a vector, another matrix) and the loss
     Σ_i (1 + i) ‖θ_i − target_i‖² + 0.01 Σ θ³, so gradients differ in scale between tensors and
-    change along the run.
+    change along the run. Each step is :func:`~optimlab.training.loop.train_step`.
     """
     check_number("steps", steps, low=0, integer=True)
     g = torch.Generator().manual_seed(seed)
@@ -75,11 +76,12 @@ def max_difference(
     for make in (make_a, make_b):
         params = [s.clone().requires_grad_() for s in start]
         opt = make(params)
-        for _ in range(steps):
-            opt.zero_grad()
-            loss = sum(((p - q) ** 2 * (1 + i)).sum() + 0.01 * (p**3).sum()
+
+        def loss(params=params):
+            return sum(((p - q) ** 2 * (1 + i)).sum() + 0.01 * (p**3).sum()
                        for i, (p, q) in enumerate(zip(params, targets)))
-            loss.backward()
-            opt.step()
+
+        for _ in range(steps):
+            train_step(opt, loss, params=params)
         runs.append(params)
     return max((a - b).abs().max().item() for a, b in zip(*runs))

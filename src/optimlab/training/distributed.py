@@ -23,6 +23,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from optimlab.training.loop import train_step
+
 __all__ = ["compare_ddp_fsdp", "free_port"]
 
 
@@ -44,10 +46,9 @@ def _data(n: int = 16):
 
 
 def _train(model, opt, x, y, steps: int) -> None:
+    """``steps`` full-batch steps of :func:`~optimlab.training.loop.train_step` on the mean squared error."""
     for _ in range(steps):
-        opt.zero_grad()
-        ((model(x) - y) ** 2).mean().backward()
-        opt.step()
+        train_step(opt, lambda: ((model(x) - y) ** 2).mean())
 
 
 def _full(p: torch.Tensor) -> torch.Tensor:

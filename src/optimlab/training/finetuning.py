@@ -11,9 +11,8 @@ only on the seed and the epoch, and the checkpoint holds the weights and every o
 
 Wall time: ``seconds`` is the cumulative fine-tuning time of each strategy, evaluations excluded. With
 several replicas, the shared forward and backward pass is split evenly among them and each adds the
-time of its own optimizer steps. On the CPU the host clock times each part; on a GPU CUDA events
-recorded on the stream do, and are read once per epoch, so the step loop (:func:`train_epoch`) never
-waits for the device.
+time of its own optimizer steps. The :class:`~optimlab.training.clock.Clock` times each part and is
+read once per epoch, so the step loop (:func:`train_epoch`) never waits for a GPU.
 """
 
 from __future__ import annotations
@@ -21,20 +20,20 @@ from __future__ import annotations
 import math
 import os
 import signal
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from optimlab.training.models.autoencoder import DeepAutoencoder
 from optimlab.runtime import check_number
 from optimlab.storage import atomic_torch_save, load_torch
-from optimlab.training.loop import NonFiniteLossError, batches, gather
+from optimlab.training.clock import Clock
+from optimlab.training.loop import NonFiniteLossError, batches
+from optimlab.training.losses import reconstruction_error
+from optimlab.training.models.autoencoder import DeepAutoencoder
 
-__all__ = ["FineTuning", "StepTimer", "checkpoint_interval", "finetune", "layer_parameters",
-           "reconstruction_errors", "train_epoch"]
+__all__ = ["FineTuning", "checkpoint_interval", "finetune", "loss_function", "reconstruction_errors", "train_epoch"]
 
 
 @dataclass(frozen=True)
@@ -58,62 +57,38 @@ class FineTuning:
 
 @torch.no_grad()
 def reconstruction_errors(model: DeepAutoencoder, x: torch.Tensor, chunk: int = 2000) -> list[float]:
-    """RER of every replica on ``x``: Σ_pixels (out − in)², averaged over the images."""
+    """RER of every replica on ``x``: :func:`~optimlab.training.losses.reconstruction_error` (Σ over
+    pixels and images of (out − in)²) divided by the number of images."""
     total = torch.zeros(model.replicas, dtype=torch.float64, device=x.device)
     for i in range(0, len(x), chunk):
         xb = x[i:i + chunk]
-        total += (model(xb) - xb).pow(2).sum(dim=(1, 2)).double()
+        total += reconstruction_error(model(xb), xb).double()
     return (total / len(x)).tolist()
 
 
-class StepTimer:
-    """Times the shared forward-backward pass and each optimizer's step over one epoch.
+#: what ``compile=`` accepts: False (eager), True (torch.compile's default mode), or a mode
+COMPILE_MODES = (False, True, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 
-    On the CPU it reads the host clock around each part (the work is done when the call returns).
-    On a GPU it records CUDA events on the current stream instead and reads them in :meth:`totals`,
-    after one synchronisation at the end of the epoch: the step loop never waits for the device.
-    """
 
-    def __init__(self, device: torch.device, replicas: int) -> None:
-        self.cuda = torch.device(device).type == "cuda"
-        self.replicas = replicas
-        self.shared = 0.0
-        self.own = [0.0] * replicas
-        self._marks: list[list] = []  # CUDA: per step, [start, after backward, after optimizer j, …]
-        self._tic = 0.0
+def loss_function(model: DeepAutoencoder, compile: bool | str = False) -> Callable[[torch.Tensor], torch.Tensor]:
+    """``x -> reconstruction_error(model(x), x)`` (one loss per replica), eager or, with ``compile``,
+    through :func:`torch.compile` (``True``: its default mode; or a mode such as
+    ``"reduce-overhead"``, which adds CUDA graphs on a GPU). The compiled function is made once per
+    model and mode; autograd differentiates it like the eager one (AOTAutograd compiles the
+    backward pass too)."""
+    if not (isinstance(compile, bool) or (isinstance(compile, str) and compile in COMPILE_MODES)):
+        raise ValueError(f"compile must be one of {COMPILE_MODES}, got {compile!r}")
 
-    def start(self) -> None:
-        if self.cuda:
-            event = torch.cuda.Event(enable_timing=True)
-            event.record()
-            self._marks.append([event])
-        else:
-            self._tic = time.perf_counter()
+    def loss(x: torch.Tensor) -> torch.Tensor:
+        return reconstruction_error(model(x), x)
 
-    def mark(self, part: int) -> None:
-        """End of part ``part`` of this step (-1: the shared pass, j: optimizer j), start of the next."""
-        if self.cuda:
-            event = torch.cuda.Event(enable_timing=True)
-            event.record()
-            self._marks[-1].append(event)
-            return
-        toc = time.perf_counter()
-        if part < 0:
-            self.shared += toc - self._tic
-        else:
-            self.own[part] += toc - self._tic
-        self._tic = toc
-
-    def totals(self) -> tuple[float, list[float]]:
-        """(shared seconds, [seconds of optimizer j]) of the steps timed so far."""
-        if self.cuda and self._marks:
-            self._marks[-1][-1].synchronize()
-            for marks in self._marks:
-                self.shared += marks[0].elapsed_time(marks[1]) / 1e3
-                for j in range(self.replicas):
-                    self.own[j] += marks[j + 1].elapsed_time(marks[j + 2]) / 1e3
-            self._marks = []
-        return self.shared, list(self.own)
+    if not compile:
+        return loss
+    mode = "default" if compile is True else compile
+    per_model = model.__dict__.setdefault("_compiled_losses", {})  # made once per model and mode
+    if mode not in per_model:
+        per_model[mode] = torch.compile(loss, mode=mode)
+    return per_model[mode]
 
 
 def train_epoch(
@@ -121,69 +96,45 @@ def train_epoch(
     optimizers: Sequence[torch.optim.Optimizer],
     train_x: torch.Tensor,
     order: Sequence[torch.Tensor],
-    timer: StepTimer | None = None,
+    clock: Clock | None = None,
+    *,
+    compile: bool | str = False,
 ) -> list[torch.Tensor]:
     """One epoch of lockstep fine-tuning over the mini-batches ``order`` (index tensors on the
     device of ``train_x``); returns each step's per-replica loss (tensors on the device: nothing in
-    this loop reads a value back to the host). The gradients come from
-    :meth:`~optimlab.training.models.autoencoder.DeepAutoencoder.backprop`: autograd's numbers, computed
-    into buffers kept between steps.
+    this loop reads a value back to the host).
 
-    On the CPU, when every optimizer can step some of its parameters alone (``partial_step``) and
-    holds only the model's weights and biases, each layer is updated inside the backward pass, as
-    soon as its gradient is computed (:func:`layer_parameters`): its weights and gradient are then
-    read from the cache rather than from memory. Each parameter still takes one step per
-    mini-batch, with the gradient of the weights before the step, so the numbers are those of
-    ``backprop`` followed by every ``step()`` (``tests/test_backprop.py``).
+    Each step computes every replica's loss with the model's forward pass
+    (:func:`~optimlab.training.losses.reconstruction_error` of the batch, [replicas]), their sum's
+    gradients with autograd (``backward()``: the replicas are independent, so each stacked
+    parameter's slice k holds replica k's gradient), shows each replica's parameters their slice
+    (:meth:`~DeepAutoencoder.share_gradients`), and steps every optimizer. The same code runs on
+    every device. ``clock``, if given, times the shared forward-backward pass (part ``"shared"``)
+    and each optimizer's step (part ``"0"``, ``"1"``, …). ``compile``: the loss through
+    :func:`torch.compile` (:func:`loss_function`; off by default: on the CPU it did not pay, see
+    ``benchmarks/profile_step.py --compile``).
     """
-    layers = layer_parameters(model, optimizers) if train_x.device.type == "cpu" else None
-    mark = timer.mark if timer is not None else (lambda part: None)
-
-    def update(i: int) -> None:  # layer i's gradients are in .grad: step it now
-        mark(-1)
-        for j, (opt, params) in enumerate(zip(optimizers, layers[i])):
-            if params:
-                opt.partial_step(params)
-            mark(j)
-
-    losses, buffers = [], {}
+    loss_of = loss_function(model, compile)
+    parts = [str(j) for j in range(len(optimizers))]
+    losses = []
     for idx in order:
-        x = gather(train_x, idx, buffers)
-        if timer is not None:
-            timer.start()
-        # Σ over the batch and the pixels; gradients in .grad (each layer stepped there if it can be)
-        per_replica = model.backprop(x, None if layers is None else update)
-        mark(-1)
-        if layers is None:  # every optimizer steps after the pass
-            for j, opt in enumerate(optimizers):
-                opt.step()
-                mark(j)
+        x = train_x[idx]
+        if clock is not None:
+            clock.start()
+        model.zero_grad(set_to_none=True)
+        per_replica = loss_of(x)
+        per_replica.sum().backward()
+        model.share_gradients()
+        if clock is not None:
+            clock.lap("shared")
+        for part, opt in zip(parts, optimizers):
+            opt.step()
+            if clock is not None:
+                clock.lap(part)
         losses.append(per_replica.detach())
+    if clock is not None:
+        clock.stop()
     return losses
-
-
-def layer_parameters(model: DeepAutoencoder,
-                     optimizers: Sequence[torch.optim.Optimizer]) -> list[list[list[torch.Tensor]]] | None:
-    """For each layer of ``model`` and each optimizer, the tensors of that layer (its stacked weight
-    and bias, or a replica's views of them) the optimizer holds, so that the layer can be updated
-    inside the backward pass; ``None`` where it cannot be: an optimizer without a separable
-    ``partial_step``, or one holding a tensor that is not a layer's weight or bias."""
-    if not all(getattr(opt, "separable", False) for opt in optimizers):
-        return None
-    n = len(model.weights)
-    views = [model.replica_parameters(k) for k in range(model.replicas)]
-    layer_of = {}
-    for i in range(n):
-        for t in (model.weights[i], model.biases[i], *(v[i] for v in views), *(v[n + i] for v in views)):
-            layer_of[id(t)] = i
-    out: list[list[list[torch.Tensor]]] = [[[] for _ in optimizers] for _ in range(n)]
-    for j, opt in enumerate(optimizers):
-        for group in opt.param_groups:
-            for p in group["params"]:
-                if id(p) not in layer_of:
-                    return None
-                out[layer_of[id(p)]][j].append(p)
-    return out
 
 
 #: Seconds of fine-tuning between two checkpoints, unless ``finetune`` is told otherwise:
@@ -226,6 +177,7 @@ def finetune(
     key: str = "",
     progress: Callable[[int], None] | None = None,
     checkpoint_seconds: float | None = None,
+    compile: bool | str = False,
 ) -> list[list[dict[str, float]]]:
     """Fine-tune every replica of ``model`` with its optimizer; return one record list per replica.
 
@@ -243,6 +195,8 @@ def finetune(
             :func:`checkpoint_interval`).
         key: identifies the run in the checkpoint.
         progress: called with the number of epochs completed.
+        compile: fine-tune with the loss through :func:`torch.compile` (:func:`loss_function`);
+            the numbers may differ from eager ones in their last bits.
 
     Returns:
         For each replica, records ``{"epoch", "test_rer", "train_rer", "seconds", "train_loss"}``
@@ -253,6 +207,7 @@ def finetune(
         NonFiniteLossError: a replica's loss became NaN or infinite (its name and step are given).
     """
     k = model.replicas
+    loss_function(model, compile)  # checks compile before anything runs
     if not (len(optimizers) == len(names) == k):
         raise ValueError(f"need one optimizer and one name per replica ({k}), got "
                          f"{len(optimizers)} and {len(names)}")
@@ -275,12 +230,14 @@ def finetune(
                                "seconds": 0.0, "train_loss": math.nan})
     n = len(train_x)
     interval = checkpoint_interval(checkpoint_seconds)
-    last_saved = time.perf_counter()
+    since_saved = Clock()  # the host's seconds since the last checkpoint
+    since_saved.start()
     for epoch in range(start, config.epochs):
         order = list(batches(n, config.batch_size, seed=seed, epoch=epoch, device=train_x.device))
-        timer = StepTimer(train_x.device, k)
-        losses = train_epoch(model, optimizers, train_x, order, timer)
-        shared, own = timer.totals()
+        clock = Clock(train_x.device)
+        losses = train_epoch(model, optimizers, train_x, order, clock, compile=compile)
+        parts = clock.read()
+        shared, own = parts.get("shared", 0.0), [parts.get(str(j), 0.0) for j in range(k)]
         losses_t = torch.stack(losses)  # [steps, replicas]
         finite = torch.isfinite(losses_t)
         if not finite.all():
@@ -298,13 +255,13 @@ def finetune(
             for j in range(k):
                 records[j].append({"epoch": epoch + 1, "test_rer": test[j], "train_rer": train[j],
                                    "seconds": seconds[j], "train_loss": epoch_loss[j]})
-        if checkpoint is not None and epoch + 1 < config.epochs and time.perf_counter() - last_saved >= interval:
+        if checkpoint is not None and epoch + 1 < config.epochs and since_saved.elapsed() >= interval:
             atomic_torch_save(Path(checkpoint), {
                 "key": key, "epoch": epoch + 1, "model": model.state_dict(),
                 "optimizers": [opt.state_dict() for opt in optimizers],
                 "records": records, "seconds": seconds,
             })
-            last_saved = time.perf_counter()
+            since_saved.start()
             _kill_hook(epoch + 1)
         if progress is not None:
             progress(epoch + 1)

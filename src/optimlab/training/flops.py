@@ -1,9 +1,11 @@
 """The floating-point work of a training run, by closed forms of its models, data sizes and steps
-(never inferred from time). Every run of the book's machinery records the work it did with these
-functions; :mod:`optimlab.cost.ledger` sums the records per chapter.
+(never inferred from time). Every run of the book's machinery records the work it did, counted by
+these functions, with the meter :mod:`optimlab.training.work` (a training loop: :func:`fit_run`; an
+AdaMix run: :func:`pretraining_run` and :func:`finetuning_run`, also kept in its cache record);
+:mod:`optimlab.cost.ledger` sums the records per chapter.
 
-Counting conventions (each checked by ``tests/test_ledger.py`` against
-:class:`torch.utils.flop_counter.FlopCounterMode` on real runs):
+Counting conventions (each checked by ``tests/test_ledger.py`` and ``tests/test_cost_meter.py``
+against :class:`torch.utils.flop_counter.FlopCounterMode` on real runs):
 
 * **Matrix products** (``matmul``): ``2·m·n·k`` for every ``[m, k] @ [k, n]`` product, bias additions
   folded into ``addmm`` not counted (FlopCounterMode's convention).
@@ -21,7 +23,8 @@ Counting conventions (each checked by ``tests/test_ledger.py`` against
 * **Element operations** (``elementwise``): the parameter updates only: optimizer steps and the RBM
   increments, one operation per element touched per aten operator. Optimizer counts are measured,
   not tabulated: :func:`update_ops_per_element` steps the real optimizer on two tensor sizes under a
-  dispatch mode and takes the slope. Activations, sampling, losses and reductions are not counted:
+  dispatch mode and takes the slope, on the rule's ``torch._foreach_*`` equations (a fused kernel,
+  one operator that does the same arithmetic in one pass, counts as those equations). Activations, sampling, losses and reductions are not counted:
   they are O(N · Σ widths) per pass, under 1 % of the products at the widths here (≥ 100), though
   on a CPU they are memory-bound and can cost more time than that share.
 
@@ -42,9 +45,11 @@ from typing import Any
 
 import torch
 
+from optimlab.runtime import check_number
+
 __all__ = ["Count", "autoencoder_forward", "autoencoder_train", "cd1", "classifier_run",
-           "dense_products", "finetuning_run", "mlp_forward", "mlp_train", "pretraining_run",
-           "update_ops_per_element"]
+           "dense_products", "finetuning_run", "fit_run", "linear_layers", "mlp_forward", "mlp_train",
+           "optimizer_update_ops", "pretraining_run", "update_ops_per_element"]
 
 
 # ----------------------------------------------------------------------------------- closed forms
@@ -66,6 +71,21 @@ class Count:
         return Count(self.matmul * k, self.elementwise * k)
 
     __rmul__ = __mul__
+
+    def to_record(self) -> dict[str, float]:
+        """``{"total": …, "matmul": …}``: the form a run's record stores (JSON)."""
+        return {"total": self.total, "matmul": self.matmul}
+
+    @classmethod
+    def from_record(cls, record: dict[str, float]) -> Count:
+        """The inverse of :meth:`to_record`; raises ``ValueError`` for a record that is not one."""
+        try:
+            total, matmul = float(record["total"]), float(record["matmul"])
+        except (KeyError, TypeError, ValueError) as err:
+            raise ValueError(f"record must be {{'total': float, 'matmul': float}}, got {record!r}") from err
+        if not (0.0 <= matmul <= total):
+            raise ValueError(f"record must have 0 <= matmul <= total, got {record!r}")
+        return cls(matmul, total - matmul)
 
 
 def dense_products(sizes: Sequence[int]) -> int:
@@ -170,6 +190,11 @@ def update_ops_per_element(rule: Any, role: str = "weight") -> float:
     return _update_ops(_rule_key(rule), rule, role)
 
 
+class _Equations(torch.Tensor):
+    """A plain tensor by another type: torch's fused optimizer kernels do not take it, so an optimizer
+    steps it with its ``torch._foreach_*`` equations, whose operators can be counted one by one."""
+
+
 @lru_cache(maxsize=None)
 def _update_ops_cached(key: Hashable, role: str, rule_holder: tuple) -> float:
     rule = rule_holder[0]
@@ -179,8 +204,15 @@ def _update_ops_cached(key: Hashable, role: str, rule_holder: tuple) -> float:
     for size in (64, 128):
         shape = (size, 8) if role == "weight" else (size * 8,)
         g = torch.Generator().manual_seed(0)
-        p = torch.randn(shape, generator=g, requires_grad=True)
-        opt = rule.optimizer([{"params": [p], **dict(rule.group)}], **dict(rule.kwargs))
+        p = torch.randn(shape, generator=g).as_subclass(_Equations).requires_grad_()
+        kwargs = dict(rule.kwargs)
+        for name in ("lr", "bias_lr"):  # the operators do not depend on a number's value; a huge
+            value = kwargs.get(name)    # one would overflow the probe (a diverging run is counted too)
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 1.0:
+                kwargs[name] = 1.0
+        if kwargs.get("fused"):  # torch.optim's fused=True: count its foreach equations
+            kwargs.update(fused=False, foreach=True)
+        opt = rule.optimizer([{"params": [p], **dict(rule.group)}], **kwargs)
         p.grad = torch.randn(shape, generator=g) * 1e-2
         opt.step()
         counts.append(_count_ops(opt.step))
@@ -211,7 +243,7 @@ def _params(sizes: Sequence[int]) -> tuple[int, int]:
     return dense_products(sizes), sum(sizes[1:])
 
 
-# ------------------------------------------------------------------------------------- whole runs
+# -------------------------------------------------------------------------------------- whole runs
 def pretraining_run(sizes: Sequence[int], n_train: int, epochs: int, batch_size: int) -> Count:
     """Greedy CD-1 pretraining of the RBM stack ``sizes`` (:func:`optimlab.training.pretraining.pretrain_stack`)
     on ``n_train`` examples: every layer's CD-1 and increments for ``epochs`` epochs, and the upward
@@ -249,4 +281,66 @@ def classifier_run(sizes: Sequence[int], n_train: int, epochs: int, batch_size: 
                  steps * (n_w + n_b) * ops_per_element)
 
 
-# ---------------------------------------------------------------------------------- the chapters
+def linear_layers(model: torch.nn.Module) -> list[tuple[int, int]]:
+    """``(in, out)`` of every :class:`torch.nn.Linear` of ``model``, in registration order."""
+    return [(m.in_features, m.out_features) for m in model.modules() if isinstance(m, torch.nn.Linear)]
+
+
+def _constructor_kwargs(cls: type) -> set[str] | None:
+    """The keyword arguments ``cls(params, ...)`` accepts (None: any, it takes ``**kwargs``)."""
+    import inspect
+
+    params = inspect.signature(cls.__init__).parameters.values()
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return None
+    return {p.name for p in params} - {"self", "params"}
+
+
+def optimizer_update_ops(optimizer: torch.optim.Optimizer) -> float:
+    """Element operations of one step of ``optimizer`` over all its parameters: each param group's
+    rule (its class and the group's settings; a :class:`~optimbook.optim.PerRole` optimizer's rule
+    per role, none for a frozen role) at :func:`update_ops_per_element` per element."""
+    from optimbook.optim.per_role import Rule
+
+    rules, children = getattr(optimizer, "rules", None), getattr(optimizer, "children", None)
+    per_role = isinstance(rules, dict) and isinstance(children, dict)
+    accepted = None if per_role else _constructor_kwargs(type(optimizer))
+    total = 0.0
+    for group in optimizer.param_groups:
+        if per_role:
+            if group.get("frozen"):
+                continue
+            rule = rules[group["per_role"]]
+        else:
+            settings = {k: v for k, v in group.items() if k != "params"}
+            kwargs = {k: v for k, v in settings.items() if accepted is None or k in accepted}
+            rule = Rule(type(optimizer), kwargs, group={k: v for k, v in settings.items() if k not in kwargs})
+        for p in group["params"]:
+            role = group["per_role"] if per_role else ("weight" if p.dim() >= 2 else "bias")
+            total += p.numel() * update_ops_per_element(rule, role)
+    return total
+
+
+def fit_run(model: torch.nn.Module, optimizer: torch.optim.Optimizer, n: int, batch_size: int, steps: int, *,
+            drop_last: bool = False) -> Count:
+    """The training work of :func:`optimlab.training.loop.fit` after ``steps`` steps over ``n``
+    examples in batches of ``batch_size`` (every epoch's batches full but its last, which
+    ``drop_last`` drops): forward and backward passes of ``model``'s dense layers over the examples
+    trained on (:func:`mlp_train`: exact for a chain of dense layers, the book's models; a model
+    without one, e.g. a point on a 2-D function, does no matrix products), and ``steps`` steps of
+    :func:`optimizer_update_ops`. Evaluations are the caller's (their data are not ``fit``'s)."""
+    check_number("n", n, low=0, integer=True)
+    check_number("batch_size", batch_size, low=1, integer=True)
+    check_number("steps", steps, low=0, integer=True)
+    per_epoch_steps = n // batch_size if drop_last else math.ceil(n / batch_size)
+    if steps and not per_epoch_steps:
+        raise ValueError(f"steps must be 0 when an epoch has no batch (n={n}, batch_size={batch_size}), got {steps}")
+    full, partial = divmod(steps, per_epoch_steps) if per_epoch_steps else (0, 0)
+    examples = full * (per_epoch_steps * batch_size if drop_last else n) + partial * batch_size
+    layers = linear_layers(model)
+    matmul = 0
+    if layers:
+        products = sum(a * b for a, b in layers)
+        matmul = 2 * examples * (3 * products - layers[0][0] * layers[0][1])
+    return Count(matmul, steps * optimizer_update_ops(optimizer) if steps else 0.0)
+

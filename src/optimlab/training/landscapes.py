@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import torch
 
 from optimlab.runtime import check_number
+from optimlab.training.loop import train_step
 
 __all__ = [
     "Landscape",
@@ -93,8 +94,9 @@ def trajectory(
 ) -> torch.Tensor:
     """Run ``steps`` optimizer steps on ``f`` from ``start``; return the path ``[steps + 1, 2]``.
 
-    ``make_optimizer([z])`` builds the optimizer for the single parameter ``z`` (a 2-vector). The
-    path stops early (and is padded with NaN) if the iterate leaves the finite numbers.
+    ``make_optimizer([z])`` builds the optimizer for the single parameter ``z`` (a 2-vector); each
+    step is :func:`~optimlab.training.loop.train_step` on ``f(z)``. The path stops early (and is
+    padded with NaN) if the iterate leaves the finite numbers.
     """
     check_number("steps", steps, low=0, integer=True)
     z = torch.tensor(list(start), dtype=dtype, requires_grad=True)
@@ -102,9 +104,7 @@ def trajectory(
     path = torch.full((steps + 1, 2), float("nan"), dtype=dtype)
     path[0] = z.detach()
     for i in range(steps):
-        opt.zero_grad()
-        f(z).backward()
-        opt.step()
+        train_step(opt, lambda: f(z), params=[z])
         if not torch.isfinite(z).all():
             break
         path[i + 1] = z.detach()

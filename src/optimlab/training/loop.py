@@ -1,15 +1,24 @@
-"""A small, fast training loop shared by every chapter and experiment.
+"""The training loop of the small networks, and the step every gradient-descent loop shares.
+
+:func:`train_step` is one step of gradient descent with any torch optimizer: zero the gradients,
+evaluate the loss, back-propagate (autograd), clip, step, advance the schedule. Every loop that
+trains by gradient descent takes its steps with it: :func:`fit` (the chapters' networks and the
+classifier experiments), :func:`optimlab.training.landscapes.trajectory` (paths on 2-D functions),
+:func:`optimlab.training.diagnostics.max_difference` and the data-parallel comparison of
+:mod:`optimlab.training.distributed`, the way d2l's chapters share ``train_ch11``. The lockstep
+fine-tuning of autoencoders (:mod:`optimlab.training.finetuning`) and the CD-1 pretraining of RBMs
+(:mod:`optimlab.training.pretraining`) are the two other kinds of model, each with its own loop.
 
 :func:`fit` trains on tensors that already sit on the model's device (no DataLoader: MNIST fits in
-memory, and gathering a mini-batch by index is the cheapest way to draw one). Mini-batches come from a
+memory, and indexing a mini-batch is the cheapest way to draw one). Mini-batches come from a
 permutation seeded by ``(seed, epoch)``, so an interrupted run resumed at ``start_epoch`` sees exactly
-the batches an uninterrupted one would. Wall time counts training only; evaluations are timed apart.
+the batches an uninterrupted one would. Wall time counts training only (:class:`~optimlab.training.clock.Clock`);
+evaluations are timed apart.
 """
 
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +26,8 @@ from typing import Any
 import torch
 
 from optimlab.runtime import check_number
+from optimlab.training import flops, work
+from optimlab.training.clock import Clock
 
 __all__ = [
     "History",
@@ -26,8 +37,8 @@ __all__ = [
     "clip_gradients",
     "epoch_permutation",
     "fit",
-    "gather",
     "log_steps",
+    "train_step",
 ]
 
 
@@ -100,16 +111,6 @@ def batches(
         yield order[start:end] if shuffle else slice(start, end)
 
 
-def gather(data: torch.Tensor, idx: torch.Tensor, buffers: dict[int, torch.Tensor]) -> torch.Tensor:
-    """The rows ``data[idx]``, copied into a buffer of ``buffers`` (one per batch size, made on
-    first use) instead of fresh memory: a training loop's mini-batch without an allocation per
-    step. The result is overwritten by the next call with a batch of the same size."""
-    n = len(idx)
-    if n not in buffers:
-        buffers[n] = data.new_empty((n, *data.shape[1:]))
-    return torch.index_select(data, 0, idx, out=buffers[n])
-
-
 def log_steps(max_step: int = 10**8, per_decade: int = 20) -> frozenset[int]:
     """Steps spaced evenly on a log scale (1, 2, 3, …, about ``per_decade`` per decade): for
     ``fit(eval_every=...)`` when the curve is plotted against log-steps or the run length is unknown."""
@@ -143,6 +144,33 @@ def clip_gradients(
         torch.nn.utils.clip_grad_norm_(with_grad, global_clipnorm)
 
 
+def train_step(
+    optimizer: torch.optim.Optimizer,
+    closure: Callable[[], torch.Tensor],
+    *,
+    params: Sequence[torch.Tensor] | None = None,
+    clipnorm: float | None = None,
+    global_clipnorm: float | None = None,
+    clipvalue: float | None = None,
+    scheduler: Any | None = None,
+) -> torch.Tensor:
+    """One step of gradient descent: zero the gradients, ``loss = closure()``, ``loss.backward()``,
+    clip the gradients of ``params`` (default: the optimizer's; :func:`clip_gradients`) if a clipping
+    option is given, ``optimizer.step()``, then ``scheduler.step()`` if given. Returns the loss,
+    detached (on its device: nothing is read back to the host)."""
+    optimizer.zero_grad(set_to_none=True)
+    loss = closure()
+    loss.backward()
+    if clipnorm is not None or global_clipnorm is not None or clipvalue is not None:
+        if params is None:
+            params = [p for group in optimizer.param_groups for p in group["params"]]
+        clip_gradients(params, clipnorm=clipnorm, global_clipnorm=global_clipnorm, clipvalue=clipvalue)
+    optimizer.step()
+    if scheduler is not None:
+        scheduler.step()
+    return loss.detach()
+
+
 def fit(
     model: torch.nn.Module,
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
@@ -167,12 +195,14 @@ def fit(
     on_epoch_end: Callable[[int, History], None] | None = None,
     history: History | None = None,
     name: str | None = None,
+    on_step: Callable[[int, torch.Tensor], None] | None = None,
+    count_work: bool = True,
 ) -> History:
     """Train ``model`` by mini-batch gradient descent with any torch optimizer.
 
-    Each step draws a mini-batch, computes ``loss_fn(model(xb), yb)`` (``yb = xb`` when ``y`` is
-    ``None``: an autoencoder), back-propagates, optionally clips the gradients
-    (:func:`clip_gradients`), calls ``optimizer.step()`` and then ``scheduler.step()`` if given.
+    Each step draws a mini-batch and takes :func:`train_step` on ``loss_fn(model(xb), yb)`` (``yb =
+    xb`` when ``y`` is ``None``: an autoencoder): back-propagation, optional clipping
+    (:func:`clip_gradients`), ``optimizer.step()`` and then ``scheduler.step()`` if given.
     ``batch_size = len(x)`` is batch gradient descent, ``1`` stochastic, anything between mini-batch.
 
     Args:
@@ -184,6 +214,11 @@ def fit(
         max_steps: stop after this many optimizer steps in total.
         max_seconds: stop once the training wall time exceeds this budget (checked every step).
         name: a label for error messages (e.g. the strategy being trained).
+        on_step: called as ``on_step(step, loss)`` after every step (``loss`` detached, on the
+            device; the call is part of the timed training).
+        count_work: add the run's work to the work meter (:mod:`optimlab.training.work`) by the
+            closed form :func:`optimlab.training.flops.fit_run` (exact for a chain of dense layers);
+            a caller that counts its model's work itself passes False.
 
     Returns:
         The :class:`History`: a record ``{step, epoch, seconds, loss, **metrics}`` at step 0 (when
@@ -217,11 +252,12 @@ def fit(
         raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
     n = len(x)
     params = [p for group in optimizer.param_groups for p in group["params"]]
-    clip = clipnorm is not None or global_clipnorm is not None or clipvalue is not None
+    clip = {"clipnorm": clipnorm, "global_clipnorm": global_clipnorm, "clipvalue": clipvalue}
     hist = history if history is not None else History()
     steps_per_epoch = (n // batch_size) if drop_last else math.ceil(n / batch_size)
     step = start_epoch * steps_per_epoch
-    seconds = hist.records[-1]["seconds"] if hist.records else 0.0
+    base = hist.records[-1]["seconds"] if hist.records else 0.0  # seconds of the runs before
+    clock = Clock(x.device)
     loss_sum, loss_count = 0.0, 0
     label = f"{name}: " if name else ""
     # The step losses stay on the device until the next record (one read for the stretch, so the
@@ -247,7 +283,7 @@ def fit(
         flush()
         if hist.records and hist.records[-1]["step"] == step:
             return
-        row = {"step": step, "epoch": step / steps_per_epoch, "seconds": seconds}
+        row = {"step": step, "epoch": step / steps_per_epoch, "seconds": base + clock.total()}
         row["loss"] = loss_sum / loss_count if loss_count else math.nan
         if evaluate is not None:
             was_training = model.training
@@ -263,45 +299,42 @@ def fit(
 
     def out_of_budget() -> bool:
         return (max_steps is not None and step >= max_steps) or (
-            max_seconds is not None and seconds + time.perf_counter() - tic >= max_seconds
+            max_seconds is not None and base + clock.elapsed() >= max_seconds
         )
 
     model.train()
-    tic = time.perf_counter()
-    for epoch in range(start_epoch, start_epoch + epochs):
-        if out_of_budget():
-            break
-        tic = time.perf_counter()
-        for idx in batches(
-            n, batch_size, shuffle=shuffle, seed=seed, epoch=epoch, drop_last=drop_last,
-            device=x.device,
-        ):
-            xb = x[idx]
-            yb = xb if y is None else y[idx]
-            optimizer.zero_grad(set_to_none=True)
-            loss = loss_fn(model(xb), yb)
-            loss.backward()
-            if clip:
-                clip_gradients(
-                    params, clipnorm=clipnorm, global_clipnorm=global_clipnorm, clipvalue=clipvalue
-                )
-            optimizer.step()
-            if scheduler is not None:
-                scheduler.step()
-            step += 1
-            pending.append(loss.detach().reshape(()))  # a one-element loss, as .item() required
-            if (interval and step % interval == 0) or step in eval_steps:
-                flush()
-                seconds += time.perf_counter() - tic
-                record()
-                tic = time.perf_counter()
+    first_step = step
+    try:
+        for epoch in range(start_epoch, start_epoch + epochs):
             if out_of_budget():
                 break
-        flush()
-        seconds += time.perf_counter() - tic
-        _check_parameters(params, label, step, epoch)
-        tic = time.perf_counter()
-        record()
-        if on_epoch_end is not None and step % steps_per_epoch == 0:
-            on_epoch_end(epoch + 1, hist)
+            clock.start()
+            for idx in batches(
+                n, batch_size, shuffle=shuffle, seed=seed, epoch=epoch, drop_last=drop_last,
+                device=x.device,
+            ):
+                xb = x[idx]
+                yb = xb if y is None else y[idx]
+                loss = train_step(optimizer, lambda: loss_fn(model(xb), yb), params=params,
+                                  scheduler=scheduler, **clip)
+                step += 1
+                pending.append(loss.reshape(()))  # a one-element loss, as .item() required
+                if on_step is not None:
+                    on_step(step, loss)
+                if (interval and step % interval == 0) or step in eval_steps:
+                    clock.stop("train")
+                    record()
+                    clock.start()
+                if out_of_budget():
+                    break
+            clock.stop("train")
+            flush()
+            _check_parameters(params, label, step, epoch)
+            record()
+            if on_epoch_end is not None and step % steps_per_epoch == 0:
+                on_epoch_end(epoch + 1, hist)
+    finally:  # the work done, by the closed forms of the model's dense layers (diverged runs too)
+        if count_work:
+            work.add(flops.fit_run(model, optimizer, n, batch_size, step - first_step, drop_last=drop_last),
+                     "fit")
     return hist

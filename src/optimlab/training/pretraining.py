@@ -13,15 +13,15 @@ m examples of the batch.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 
-from optimlab.training.models.rbm import RBM, data_visible_bias
 from optimlab.runtime import check_number
-from optimlab.training.loop import batches, gather
+from optimlab.training.clock import Clock
+from optimlab.training.loop import batches
+from optimlab.training.models.rbm import RBM, data_visible_bias
 
 __all__ = ["RBMTraining", "train_rbm", "pretrain_stack", "upward"]
 
@@ -57,12 +57,11 @@ def train_rbm(rbm: RBM, data: torch.Tensor, config: RBMTraining, *, seed: int = 
     # each epoch's summed error stays on the device until the end: no host synchronisation in the loop
     totals = torch.zeros(config.epochs, dtype=data.dtype, device=data.device)
     n = len(data)
-    buffers = {}  # gather's mini-batch buffers
     for epoch in range(config.epochs):
         momentum = config.initial_momentum if epoch < config.momentum_epochs else config.final_momentum
         total = totals[epoch]
         for idx in batches(n, config.batch_size, seed=seed, epoch=epoch, device=data.device):
-            v = gather(data, idx, buffers)
+            v = data[idx]
             dW, db, dc, err = rbm.cd1(v, generator)
             m = len(v)
             momentum_step(rbm.W, inc_W, dW, momentum=momentum, lr=config.lr / m,
@@ -131,11 +130,11 @@ def pretrain_stack(
         hidden = "gaussian" if (gaussian_top and i == len(sizes) - 2) else "binary"
         rbm = RBM(n_vis, n_hid, hidden=hidden, init_std=init_std, visible_bias=bias,
                   generator=generator, dtype=data.dtype).to(data.device)
-        tic = time.perf_counter()
+        clock = Clock(data.device)
+        clock.start()
         errors = train_rbm(rbm, layer_data, config, seed=seed * 1000 + i)
-        if data.device.type == "cuda":
-            torch.cuda.synchronize(data.device)
-        seconds = time.perf_counter() - tic
+        clock.stop("train")
+        seconds = clock.total()
         logs.append({"layer": f"{n_vis}-{n_hid}", "hidden": hidden, "errors": errors, "seconds": seconds})
         rbms.append(rbm)
         if i < len(sizes) - 2:

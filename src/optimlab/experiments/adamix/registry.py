@@ -8,6 +8,7 @@ __all__ = [
     "EXPERIMENTS",
     "EXTRA_EXPERIMENTS",
     "PUBLISHED_SECONDS",
+    "RATE_RULES",
     "RULES",
     "Experiment",
     "READINGS",
@@ -16,11 +17,26 @@ __all__ = [
     "experiment",
     "experiment_names",
     "published",
+    "rule_names",
 ]
 
-#: The rule names a strategy's weight or bias rule may take.
-RULES = ("Cons", "Exp", "Power", "AdaGrad", "AdaDec", "AdaMix", "None",
-         "Adam", "AdamW", "Nadam", "RMSProp")
+#: The paper's rules that are rates of plain SGD rather than optimizers: constant, exponential and
+#: power decay; ``None`` freezes the role.
+RATE_RULES = ("Cons", "Exp", "Power", "None")
+
+
+def rule_names() -> tuple[str, ...]:
+    """The names a strategy's weight or bias rule may take: :data:`RATE_RULES`, then every optimizer
+    of the registry (:data:`optimbook.testing.REGISTRY`) in its order, but PerRole (a composition of
+    rules, what a strategy itself is)."""
+    from optimbook.optim import PerRole
+    from optimbook.testing import REGISTRY
+
+    return RATE_RULES + tuple(name for name, info in REGISTRY.items() if info.cls is not PerRole)
+
+
+#: The rule names a strategy's weight or bias rule may take (:func:`rule_names`).
+RULES = rule_names()
 
 @dataclass(frozen=True)
 class Strategy:

@@ -31,7 +31,7 @@ from optimlab.experiments.stats import mean_interval
 from optimlab.experiments.adamix.registry import EXPERIMENTS, PUBLISHED_SECONDS
 
 __all__ = ["CLAIMS", "baseline", "claims", "comparison", "compute", "deviations", "final",
-           "claim_frame", "claim_plans", "claim_runs", "glue_key", "paired", "published_seconds_ratio", "ranks",
+           "claim_frame", "claim_plans", "claim_runs", "glue_key", "job_work", "paired", "published_seconds_ratio", "ranks",
            "reading_note", "summary", "two_way_comparison", "verdict_summary"]
 
 #: The claims' thresholds (fixed before any result was seen; see the module's docstring).
@@ -303,14 +303,50 @@ def deviations():
     return pd.DataFrame(rows, columns=["what", "paper", "ours", "why"])
 
 
+def _recorded(record):
+    """The Count a record's ``"flop"`` holds, or None (absent or not one)."""
+    from optimlab.training.flops import Count
+
+    try:
+        return Count.from_record(record) if record is not None else None
+    except ValueError:
+        return None
+
+
+def job_work(job) -> tuple:
+    """The floating-point work of a fine-tuning job and of its pretrained stack, ``(fine-tuning,
+    pretraining, recorded)``: from the run's record in the results cache (its ``"flop"`` and its
+    pretraining's ``"flop"``) when it holds them (``recorded`` True), else counted by the closed
+    forms of :mod:`optimlab.training.flops` (a run not made yet, or made before runs recorded their
+    work)."""
+    from optimlab.training import flops
+    from optimlab.experiments.adamix.runner import _saved
+    from optimlab.experiments.adamix.setup import strategy_rules
+
+    saved = _saved(job) if job.path.is_file() else None
+    fine = _recorded(saved.get("flop")) if saved else None
+    pre = _recorded(saved["pretraining"].get("flop")) if saved else None
+    if fine is not None and pre is not None:
+        return fine, pre, True
+    s = job.setup
+    n_train, n_test = s.numbers(job.fraction)
+    weight, bias = strategy_rules(job.strategy, s, job.steps_per_epoch)
+    fine = fine or flops.finetuning_run(s.sizes, n_train, n_test, s.epochs, s.batch_size,
+                                        len(s.finetuning().eval_epochs()),
+                                        flops.update_ops_per_element(weight, "weight"),
+                                        flops.update_ops_per_element(bias, "bias"))
+    pre = pre or flops.pretraining_run(s.sizes, n_train, s.pretrain_epochs, s.batch_size)
+    return fine, pre, False
+
+
 def compute(*plans):
-    """Per experiment of ``plans``: the distinct runs, their floating-point work (TFLOP, counted by
-    :mod:`optimlab.training.flops` from the models, data sizes and steps), and the wall time the cached
-    runs took (pretraining plus fine-tuning); the device they ran on. A run or a pretrained stack
-    shared by several experiments is counted once, in the first that needs it."""
+    """Per experiment of ``plans``: the distinct runs, their floating-point work (TFLOP and its
+    matrix-product part; from the runs' records, :func:`job_work`), how many of them the cache
+    holds, and the wall time those took (pretraining plus fine-tuning) on the device they ran on. A
+    run or a pretrained stack shared by several experiments is counted once, in the first that
+    needs it. The TFLOP column sums to the work of every distinct job of ``plans``."""
     import pandas as pd
 
-    from optimlab.training import flops
     from optimlab.experiments.adamix.runner import _saved
 
     seen_runs, seen_stacks, timed_stacks, rows = set(), set(), set(), []
@@ -319,30 +355,31 @@ def compute(*plans):
         for (name, *_), job in plan.rows.items():
             by_name.setdefault(name, []).append(job)
     for name, jobs in by_name.items():
-        flop = wall = 0.0
-        devices, runs = set(), 0
+        flop = matmul = wall = 0.0
+        devices, runs, cached = set(), 0, 0
         for job in jobs:
-            s = job.setup
-            n_train, n_test = s.numbers(job.fraction)
-            if job.pretrain.path not in seen_stacks:
-                seen_stacks.add(job.pretrain.path)
-                flop += flops.pretraining_run(s.sizes, n_train, s.pretrain_epochs, s.batch_size).total
             if job.path in seen_runs:
                 continue
             seen_runs.add(job.path)
             runs += 1
-            flop += flops.finetuning_run(s.sizes, n_train, n_test, s.epochs, s.batch_size,
-                                          len(s.finetuning().eval_epochs())).total
-            saved = _saved(job)
+            fine, pre, _ = job_work(job)
+            if job.pretrain.path not in seen_stacks:
+                seen_stacks.add(job.pretrain.path)
+                flop, matmul = flop + pre.total, matmul + pre.matmul
+            flop, matmul = flop + fine.total, matmul + fine.matmul
+            saved = _saved(job) if job.path.is_file() else None
             if saved is not None:
+                cached += 1
                 wall += saved["wall_seconds"] / saved["replicas"]
                 devices.add(saved["pretraining"].get("device", job.device))
                 if job.pretrain.path not in timed_stacks:
                     timed_stacks.add(job.pretrain.path)
                     wall += saved["pretraining"]["seconds"]
-        rows.append({"experiment": name, "distinct runs": runs, "TFLOP": flop / 1e12,
-                     "wall seconds": wall, "device": ", ".join(sorted(devices)) or "not run"})
-    return pd.DataFrame(rows)
+        rows.append({"experiment": name, "distinct runs": runs, "cached": cached, "TFLOP": flop / 1e12,
+                     "matmul TFLOP": matmul / 1e12, "wall seconds": wall,
+                     "device": ", ".join(sorted(devices)) or "not run"})
+    return pd.DataFrame(rows, columns=["experiment", "distinct runs", "cached", "TFLOP", "matmul TFLOP",
+                                       "wall seconds", "device"])
 
 
 def glue_key(label: str) -> str:

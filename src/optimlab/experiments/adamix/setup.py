@@ -43,8 +43,10 @@ def _field(default, stage: str, doc: str, *, choices: tuple | None = None, readi
 
 
 #: The paper's sentences the readings rest on (He & Li 2016, ``shared/seeds/000``).
+#: The abstract: the Chinese sentence, and the authors' own English abstract (``shared/seeds/002``).
 _ABSTRACT = ("为连接权重设计了一个仅与当前梯度有关的学习率",
-             "for the connection weights, a learning rate that depends only on the current gradient")
+             "the authors' English abstract: \"a learning rate form which is only based on the current"
+             " epoch gradient is designed for the connection weights\"")
 _ROUND = ("αij(t) 为连接权重下一回合的学习率, αij(t−1) 为当前回合连接权重的学习率, g(t)² 为当前回合的梯度的平方和",
           "α_ij(t) is the weights' rate for the next round, α_ij(t−1) the current round's, "
           "g(t)² the sum of squares of the current round's gradient")
@@ -215,12 +217,33 @@ SETUPS = {
 }
 
 
+def _registry_kwargs(name: str, setup: Setup, total: int) -> dict:
+    """The keyword arguments of registry optimizer ``name`` in a strategy: its paper configuration
+    in the registry (tagged ``"paper"``; none: torch's defaults), at the fine-tuning rate
+    ``setup.lr``, with every ``"rule"`` field of ``setup`` that the registry lists as one of its
+    arguments (``K``, ``xi``, ``q``), ``total_steps`` = R, and under the ``"mean"`` reading of the
+    gradient ``grad_scale`` = 1/N where the optimizer takes one."""
+    from optimbook.testing import REGISTRY
+
+    info = REGISTRY[name]
+    paper = next((dict(c.kwargs) for c in info.configs if "paper" in c.tags), {})
+    kwargs = {**paper, "lr": setup.lr}
+    kwargs.update({f.name: getattr(setup, f.name) for f in fields_of("rule") if f.name in info.arguments})
+    if "total_steps" in kwargs:
+        kwargs["total_steps"] = total
+    if setup.rate_gradient == "mean" and "grad_scale" in info.arguments:
+        kwargs["grad_scale"] = 1.0 / setup.batch_size
+    return kwargs
+
+
 def strategy_rules(strategy: Strategy, setup: Setup, steps_per_epoch: int) -> tuple[Rule | None, Rule | None]:
     """The optimizer rules (weights, biases) of a strategy under ``setup``.
 
-    A rate that varies is a schedule given as the rule's ``lr``; the classes come from the optimizer
-    registry (:func:`optimbook.testing.optimizer_class`). Reads only the ``"rule"`` and
-    ``"finetune"`` fields of ``setup`` (the cache key relies on it).
+    A rate that varies is a schedule given as the rule's ``lr``. The paper's SGD rates (Cons, Exp,
+    Power) are SGD with a schedule; every other rule is the registry's optimizer of that name with
+    the registry's paper configuration (:func:`_registry_kwargs`), and the paper's readings of AdaDec
+    (p(t) as its rate) and AdaMix (its rate readings; β(t) for the biases) on top. Reads only the
+    ``"rule"`` and ``"finetune"`` fields of ``setup`` (the cache key relies on it).
     """
     from optimbook.testing import optimizer_class
     from optimbook.schedules import exponential_decay, per_epoch, power_decay
@@ -230,11 +253,6 @@ def strategy_rules(strategy: Strategy, setup: Setup, steps_per_epoch: int) -> tu
     else:
         total, unit = setup.epochs * steps_per_epoch, 1
     lr = setup.lr
-    scale = 1.0 if setup.rate_gradient == "sum" else 1.0 / setup.batch_size
-    adaptive = {} if scale == 1.0 else {"grad_scale": scale}
-    adamix_reading = {} if setup.adamix_rate == "literal" else {"rate": setup.adamix_rate}
-    if setup.adamix_rate == "per-round":
-        adamix_reading["round_steps"] = steps_per_epoch
 
     def staircase(schedule):
         return per_epoch(schedule, steps_per_epoch) if unit > 1 else schedule
@@ -248,23 +266,24 @@ def strategy_rules(strategy: Strategy, setup: Setup, steps_per_epoch: int) -> tu
             return Rule(optimizer_class("SGD"), {"lr": staircase(exponential_decay(lr, total, setup.exp_decay_rate))})
         if name == "Power":
             return Rule(optimizer_class("SGD"), {"lr": staircase(power_decay(lr, total, setup.q))})
-        if name == "AdaGrad":
-            return Rule(optimizer_class("AdaGrad"), {"lr": lr, "K": setup.K, "eps": 0.0, **adaptive})
+        kwargs = _registry_kwargs(name, setup, total)
         if name == "AdaDec":  # p(t) of eq. (15) is the rule's lr schedule (t in steps or epochs)
-            return Rule(optimizer_class("AdaDec"), {"lr": staircase(power_decay(lr, total, setup.q)), "K": setup.K,
-                                                    "xi": setup.xi, "recursive": setup.adadec_recursive,
-                                                    **adaptive})
+            for shorthand in ("total_steps", "q"):
+                kwargs.pop(shorthand, None)
+            kwargs["lr"] = staircase(power_decay(lr, total, setup.q))
+            kwargs["recursive"] = setup.adadec_recursive
         if name == "AdaMix":
-            kwargs = {"lr": lr, "K": setup.K, "q": setup.q, "total_steps": total, **adaptive, **adamix_reading}
+            if setup.adamix_rate != "literal":
+                kwargs["rate"] = setup.adamix_rate
+            if setup.adamix_rate == "per-round":
+                kwargs["round_steps"] = steps_per_epoch
             if role == "bias" and both:  # the strategy "AdaMix": biases get β(t), eq. (17)-(18)
                 if unit > 1:
                     return rule("Power", role, both)  # β at the epoch count, via a schedule
-                return Rule(optimizer_class("AdaMix"), kwargs)  # AdaMix itself: 1-D tensors take its bias rule
+                return Rule(optimizer_class(name), kwargs)  # AdaMix itself: 1-D tensors take its bias rule
             # the per-element α(t) of eq. (16), for the weights or (Exp. 4) for the biases
-            return Rule(optimizer_class("AdaMix"), kwargs, group={"role": "weight"})
-        if name in ("Adam", "AdamW", "Nadam", "RMSProp"):
-            return Rule(optimizer_class(name), {"lr": lr})
-        raise ValueError(f"unknown rule {name!r}")
+            return Rule(optimizer_class(name), kwargs, group={"role": "weight"})
+        return Rule(optimizer_class(name), kwargs)
 
     both = strategy.weight_rule == strategy.bias_rule
     return rule(strategy.weight_rule, "weight", both), rule(strategy.bias_rule, "bias", both)

@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from optimlab.runtime import check_number
+from optimlab.training.losses import reconstruction_error
 
 __all__ = ["RBM", "data_visible_bias"]
 
@@ -115,11 +116,5 @@ class RBM(nn.Module):
         dW = (v.T @ pos_h).addmm_(recon.T, neg_h, alpha=-1.0)  # <v hᵀ>_data − <v hᵀ>_recon   (1)
         db = v.sum(0) - recon.sum(0)  # visible biases   (2)
         dc = pos_h.sum(0) - neg_h.sum(0)  # hidden biases   (3)
-        err = (v - recon).pow(2).sum()
+        err = reconstruction_error(recon, v)
         return dW, db, dc, err
-
-    @torch.no_grad()
-    def reconstruction_error(self, v: torch.Tensor) -> float:
-        """Mean over examples of Σ_pixels (v − σ(b + E[h|v] Wᵀ))² (deterministic up-down pass)."""
-        recon = self.visible_mean(self.hidden_mean(v))
-        return (v - recon).pow(2).sum(1).mean().item()

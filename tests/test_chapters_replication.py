@@ -1,0 +1,254 @@
+"""The harnesses of the replication chapters (12-18, 20): optimlab.presentation.replication and
+optimlab.experiments.translation.report.
+
+Each harness is checked against an oracle that does not share its code: a hand-driven run with the
+same seed and setup, a closed form, a parameter count of a built network, or an invariant (AdaMix's
+rates only shrink; adding the same pretraining time to every strategy pulls each ratio towards 1).
+The runs use a tiny setup in a temporary results folder.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import replace
+
+import matplotlib
+import pandas as pd
+import pytest
+import torch
+
+matplotlib.use("Agg")
+
+from optimlab.experiments import adamix  # noqa: E402
+from optimlab.experiments.stats import mean_interval  # noqa: E402
+from optimlab.experiments.translation import protocol, runner  # noqa: E402
+from optimlab.experiments.translation import report as treport  # noqa: E402
+from optimlab.presentation import plotting, replication  # noqa: E402
+from optimlab.presentation.chapter import Chapter  # noqa: E402
+from optimlab.training.models.autoencoder import DeepAutoencoder  # noqa: E402
+from optimlab.training.models.rbm import RBM  # noqa: E402
+
+TINY = replace(adamix.SETUPS["smoke"], sizes=(784, 64, 32, 16, 8), fraction_scale=0.02, epochs=4, eval_every=2)
+CH = Chapter("smoke", torch.device("cpu"), 0)
+
+
+@pytest.fixture
+def results(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPTIMBOOK_RESULTS", str(tmp_path))
+    return tmp_path
+
+
+def _frame(values: dict, epoch: int = 4, experiment: str = "fig6", by: str = "strategy") -> pd.DataFrame:
+    """A results table with one final row per strategy (or data fraction) and a start row."""
+    rows = []
+    for key, value in values.items():
+        strategy, fraction = (key, 0.1) if by == "strategy" else ("AdaMix", key)
+        rows.append({"experiment": experiment, "reading": "default", "strategy": strategy,
+                     "data_fraction": fraction, "seed": 0, "epoch": 0, "test_rer": 100.0, "seconds": 0.0})
+        rows.append({"experiment": experiment, "reading": "default", "strategy": strategy,
+                     "data_fraction": fraction, "seed": 0, "epoch": epoch, "test_rer": value,
+                     "seconds": 10 * fraction})
+    return pd.DataFrame(rows)
+
+
+def test_glue_all_glues_every_value_and_returns_them():
+    values = {"replication_test_a": 1.5, "replication_test_b": "yes"}
+    assert replication.glue_all(values) == values
+    assert {k: plotting.GLUED[k] for k in values} == values
+
+
+def test_rerun_rejects_a_strategy_the_experiment_does_not_have():
+    with pytest.raises(ValueError, match="labels must be strategies of fig4"):
+        replication.rerun("fig4", CH, setup=TINY, strategies=["Nope"])
+
+
+def test_weight_rule_rates_follow_the_closed_forms():
+    rates = replication.weight_rule_rates(TINY)
+    steps = TINY.epochs * TINY.steps_per_epoch(0.1)
+    assert list(rates.columns) == ["Cons", "Exp", "Power"]
+    assert len(rates) == steps + 1 and rates.index[-1] == pytest.approx(TINY.epochs)
+    assert (rates["Cons"] == TINY.lr).all()
+    # Power: η (1 + t/R)^(-q) with q = 0.75 ends at η 2^-0.75; Exp: η r^(t/R) ends at η r.
+    assert rates["Power"].iloc[-1] == pytest.approx(TINY.lr * 2 ** -0.75)
+    assert rates["Exp"].iloc[-1] == pytest.approx(TINY.lr * TINY.exp_decay_rate)
+    assert rates["Exp"].is_monotonic_decreasing and rates["Power"].is_monotonic_decreasing
+
+
+def test_numbers_of_exp3_compare_the_rule_groups():
+    finals = {"Cons+Cons": 9.0, "Exp+Cons": 8.0, "Power+Cons": 8.5,
+              "AdaGrad+Cons": 7.0, "AdaDec+Cons": 7.5, "AdaMix+Cons": 6.0}
+    out = replication.numbers("fig6", _frame(finals), TINY)
+    assert out["best_simple"] == 8.0 and out["best_adaptive"] == 6.0
+    assert out["adaptive_all_better"] == "yes"
+    assert replication.numbers("fig6", _frame({**finals, "AdaDec+Cons": 8.2}), TINY)["adaptive_all_better"] == "no"
+    assert out["ours_AdaMix_Cons"] == 6.0  # the summary's keys are there too
+
+
+def test_numbers_of_exp4_count_the_parameters_of_the_unrolled_network():
+    sizes = TINY.sizes
+    net = DeepAutoencoder.unroll([RBM(a, b) for a, b in zip(sizes[:-1], sizes[1:])])
+    params = list(net.replica_parameters(0))
+    n_biases = sum(p.numel() for p in params if p.dim() == 1)
+    n_total = sum(p.numel() for p in params)
+    finals = {s.label: 5.0 + i for i, s in enumerate(adamix.EXPERIMENTS["fig7"].strategies)}
+    out = replication.numbers("fig7", _frame(finals, experiment="fig7"), TINY)
+    assert out["n_params"] == f"{n_total:,}"
+    assert out["n_biases"] == f"{n_biases:,}"
+    assert out["bias_share"] == pytest.approx(n_biases / n_total)
+    assert out["spread"] == pytest.approx(len(finals) - 1)
+
+
+def test_numbers_of_exp5_count_steps_per_fraction():
+    fractions = adamix.EXPERIMENTS["fig8"].fractions
+    falling = _frame({f: 10.0 - f for f in fractions}, experiment="fig8", by="fraction")
+    out = replication.numbers("fig8", falling, TINY)
+    assert out["monotone"] == "yes"
+    assert out["steps_ratio"] == pytest.approx(TINY.steps_per_epoch(1.0) / TINY.steps_per_epoch(0.1))
+    assert out["f1"] == pytest.approx(9.9) and out["p10"] == adamix.EXPERIMENTS["fig8"].published[("AdaMix", 1.0)]
+    assert out["seconds_all"] == pytest.approx(10.0)
+    rising = _frame({f: 10.0 + f for f in fractions}, experiment="fig8", by="fraction")
+    assert replication.numbers("fig8", rising, TINY)["monotone"] == "no"
+
+
+def test_runtime_frame_ratios_and_the_pull_of_pretraining_towards_one():
+    seconds = pd.Series({"Cons": 2.0, "AdaGrad": 3.0, "AdaDec": 1.5, "AdaMix": 2.5})
+    table = replication.runtime_frame(seconds, 4.0)
+    assert table.loc["Cons", "ours / Cons"] == 1.0 and table.loc["Cons", "paper / Cons"] == 1.0
+    assert table.loc["AdaGrad", "with pretraining / Cons"] == pytest.approx(7.0 / 6.0)
+    assert table.loc["AdaMix", "paper (s)"] == adamix.PUBLISHED_SECONDS["AdaMix"]
+    ours, pre = table["ours / Cons"], table["with pretraining / Cons"]
+    assert ((pre - 1).abs() <= (ours - 1).abs() + 1e-12).all()
+
+
+def test_exp_rate_ablation_equals_hand_driven_runs(results):
+    rates = {"a": 0.1, "b": 0.5}
+    ablation, out = replication.exp_rate_ablation(CH, setup=TINY, rates=rates)
+    assert list(ablation.index) == list(rates)  # one row per configuration
+    for label, r in rates.items():
+        run = adamix.run("fig6", scale="smoke", setup=replace(TINY, exp_decay_rate=r), device="cpu",
+                         strategies=[s for s in adamix.EXPERIMENTS["fig6"].strategies if s.label == "Exp+Cons"])
+        assert ablation[label] == run[run["epoch"] == TINY.epochs]["test_rer"].item()
+    assert out["exp_spread"] == pytest.approx(ablation.max() - ablation.min())
+
+
+def test_fig5_rerun_numbers_and_figure(results):
+    frame = replication.rerun("fig5", CH, setup=TINY)
+    out = replication.numbers("fig5", frame, TINY)
+    start = frame[frame["epoch"] == 0]["test_rer"]
+    assert (start == start.iloc[0]).all()  # every strategy starts from the same pretrained network
+    end = frame[(frame["strategy"] == "None+Cons") & (frame["epoch"] == TINY.epochs)]["test_rer"].item()
+    assert out["none_cons_drop"] == pytest.approx(start.iloc[0] - end)
+    assert out["none_cons_change"] == pytest.approx(abs(start.iloc[0] - end))
+    assert out["none_cons_direction"] == ("lowers" if end <= start.iloc[0] else "raises")
+    paper = adamix.EXPERIMENTS["fig5"].published[("None+Cons", 0.1)]
+    assert out["none_cons_vs_start"] == ("above" if paper > start.iloc[0] else "not above")
+    fig = replication.rerun_figure("fig5", frame, TINY)
+    assert len(fig.axes) == 2
+    assert {line.get_label() for line in fig.axes[1].lines} >= {"Cons+Cons", "Cons+None"}
+    assert "None+Cons" not in {line.get_label() for line in fig.axes[1].lines}
+
+
+def test_adamix_rates_only_shrink_and_cover_every_weight(results):
+    frame = replication.rerun("fig4", CH, setup=TINY)
+    rates, out = replication.adamix_rates(CH, frame, setup=TINY)
+    sizes = TINY.sizes
+    n_weights = 2 * sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    assert rates.numel() == n_weights
+    assert bool((rates > 0).all()) and bool((rates <= 1).all())  # α(t) = α(t-1)/sqrt(1 + g²) ≤ η0
+    assert out["mix_steps"] == TINY.epochs * TINY.steps_per_epoch(0.1)
+    assert out["mix_median"] == pytest.approx(rates.median().item())
+    fig = replication.rates_figure(rates)
+    assert sum(p.get_height() for p in fig.axes[0].patches) == pytest.approx(n_weights)
+
+
+def test_rule_readings_one_curve_per_strategy_and_reading(results):
+    frame, last, out = replication.rule_readings(CH, setup=TINY)
+    expected = {(s, r) for r, (_, labels) in replication.RULE_READINGS.items() for s in labels}
+    assert set(zip(frame["strategy"], frame["reading"])) == expected
+    assert math.isnan(last.loc["AdaMix", "AdaDec recursive"])  # a reading that does not apply
+    printed = adamix.run("fig4", scale="smoke", setup=TINY, device="cpu",
+                         strategies=[s for s in adamix.EXPERIMENTS["fig4"].strategies if s.label == "AdaDec"])
+    assert out["adadec_printed"] == printed[printed["epoch"] == TINY.epochs]["test_rer"].item()
+
+
+def test_pretraining_is_the_experiments_cached_stack_one_row_per_layer(results):
+    x_train, _ = TINY.images(0.1)
+    rbms, log, layers, out = replication.pretraining(CH, x_train, setup=TINY)
+    assert len(layers) == len(rbms) == len(TINY.sizes) - 1
+    assert list(layers["hidden units"]) == ["binary"] * (len(rbms) - 1) + ["gaussian"]  # a linear code layer
+    assert out["pretrain_layer_seconds"] == pytest.approx(sum(layer["seconds"] for layer in log["layers"]))
+    assert out["pretrain_epochs"] == TINY.pretrain_epochs
+    # the stack fine-tuning starts from: a rerun reads the same pretrained file, not a new one
+    replication.rerun("fig4", CH, setup=TINY, strategies=["Cons"])
+    assert len(list((results / "smoke" / "pretrained").glob("*.pt"))) == 1
+
+
+# --- chapter 20 ----------------------------------------------------------------------------------
+
+
+def _study() -> treport.Study:
+    members = [m for ms in protocol.FAMILIES.values() for m in ms]
+    rows = []
+    for i, optimizer in enumerate(members):
+        for lr in (0.01, 0.1):
+            for seed in (0, 1):
+                bleu = math.nan if (optimizer == members[0] and seed == 1) else 10.0 * i + seed + lr
+                rows.append({"optimizer": optimizer, "lr": lr, "seed": seed, "warmup": 5, "epoch": 2,
+                             "val_loss": 1.0 + i, "test_bleu": bleu, "test_chrf": 2 * bleu,
+                             "diverged": bool(math.isnan(bleu)), "flop": 1e12, "seconds": 36.0})
+    frame = pd.DataFrame(rows)
+    chosen = {m: 0.1 for m in members}
+    best = {family: ms[0] for family, ms in protocol.FAMILIES.items()}
+    diffs = pd.DataFrame({"other family": ["x"], "mean": [1.0]})
+    verdicts = {b.name: ("holds" if b.name == "protocol" else "inconclusive", diffs, {"choices": chosen, "best": best})
+                for b in protocol.BUDGETS}
+    return treport.Study("smoke", frame, verdicts)
+
+
+def test_score_table_means_and_intervals_over_seeds_with_diverged_runs_as_zero():
+    study = _study()
+    table, out = treport.score_table(study)
+    assert len(table) == len(protocol.OPTIMIZERS)  # one row per optimizer
+    first = protocol.OPTIMIZERS[0]
+    row = table[table["optimizer"].str.startswith(first)].iloc[0]
+    values = [0.0 + 0 + 0.1, 0.0]  # seed 1 diverged: scored 0
+    assert row["BLEU"] == pytest.approx(statistics.mean(values))
+    assert (row["BLEU low"], row["BLEU high"]) == pytest.approx(mean_interval(values, protocol.LEVEL)[1:])
+    assert row["diverged runs"] == 1
+    starred = set(table.loc[table["optimizer"].str.endswith(" ★"), "optimizer"].str[:-2])
+    assert starred == set(study.best.values())
+    moment = table[table["optimizer"] == study.best[protocol.MOMENT] + " ★"]["BLEU"].item()
+    assert out["bleu_moment"] == moment
+
+
+def test_study_numbers_sensitivity_and_compute():
+    study = _study()
+    out = study.numbers()
+    assert out["verdict"] == "holds" and out["verdict_protocol"] == "holds"
+    assert out["n_runs"] == 2 * 2 * len(protocol.OPTIMIZERS) and out["n_diverged"] == 2  # seed 1 of the first optimizer, at both rates
+    assert len(treport.sensitivity(study)) == len(protocol.BUDGETS)
+    assert set(treport.sensitivity(study)["verdict"]) == {"holds", "inconclusive"}
+    work = treport.compute(study, "cpu")
+    assert work["tflop"] == pytest.approx(len(study.frame)) and work["train_hours"] == pytest.approx(
+        len(study.frame) * 36.0 / 3600)
+    assert len(study.at_choice()) == 2 * len(protocol.OPTIMIZERS)  # the chosen rate, every seed
+
+
+def test_protocol_numbers_and_families_follow_the_settings():
+    settings = runner.SETTINGS["smoke"]
+    out = treport.protocol_numbers("smoke")
+    assert out["grid"].split(", ") == [f"{lr:g}" for lr in settings.grid]
+    assert out["n_seeds"] == len(runner.SEEDS["smoke"]) and out["tuning_seed"] == runner.SEEDS["smoke"][0]
+    assert list(treport.families_table()["family"]) == list(protocol.FAMILIES)
+    with pytest.raises(ValueError, match="scale"):
+        treport.protocol_numbers("huge")
+
+
+def test_translation_panels_one_panel_per_family():
+    study = _study()
+    fig = replication.translation_panels(study.at_choice(), x="epoch", y="val_loss", xlabel="epoch",
+                                         ylabel="loss", title="t")
+    assert len(fig.axes) == len(protocol.FAMILIES)
+    for ax, members in zip(fig.axes, protocol.FAMILIES.values()):
+        assert [line.get_label() for line in ax.lines] == list(members)

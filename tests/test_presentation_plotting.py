@@ -1,0 +1,118 @@
+"""optimlab.presentation.plotting: alt text, legends clear of the data, smoke-scale RER figures, and
+the prose of the Colab notebooks."""
+
+from __future__ import annotations
+
+import re
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from optimlab.presentation import plotting  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close():
+    yield
+    plt.close("all")
+
+
+# --- alt text -------------------------------------------------------------------------------------
+
+def test_alt_text_has_no_tex_and_no_unit_placeholder():
+    fig, axes = plotting.subplots(2)
+    axes[0].plot([1, 2], [3, 4], label=r"$\eta = 0.1$")
+    axes[0].legend()
+    plotting.label(axes[0], "step t", r"excess loss $J(\theta)-J(\hat\theta)$")
+    plotting.label(axes[1], r"momentum $\mu$ (1)", r"step length $\|\theta_{t+1}-\theta_t\|$ (1)",
+                   r"$\log_{10}(\alpha / \eta_0)$")
+    text = plotting.describe(fig)
+    assert not re.search(r"[\\$^{}]|_\{|\(1\)", text), text
+    assert "θ" in text and "μ" in text and "η" in text and "α" in text
+
+
+def test_alt_text_of_untitled_panels_says_what_they_draw():
+    fig, axes = plotting.subplots(2, 2)
+    for ax in axes:
+        ax.imshow(np.zeros((3, 3)))
+        ax.axis("off")
+    text = plotting.describe(fig)
+    assert text != "Figure. 4 panels." and "image" in text
+
+
+# --- legends --------------------------------------------------------------------------------------
+
+def test_legend_covers_data_sees_a_legend_on_a_line():
+    fig, ax = plotting.subplots(1)
+    x = np.linspace(0, 1, 50)
+    for k in range(6):
+        ax.plot(x, np.full_like(x, k), label=f"curve {k}")
+    shown = ax.legend(loc="center")
+    assert plotting.legend_covers_data(ax, shown)
+    shown.remove()
+    below = ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2))
+    assert not plotting.legend_covers_data(ax, below)
+
+
+def test_legend_helper_never_covers_the_data():
+    fig, ax = plotting.subplots(1)
+    x = np.linspace(0, 1, 50)
+    # curves everywhere: no free corner inside the axes
+    for k in range(8):
+        ax.plot(x, np.full_like(x, k), label=f"a rather long legend entry {k}")
+    shown = plotting.legend(ax)
+    assert shown is not None and not plotting.legend_covers_data(ax, shown)
+
+
+def test_legend_helper_keeps_a_legend_inside_when_a_corner_is_free():
+    fig, ax = plotting.subplots(1)
+    ax.plot([0, 1], [0, 1], label="rising")
+    shown = plotting.legend(ax)
+    assert not plotting.legend_covers_data(ax, shown)
+
+
+# --- RER figures at smoke scale ---------------------------------------------------------------------
+
+def _frame(epochs):
+    return pd.DataFrame([{"strategy": s, "seed": 0, "epoch": e, "test_rer": 80 - e - 3 * i}
+                         for i, s in enumerate(["Cons", "AdaMix"]) for e in range(0, epochs + 1)])
+
+
+PUBLISHED = pd.DataFrame({"strategy": ["Cons", "AdaMix"], "test_rer": [8.2, 7.8]})
+
+
+def test_a_short_run_shows_the_published_values_as_references_on_its_own_epochs():
+    fig, ax = plotting.subplots(1)
+    plotting.rer_curves(ax, _frame(3), PUBLISHED)
+    low, high = ax.get_xlim()
+    assert high < 10, "the axis runs to the paper's 50 iterations"
+    heights = {round(line.get_ydata()[0], 3) for line in ax.lines
+               if len(line.get_ydata()) and np.ptp(np.asarray(line.get_ydata(), dtype=float)) == 0}
+    assert {8.2, 7.8} <= heights
+
+
+def test_a_full_run_marks_the_published_values_at_their_iteration():
+    fig, ax = plotting.subplots(1)
+    plotting.rer_curves(ax, _frame(50), PUBLISHED)
+    marks = [line for line in ax.lines if list(line.get_xdata()) == [50]]
+    assert len(marks) == 2
+
+
+# --- the Colab notebooks' prose ---------------------------------------------------------------------
+
+def test_fill_formats_glued_values_and_names_the_missing_ones():
+    text = plotting.fill("RER {{ours:.2f}} ({{rel:+.1f}} %), {{order}}; {{later}}; $\\sqrt{K}$",
+                         {"ours": 7.8234, "rel": -3.21, "order": "AdaMix < Cons"})
+    assert text.startswith("RER 7.82 (-3.2 %), AdaMix < Cons; ")
+    assert "later" in text and "{{" not in text and "$\\sqrt{K}$" in text
+
+
+def test_prose_reads_what_glue_kept():
+    plotting.glue("test_presentation_value", np.float64(0.125))
+    shown = plotting.prose("value {{test_presentation_value:.3f}}")
+    assert shown.data == "value 0.125"
