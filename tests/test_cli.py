@@ -87,7 +87,7 @@ def test_experiment_choices_come_from_the_registry():
     choices = experiment_choices(adamix)
     names = adamix.experiment_names() if hasattr(adamix, "experiment_names") else \
         sorted(adamix.EXPERIMENTS) + sorted(adamix.EXTRA_EXPERIMENTS)
-    assert choices == list(names) + ["all", "book"]
+    assert choices == list(names) + ["all", "book", "translation"]
     assert set(adamix.EXPERIMENTS) | set(adamix.EXTRA_EXPERIMENTS) <= set(choices)
 
 

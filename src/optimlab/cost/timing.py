@@ -2,8 +2,9 @@
 
 Two measurements the book's chapter on AdaMix makes, as one call each:
 
-- :func:`kernel_counts`: the ``torch._foreach_*`` operators one ``step()`` of each rule calls on a
-  weight matrix and on a bias vector (the passes over the parameters its torch code makes);
+- :func:`kernel_counts`: the element-wise operators one ``step()`` of each rule calls on a weight
+  matrix and on a bias vector: ``torch._foreach_*`` equations, or one of torch's fused optimizer
+  kernels (``torch._fused_*``, one pass); the passes over the parameters its code makes;
 - :func:`step_times`: the time of one ``step()`` of each rule on a model's parameters with fixed
   gradients, the rules interleaved round by round, and of one forward and backward pass of the
   model for scale, with the :class:`~optimlab.training.clock.Clock`. On the CPU it times with one
@@ -42,7 +43,7 @@ def kernel_counts(
     rules: Mapping[str, Callable[[list[torch.Tensor]], torch.optim.Optimizer]],
     shapes: Mapping[str, tuple[int, ...]] | None = None,
 ):
-    """For each rule (a function ``params -> optimizer``), the ``_foreach`` operators of one step
+    """For each rule (a function ``params -> optimizer``), the ``_foreach``/``_fused`` operators of one step
     (after the first, which creates the state) on a tensor of each role's shape: a table with
     ``kernels per <role>`` (the count) and ``<role>: which`` (their names), one row per rule."""
     import pandas as pd
@@ -58,9 +59,9 @@ def kernel_counts(
             opt.step()  # the first step creates the state
             with CountKernels() as counter:
                 opt.step()
-            element_wise = [n for n in counter.names if n.startswith("_foreach")]
+            element_wise = [n for n in counter.names if n.startswith(("_foreach", "_fused"))]
             row[f"kernels per {role}"] = len(element_wise)
-            row[f"{role}: which"] = ", ".join(n.removeprefix("_foreach_") for n in element_wise)
+            row[f"{role}: which"] = ", ".join(n.removeprefix("_foreach_").removeprefix("_fused_") for n in element_wise)
         rows[name] = row
     return pd.DataFrame(rows).T
 
