@@ -22,27 +22,21 @@
 scale = "smoke"
 device = "auto"
 
-# %%
+# %% tags=["setup"]
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import pandas as pd
 
-from optimlab.cost import ledger
-
-from optimlab.presentation import plotting
-from optimlab.training.distributed import compare_ddp_fsdp
-from optimlab.cost.machine import describe, versions
-from optimlab.presentation.plotting import glue
-from optimlab.runtime import check_scale, matmul_gflops, resolve_device
+from optimlab.cost import environment as env
+from optimlab.presentation import environment_figures as figures
+from optimlab.presentation.chapter import start
+from optimlab.presentation.environment_figures import glue_all
 from optimlab.presentation.tables import table
 
-check_scale(scale)
-dev = resolve_device(device)
-plotting.use_style()
-machine = describe(dev)
-table(pd.DataFrame({"value": {"scale": scale, **machine, **versions()}}).rename_axis("item"),
-      caption="The machine and the software of this build.")
+ch = start(scale, device)
+
+# %%
+table(env.machine_table(ch.scale, ch.device), caption="The machine and the software of this build.")
 
 # %% [markdown]
 # ## Measured matrix-multiply rate
@@ -51,22 +45,16 @@ table(pd.DataFrame({"value": {"scale": scale, **machine, **versions()}}).rename_
 # report achieved FLOP rates against it.
 
 # %%
-sizes = [256, 512, 1024, 2048] if scale == "smoke" else [256, 512, 1024, 2048, 4096]
-rates = pd.DataFrame({"size": sizes, "GFLOP/s": [matmul_gflops(s, device=dev, repeats=5) for s in sizes]})
-peak = rates["GFLOP/s"].max()
-glue("env_peak", peak, display=False)
-glue("env_device", machine["GPU"] if dev.type == "cuda" else machine["CPU"], display=False)
-fig, ax = plotting.subplots(1, height=3.0, width=5.5)
-ax.plot(rates["size"], rates["GFLOP/s"], marker="o")
-plotting.label(ax, "matrix size n (n × n @ n × n)", "rate (GFLOP/s, fp32)", logx=True)
+rates, values = env.matmul_rates(ch.scale, ch.device)
+glue_all(values)
+figures.matmul_rates(rates)
 plt.show()
 
 # %% [markdown] tags=["caption"]
 # The measured rate of a dense fp32 matrix product against the size of the square matrices.
 
 # %%
-table(rates, columns={"size": "matrix size n", "GFLOP/s": "rate (GFLOP/s, fp32)"},
-      formats={"GFLOP/s": "{:.1f}"})
+table(rates, columns={"size": "matrix size n", "GFLOP/s": "rate (GFLOP/s, fp32)"}, formats={"GFLOP/s": "{:.1f}"})
 
 # %% [markdown]
 # The best fp32 matmul rate measured on {glue:text}`env_device` was
@@ -75,20 +63,10 @@ table(rates, columns={"size": "matrix size n", "GFLOP/s": "rate (GFLOP/s, fp32)"
 # ## Time per chapter
 
 # %%
-executed = Path("..") / "executed" / scale
-# the other chapters (this notebook's own file, if any, is from its previous run)
-seconds = {name: s for name, s in ledger.notebook_seconds(executed).items() if name != "19_environment"}
-timings = pd.DataFrame({"notebook": list(seconds), "seconds": list(seconds.values())})
-glue("env_total_minutes", timings["seconds"].sum() / 60 if len(timings) else 0.0, display=False)
-glue("env_chapters", len(timings), display=False)
-fig, ax = plotting.subplots(1, height=0.3 * max(len(timings), 1) + 1.2, width=7)
-if len(timings):
-    ax.barh(timings["notebook"], timings["seconds"])
-    ax.invert_yaxis()
-else:  # run outside the book build (e.g. on Colab): no executed notebooks to read
-    ax.text(0.5, 0.5, f"no executed notebooks in {executed}", ha="center", va="center",
-            transform=ax.transAxes)
-plotting.label(ax, "execution time (s)", "notebook", f"scale = {scale}")
+executed = Path("..") / "executed" / ch.scale
+timings, values = env.chapter_times(executed)
+glue_all(values)
+figures.chapter_times(timings, ch.scale, executed)
 plt.show()
 
 # %% [markdown] tags=["caption"]
@@ -117,15 +95,8 @@ table(timings, formats={"seconds": "{:.1f}"}, columns={"seconds": "execution tim
 # chapter's time: the floor is that work at the peak rate measured above.
 
 # %%
-from optimlab.experiments.adamix import report, runner
-
-book = ledger.table(scale, executed=executed, peak_gflops=peak)
-plans = report.compute(*runner.book_plans(scale, dev))
-glue("ledger_plans_tflop", float(plans["TFLOP"].sum()), display=False)
-glue("ledger_plans_matmul", float(plans["matmul TFLOP"].sum()), display=False)
-glue("ledger_plans_runs", int(plans["distinct runs"].sum()), display=False)
-glue("ledger_plans_cached", int(plans["cached"].sum()), display=False)
-glue("ledger_status", ledger.describe(book, ledger.kinds(scale, executed=executed)), display=False)
+book, values = env.ledger_section(ch.scale, executed, rates["GFLOP/s"].max(), ch.device)
+glue_all(values)
 table(book, formats={"done": "{:.3g}", "reused": "{:.3g}", "cold": "{:.3g}", "needed": "{:.3g}",
                      "matmul share": "{:.1%}", "seconds": "{:.1f}", "GFLOP/s": "{:.1f}", "floor s": "{:.1f}",
                      "× floor": "{:.1f}"},
@@ -166,22 +137,10 @@ table(book, formats={"done": "{:.3g}", "reused": "{:.3g}", "cold": "{:.3g}", "ne
 # every job at one rate.
 
 # %%
-sched_workers = runner.default_workers("paper", resolve_device("cpu"))
-five = [runner.plan(name, "paper", (0,), "cpu") for name in ("fig4", "fig5", "fig6", "fig7", "fig8")]
-bounds = pd.DataFrame({"He & Li's five experiments, one seed": runner.schedule_bound(five, sched_workers),
-                       "the book's AdaMix runs (chapters 12-18)": runner.schedule_bound(
-                           runner.book_plans("paper", "cpu"), sched_workers)}).T
-measured = runner.schedule_measured(five, sched_workers)
-glue("sched_workers", sched_workers, display=False)
-glue("sched_five_tflop", float(bounds.iloc[0]["TFLOP"]), display=False)
-glue("sched_five_chain", float(bounds.iloc[0]["longest chain / bound"]), display=False)
-glue("sched_five_decides", "the chain decides it, so more workers would not finish sooner"
-     if bounds.iloc[0]["longest chain / bound"] >= 1 else "the work shared evenly decides it", display=False)
-glue("sched_measured_note", runner.describe_schedule(measured, sched_workers, "the five experiments at paper scale"),
-     display=False)
-table(bounds.rename_axis(f"paper-scale runs, {sched_workers} workers"),
-      formats={"plans": "{:.0f}", "jobs": "{:.0f}", "TFLOP": "{:.0f}", "bound TFLOP": "{:.0f}",
-               "longest chain / bound": "{:.2f}"},
+bounds, values = env.schedule_section()
+glue_all(values)
+table(bounds, formats={"plans": "{:.0f}", "jobs": "{:.0f}", "TFLOP": "{:.0f}", "bound TFLOP": "{:.0f}",
+                       "longest chain / bound": "{:.2f}"},
       columns={"TFLOP": "work (TFLOP)", "bound TFLOP": "lower bound (TFLOP per worker)"},
       caption="The lower bound on the time to make the paper-scale AdaMix runs as one schedule, in their "
               "counted matrix-product work: the larger of the work shared evenly and the longest chain.")
@@ -207,33 +166,15 @@ table(bounds.rename_axis(f"paper-scale runs, {sched_workers} workers"),
 # identically.
 
 # %%
-ddp_world, ddp_steps = 2, 5
-scale_out = compare_ddp_fsdp(steps=ddp_steps, world_size=ddp_world)
-trained = scale_out[scale_out["fsdp2"] == "trained"]
-refused = [n for n in scale_out.index if n not in trained.index]
-glue("ddp_world", ddp_world, display=False)
-glue("ddp_steps", ddp_steps, display=False)
-glue("ddp_count", len(scale_out), display=False)
-glue("ddp_max", float(scale_out["ddp_max_diff"].max()), display=False)
-glue("ddp_worst", str(scale_out["ddp_max_diff"].idxmax()), display=False)
-glue("fsdp_max", float(trained["fsdp2_max_diff"].max()) if len(trained) else 0.0, display=False)
-dcp_max = float(trained["dcp_max_diff"].max()) if len(trained) else float("nan")
-glue("dcp_note", "continued identically, to the last bit" if dcp_max == 0
-     else f"continued within {dcp_max:.1e} of the original" if dcp_max == dcp_max
-     else "was not checked (no optimizer trained under FSDP2)", display=False)
-worst = max(float(scale_out["ddp_max_diff"].max()), float(trained["fsdp2_max_diff"].max()) if len(trained) else 0.0)
-# float32 keeps about 7 significant digits: differences of that order are the reordered sums
-glue("ddp_verdict", "float32 rounding, since the processes add the gradients in a different order"
-     if worst < 1e-5 else "more than float32 rounding would explain", display=False)
-glue("fsdp_refused_note", f"Under FSDP2, {', '.join(refused)} refused to run (the table gives the reason)."
-     if refused else "Every optimizer trained under FSDP2.", display=False)
-table(scale_out.rename_axis("optimizer"),
+scale_out, values = env.scale_out(steps=5, world_size=2)
+glue_all(values)
+table(scale_out,
       columns={"ddp_max_diff": "DDP: largest difference", "fsdp2_max_diff": "FSDP2: largest difference",
                "fsdp2": "FSDP2", "dcp_max_diff": "checkpoint: largest difference"},
       formats={"ddp_max_diff": "{:.1e}", "fsdp2_max_diff": "{:.1e}", "dcp_max_diff": "{:.1e}"},
       missing="the optimizer refused FSDP2",
       caption=f"The largest absolute difference of any parameter from the single-process run after "
-              f"{ddp_steps} steps, and between the FSDP2 optimizer and its reloaded checkpoint.")
+              f"{values['ddp_steps']} steps, and between the FSDP2 optimizer and its reloaded checkpoint.")
 
 # %% [markdown]
 # With {glue:text}`ddp_world` processes and after {glue:text}`ddp_steps` steps, the

@@ -252,3 +252,19 @@ def test_translation_panels_one_panel_per_family():
     assert len(fig.axes) == len(protocol.FAMILIES)
     for ax, members in zip(fig.axes, protocol.FAMILIES.values()):
         assert [line.get_label() for line in ax.lines] == list(members)
+
+
+def test_the_reconstructions_figure_makes_the_runs_it_shows(results):
+    """From an empty cache (a chapter run on its own, e.g. on Colab): the figure makes the runs whose
+    networks it shows, and each row after the images is a network's reconstruction of them."""
+    sizes = list(TINY.sizes) + list(reversed(TINY.sizes))[1:]
+    weights = [torch.zeros(a, b) for a, b in zip(sizes[:-1], sizes[1:])]
+    acts = ["linear" if i == len(TINY.sizes) - 2 else "sigmoid" for i in range(len(weights))]
+    unrolled = DeepAutoencoder(weights, [torch.zeros(w.shape[1]) for w in weights], acts)
+    assert not list(results.rglob("*.pt"))  # nothing cached yet
+    fig = replication.reconstructions_figure(CH, unrolled, torch.rand(10, 784), setup=TINY)
+    assert len(fig.axes) == 4  # the images, the unrolled network, Cons, AdaMix
+    assert len(list((results / "smoke" / "runs").glob("*.pt"))) == 2  # the two runs it shows, made
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)

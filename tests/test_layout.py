@@ -33,3 +33,53 @@ def test_the_registry_is_the_library_s_and_loads_on_first_use():
 def test_the_probe_would_see_a_book_import():
     # the check above can fail: importing the book's package shows up in the same listing
     assert "optimlab" in loaded_by("import sys, optimlab.runtime\nprint('\\n'.join(sys.modules))")
+
+
+def import_cycles(*packages: str) -> list[list[str]]:
+    """Groups of modules that import one another in a cycle (imports inside functions included)."""
+    import grimp
+
+    graph = grimp.build_graph(*packages, cache_dir=None)
+    modules = sorted(graph.modules)
+    edges = {m: sorted(set(graph.find_modules_directly_imported_by(m)) & set(modules)) for m in modules}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(v: str) -> None:  # Tarjan's strongly connected components
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in edges[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                cycles.append(sorted(group))
+
+    for m in modules:
+        if m not in index:
+            visit(m)
+    return cycles
+
+
+def test_no_module_imports_itself_through_others():
+    assert import_cycles("optimbook", "optimlab") == []
+
+
+def test_the_cycle_finder_finds_a_cycle(tmp_path, monkeypatch):
+    (tmp_path / "cyc").mkdir()
+    (tmp_path / "cyc" / "__init__.py").write_text("")
+    (tmp_path / "cyc" / "a.py").write_text("def f():\n    from cyc import b\n")
+    (tmp_path / "cyc" / "b.py").write_text("from cyc import a\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert import_cycles("cyc") == [["cyc.a", "cyc.b"]]

@@ -68,32 +68,3 @@ def cpu_count() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - non-Linux
         return os.cpu_count() or 1
-
-
-def matmul_gflops(
-    size: int = 2048,
-    *,
-    dtype: torch.dtype = torch.float32,
-    device: str | torch.device = "cpu",
-    repeats: int = 10,
-) -> float:
-    """Measured dense matmul rate in GFLOP/s (best of ``repeats`` products of two square matrices).
-
-    The best run is the machine's attainable peak for this shape; benchmarks report achieved FLOP
-    rates against it.
-    """
-    import time
-
-    dev = resolve_device(device)
-    a = torch.randn(size, size, dtype=dtype, device=dev)
-    b = torch.randn(size, size, dtype=dtype, device=dev)
-    best = float("inf")
-    for _ in range(repeats + 2):
-        if dev.type == "cuda":
-            torch.cuda.synchronize(dev)
-        tic = time.perf_counter()
-        a @ b
-        if dev.type == "cuda":
-            torch.cuda.synchronize(dev)
-        best = min(best, time.perf_counter() - tic)
-    return 2.0 * size**3 / best / 1e9

@@ -516,8 +516,9 @@ def rer_scales(ch: Chapter, unrolled, x_test: torch.Tensor, *, setup=None, pixel
 def reconstructions_figure(ch: Chapter, unrolled, x_test: torch.Tensor, *, setup=None, n: int = 10,
                            labels: Sequence[str] = ("Cons", "AdaMix")):
     """The first ``n`` test images and their reconstructions by ``unrolled`` and by Exp. 1's
-    fine-tuned networks of ``labels`` (from the cache), one row each."""
+    fine-tuned networks of ``labels`` (made if the cache lacks them), one row each."""
     setup = _setup(ch, setup)
+    rerun("fig4", ch, setup=setup, strategies=list(labels))  # the runs whose networks are shown
     nets = {"unrolled (no fine-tuning)": unrolled}
     nets.update({f"{label}, {setup.epochs} epochs": adamix.trained_model(
         "fig4", label, scale=ch.scale, seed=ch.seed, setup=setup, device=ch.device) for label in labels})

@@ -29,6 +29,7 @@ import math
 
 from optimlab.experiments.stats import mean_interval
 from optimlab.experiments.adamix.registry import EXPERIMENTS, PUBLISHED_SECONDS
+from optimlab.experiments.adamix.runner import claim_plans, claim_runs  # plan data, re-exported
 
 __all__ = ["CLAIMS", "baseline", "claims", "comparison", "compute", "deviations", "final",
            "claim_frame", "claim_plans", "claim_runs", "glue_key", "job_work", "paired", "published_seconds_ratio", "ranks",
@@ -52,34 +53,12 @@ CLAIMS = {
 }
 
 
-def claim_runs(scale: str) -> dict:
-    """What the claims are tested on at ``scale``: experiment -> (the experiment run, seeds, readings).
-
-    Exp. 1 runs as the ``readings`` experiment (all readings) with several seeds; Exp. 2-4 under
-    every reading with one seed; Exp. 5, whose full-data runs cost the most, under the default
-    reading with one seed.
-    """
-    from optimlab.experiments.adamix.registry import READINGS
-
-    many = (0, 1) if scale == "smoke" else (0, 1, 2, 3, 4)
-    return {"fig4": ("readings", many, None), "fig5": ("fig5", (0,), READINGS),
-            "fig6": ("fig6", (0,), READINGS), "fig7": ("fig7", (0,), READINGS),
-            "fig8": ("fig8", (0,), READINGS[:1])}
-
-
 def claim_frame(name: str, scale: str, device="auto"):
     """The table experiment ``name``'s claims are tested on (:func:`claim_runs`), run or from the cache."""
     from optimlab.experiments.adamix.runner import run
 
     experiment, seeds, readings = claim_runs(scale)[name]
     return run(experiment, scale=scale, seeds=seeds, device=device, readings=readings)
-
-
-def claim_plans(scale: str, device="auto") -> list:
-    """The plans of :func:`claim_runs` (for :func:`compute`)."""
-    from optimlab.experiments.adamix.runner import plan
-
-    return [plan(e, scale, seeds, device, readings=r) for e, seeds, r in claim_runs(scale).values()]
 
 
 def final(frame):

@@ -60,7 +60,7 @@ from optimlab.training.pretraining import pretrain_stack
 from optimlab.runtime import check_number, check_scale, cpu_count, resolve_device
 from optimlab.storage import DamagedFileError, clean_partial, load_torch, quarantine_entry, read_torch
 from optimlab.experiments.cache import atomic_torch_save, atomic_write_text, code_version, key_digest, results_root
-from optimlab.experiments.adamix.registry import Reading, Strategy, experiment
+from optimlab.experiments.adamix.registry import READINGS, Reading, Strategy, experiment
 from optimlab.experiments.adamix.setup import SETUPS, Setup, strategy_rules
 
 __all__ = [
@@ -72,6 +72,8 @@ __all__ = [
     "default_workers",
     "describe_schedule",
     "book_plan",
+    "claim_plans",
+    "claim_runs",
     "book_plans",
     "execute",
     "job_flop",
@@ -392,13 +394,29 @@ def merge(plans: Sequence[Plan]) -> Plan:
                 {k: v for pl in plans for k, v in pl.loaded.items()})
 
 
+def claim_runs(scale: str) -> dict:
+    """What the claims are tested on at ``scale``: experiment -> (the experiment run, seeds, readings).
+
+    Exp. 1 runs as the ``readings`` experiment (all readings) with several seeds; Exp. 2-4 under
+    every reading with one seed; Exp. 5, whose full-data runs cost the most, under the default
+    reading with one seed.
+    """
+    many = (0, 1) if scale == "smoke" else (0, 1, 2, 3, 4)
+    return {"fig4": ("readings", many, None), "fig5": ("fig5", (0,), READINGS),
+            "fig6": ("fig6", (0,), READINGS), "fig7": ("fig7", (0,), READINGS),
+            "fig8": ("fig8", (0,), READINGS[:1])}
+
+
+def claim_plans(scale: str, device="auto") -> list:
+    """The plans of :func:`claim_runs` (for the report's ``compute``)."""
+    return [plan(e, scale, seeds, device, readings=r) for e, seeds, r in claim_runs(scale).values()]
+
+
 def book_plans(scale: str = "paper", device: str | torch.device = "auto") -> list[Plan]:
     """The plans the book's chapters execute, in book order: Exp. 1-5 with one seed (chapters 13-17;
     chapter 12 reads Exp. 1's), then every run the replication report (chapter 18) reads — Exp. 1
     under every reading over several seeds, Exp. 2-5 — and the ``beyond`` comparison. (The chapters'
     small ablations are not included.)"""
-    from optimlab.experiments.adamix.report import claim_plans, claim_runs
-
     seeds = claim_runs(scale)["fig4"][1]
     chapters = [plan(name, scale, (0,), device) for name in ("fig4", "fig5", "fig6", "fig7", "fig8")]
     return chapters + claim_plans(scale, device) + [plan("beyond", scale, seeds, device)]
