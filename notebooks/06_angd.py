@@ -246,7 +246,7 @@ glue_all({"P_mnist": f"{P_mnist:,}", "gib_mnist": P_mnist**2 * 4 / 2**30})
 # weights and learns online. Its error is the generalisation error
 # $\tfrac12\,\mathbb{E}_x[(f(x;\theta) - f(x;\theta^\star))^2]$ on 2 000 held-out inputs.
 #
-# The book's {func}`~optimlab.experiments.adaptive.online_run` (below) is the online regression loop of
+# The book's `optimlab.experiments.adaptive.online_run` (below) is the online regression loop of
 # the paper, one {func}`~optimlab.training.loop.train_step` per example. One backward pass gives $\nabla f$; the
 # loss gradient is $\nabla\ell = (f - y)\nabla f$ by the chain rule, so the output-gradient Fisher
 # costs no extra backward pass. These networks have ten parameters: they run on the CPU whatever

@@ -5,7 +5,7 @@ needs torch only, and never imports the book's machinery (:mod:`optimlab`):
 
 - :mod:`optimbook.optim` -- every optimizer of the sources as a :class:`torch.optim.Optimizer`;
 - :mod:`optimbook.schedules` -- every decay rule as a pure function of the step, passed as ``lr``
-  (and :class:`~optimbook.schedules.ScheduleLR` to drive a torch.optim optimizer with one);
+  (and :class:`~optimbook.schedules.torch_adapter.ScheduleLR` to drive a torch.optim optimizer with one);
 - :mod:`optimbook.testing` -- the registry of optimizers with their independent oracles, valid and
   invalid configurations and capabilities (after torch's ``OptimizerInfo``); imported on first use.
 """

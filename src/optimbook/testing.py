@@ -216,7 +216,7 @@ def with_role(params, role: str):
 @dataclass(frozen=True)
 class Range:
     """The documented accepted values of one numeric argument, as
-    :func:`optimlab.runtime.check_number` takes them; ``rate`` marks a learning rate (which also
+    :func:`optimbook._checks.check_number` takes them; ``rate`` marks a learning rate (which also
     accepts a schedule or a 0-dim tensor) and ``index`` an element of a tuple argument (``betas``)."""
 
     low: float | None = None

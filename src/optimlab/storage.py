@@ -190,9 +190,8 @@ def read_torch(path: str | os.PathLike, **kwargs: Any) -> Any | None:
     also mark it damaged.
 
     Raises:
-        DamagedFileError: the file is damaged (it is left where it is).
-        Other errors (e.g. ``map_location`` naming an absent device) propagate: the file is not at
-        fault.
+        DamagedFileError: the file is damaged (it is left where it is). Other errors (e.g.
+            ``map_location`` naming an absent device) propagate: the file is not at fault.
     """
     raw = _read_bytes(Path(path))
     if raw is None:

@@ -7,7 +7,7 @@ written with multi-tensor ``torch._foreach_*`` ops. The update functions live be
 read like the equations they implement. Where a rule is exactly one of torch.optim's and torch has a
 fused kernel for it (Adam, AMSGrad, AdamW, AdaGrad, momentum and Nesterov in torch's form), the
 class runs that kernel instead, as torch.optim's ``fused=True`` does, on every device that has it
-(CPU and CUDA); see :func:`fused_kernels`.
+(CPU and CUDA); see ``fused_kernels``.
 
 **Learning rates.** Every rate argument (``lr``, and AdaMix's ``bias_lr``) is a finite real number
 ≥ 0, a 0-dim tensor holding one, or a *schedule*: any ``step -> rate`` callable, such as
@@ -310,7 +310,7 @@ def check_saved_value(what: str, value: Any, kind: str, p: torch.Tensor) -> None
 def check_saved_state(what: str, state: Mapping[str, Any], p: torch.Tensor, required: Mapping[str, str],
                       optional: Mapping[str, str]) -> None:
     """A parameter's saved state: every ``required`` key and no key but ``required`` and
-    ``optional`` ones, each of its kind (see :func:`check_saved_value`); or, for a parameter that
+    ``optional`` ones, each of its kind (see ``check_saved_value``); or, for a parameter that
     has not stepped, optional keys alone (e.g. RMSProp's mask; ``step`` is not one of them)."""
     alone = set(optional) - {"step"}
     if state and set(state) <= alone:  # not stepped yet, with what may precede a step
@@ -458,7 +458,7 @@ class Optimizer(torch.optim.Optimizer):
 
     # -- checkpoints ------------------------------------------------------------------------------
     def _state_keys(self, group: dict[str, Any], p: torch.Tensor) -> dict[str, str]:
-        """The state keys of a parameter that has stepped, and their kinds (:func:`check_saved_value`)."""
+        """The state keys of a parameter that has stepped, and their kinds (``check_saved_value``)."""
         return {"step": "step"} if self._counts_steps or self._scheduled(group) else {}
 
     def _optional_state_keys(self, group: dict[str, Any], p: torch.Tensor) -> dict[str, str]:

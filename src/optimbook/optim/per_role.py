@@ -153,7 +153,7 @@ class PerRole(torch.optim.Optimizer):
 
     A schedule given as a rule's ``lr`` is evaluated by the rule's optimizer at each parameter's
     step count. A torch.optim class takes numbers only: PerRole drives it with a
-    :class:`~optimbook.schedules.ScheduleLR` (in :attr:`schedulers`), the one driver of a
+    :class:`~optimbook.schedules.torch_adapter.ScheduleLR` (in :attr:`schedulers`), the one driver of a
     torch.optim optimizer by a schedule, whose step count is the number of steps taken. Either way
     a negative, NaN or infinite rate raises ``ValueError`` naming the group and the step.
 

@@ -82,7 +82,7 @@ def sequence(name: str, value: object, what: str) -> tuple[Any, ...]:
 
 @dataclasses.dataclass(frozen=True)
 class Arg:
-    """The accepted values of one numeric argument of a schedule, as :func:`~optimlab.runtime.check_number` takes
+    """The accepted values of one numeric argument of a schedule, as :func:`~optimbook._checks.check_number` takes
     them. ``str(arg)`` is the range in words, as the error messages and the docs state it."""
 
     low: float | None = None

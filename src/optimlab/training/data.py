@@ -62,9 +62,9 @@ MNIST_RAW_SIZES = {
     "t10k-labels-idx1-ubyte": 8 + 10_000,
 }
 
-#: md5 of the four extracted files: the contents of the md5-verified ``.gz`` files of
-#: :data:`MNIST_FILES` (``gunzip -c <name>.gz | md5sum``), so an extracted file is checked as
-#: strictly as its archive.
+#: The md5 digest of each extracted file, that is of the contents of the md5-verified ``.gz``
+#: files of :data:`MNIST_FILES` (``gunzip -c <name>.gz | md5sum``), so an extracted file is
+#: checked as strictly as its archive.
 MNIST_RAW_MD5 = {
     "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
     "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",

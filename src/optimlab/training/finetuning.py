@@ -108,7 +108,7 @@ def train_epoch(
     (:func:`~optimlab.training.losses.reconstruction_error` of the batch, [replicas]), their sum's
     gradients with autograd (``backward()``: the replicas are independent, so each stacked
     parameter's slice k holds replica k's gradient), shows each replica's parameters their slice
-    (:meth:`~DeepAutoencoder.share_gradients`), and steps every optimizer. The same code runs on
+    (``DeepAutoencoder.share_gradients``), and steps every optimizer. The same code runs on
     every device. ``clock``, if given, times the shared forward-backward pass (part ``"shared"``)
     and each optimizer's step (part ``"0"``, ``"1"``, …). ``compile``: the loss through
     :func:`torch.compile` (:func:`loss_function`; off by default: on the CPU it did not pay, see

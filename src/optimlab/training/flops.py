@@ -298,7 +298,7 @@ def _constructor_kwargs(cls: type) -> set[str] | None:
 
 def optimizer_update_ops(optimizer: torch.optim.Optimizer) -> float:
     """Element operations of one step of ``optimizer`` over all its parameters: each param group's
-    rule (its class and the group's settings; a :class:`~optimbook.optim.PerRole` optimizer's rule
+    rule (its class and the group's settings; a :class:`~optimbook.optim.per_role.PerRole` optimizer's rule
     per role, none for a frozen role) at :func:`update_ops_per_element` per element."""
     from optimbook.optim.per_role import Rule
 

@@ -35,7 +35,7 @@ def rule_names() -> tuple[str, ...]:
     return RATE_RULES + tuple(name for name, info in REGISTRY.items() if info.cls is not PerRole)
 
 
-#: The rule names a strategy's weight or bias rule may take (:func:`rule_names`).
+#: The rule names a strategy's weight or bias rule may take (``rule_names``).
 RULES = rule_names()
 
 @dataclass(frozen=True)

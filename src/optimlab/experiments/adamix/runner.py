@@ -605,7 +605,7 @@ def workers_from_env() -> int | None:
 
 def default_workers(scale: str, device: torch.device) -> int:
     """Processes :func:`execute` uses when not told: ``$OPTIMBOOK_WORKERS`` if set
-    (:func:`workers_from_env`); else one per CPU core at paper scale on the CPU (each run on one
+    (``workers_from_env``); else one per CPU core at paper scale on the CPU (each run on one
     thread), and one on a GPU or at smoke scale (where starting processes would cost more than it
     saves)."""
     env = workers_from_env()

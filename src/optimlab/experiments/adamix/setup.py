@@ -241,7 +241,7 @@ def strategy_rules(strategy: Strategy, setup: Setup, steps_per_epoch: int) -> tu
 
     A rate that varies is a schedule given as the rule's ``lr``. The paper's SGD rates (Cons, Exp,
     Power) are SGD with a schedule; every other rule is the registry's optimizer of that name with
-    the registry's paper configuration (:func:`_registry_kwargs`), and the paper's readings of AdaDec
+    the registry's paper configuration (``_registry_kwargs``), and the paper's readings of AdaDec
     (p(t) as its rate) and AdaMix (its rate readings; β(t) for the biases) on top. Reads only the
     ``"rule"`` and ``"finetune"`` fields of ``setup`` (the cache key relies on it).
     """
