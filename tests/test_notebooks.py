@@ -141,3 +141,26 @@ def _files_git_ships() -> set[str]:
     if result.returncode != 0:
         return {str(p.relative_to(ROOT)) for p in ROOT.rglob("*") if p.is_file()}
     return set(result.stdout.splitlines())
+
+
+def _execute_notebook_module():
+    spec = importlib.util.spec_from_file_location("execute_notebook", ROOT / "tools" / "execute_notebook.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_glue_all_is_plumbing_like_glue():
+    """A cell that only computes a harness's numbers and glues them leaves the page; in a cell that
+    also shows a figure, the glue_all line is dropped from the code shown."""
+    tool = _execute_notebook_module()
+    quiet = {"cell_type": "code", "metadata": {}, "outputs": [],
+             "source": "found = replication.claims(ch)\nreplication.glue_all(found.numbers(scale))"}
+    shown = {"cell_type": "code", "metadata": {}, "source": "run = fo.regimes(ch)\nfigures.glue_all(run.values)\nfigures.regimes(run);",
+             "outputs": [{"output_type": "display_data", "metadata": {}, "data": {"image/png": "AAAA"}}]}
+    other = {"cell_type": "code", "metadata": {}, "outputs": [], "source": "x = compute(ch)"}
+    notebook = {"cells": [quiet, shown, other], "metadata": {}}
+    tool.prepare_for_book(notebook, scale="smoke")
+    assert "remove-cell" in quiet["metadata"]["tags"]
+    assert "glue_all" not in shown["source"] and "figures.regimes(run);" in shown["source"]
+    assert "remove-cell" not in other["metadata"].get("tags", [])

@@ -76,7 +76,7 @@ def _is_glue_call(node) -> bool:
     if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
         func = node.value.func
         name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
-        return name == "glue"
+        return name in ("glue", "glue_all")  # glue_all: a harness's values for the prose
     return False
 
 
@@ -153,7 +153,7 @@ def prepare_for_book(notebook: dict, *, scale: str) -> list[str]:
             if "parameters" in tags or "injected-parameters" in tags or "setup" in tags:
                 _tag(cell, REMOVE)  # plumbing: the parameters, papermill's cell, the one setup call
                 continue
-            if "glue(" in source:
+            if "glue(" in source or "glue_all(" in source:
                 if not _visible_outputs(cell):
                     _tag(cell, REMOVE)
                     continue

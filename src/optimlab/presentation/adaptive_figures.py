@@ -19,10 +19,7 @@ __all__ = [
 ]
 
 
-def glue_all(values: Mapping[str, Any]) -> None:
-    """:func:`~optimlab.presentation.plotting.glue` every ``name: value`` of ``values``."""
-    for name, value in values.items():
-        plotting.glue(name, value)
+from optimlab.presentation.plotting import glue_all  # noqa: E402,F401  (the one shared glue_all)
 
 
 def _no_minor(axes) -> None:

@@ -14,10 +14,7 @@ from optimlab.presentation.plotting import glue
 __all__ = ["chapter_times", "glue_all", "matmul_rates"]
 
 
-def glue_all(values: Mapping[str, Any]) -> None:
-    """Glue every ``name: value`` of ``values`` (:func:`optimlab.presentation.plotting.glue`)."""
-    for name, value in values.items():
-        glue(name, value)
+from optimlab.presentation.plotting import glue_all  # noqa: E402,F401  (the one shared glue_all)
 
 
 def matmul_rates(rates):

@@ -26,10 +26,7 @@ _XY = ("x (1)", "y (1)")
 _LOSS = r"$f(\theta_t)$ (1)"
 
 
-def glue_all(values: Mapping[str, Any]) -> None:
-    """Glue every ``{name: value}`` of ``values`` (:func:`optimlab.presentation.plotting.glue`)."""
-    for name, value in values.items():
-        plotting.glue(name, value)
+from optimlab.presentation.plotting import glue_all  # noqa: E402,F401  (the one shared glue_all)
 
 
 def _loss(path: torch.Tensor, f=BOWL.f) -> np.ndarray:

@@ -8,7 +8,7 @@ fonts, palette and sizes, and every axis carries a label with its unit. Needs ma
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -77,6 +77,13 @@ def glue(name: str, value: Any, display: bool = False) -> None:
 #: A placeholder for a glued value in a paragraph of a Colab notebook: ``{{name}}`` or ``{{name:spec}}``.
 _PLACEHOLDER = re.compile(r"\{\{([A-Za-z_][\w]*)(?::([^{}]*))?\}\}")
 
+
+
+def glue_all(values: Mapping[str, Any]) -> None:
+    """:func:`glue` every ``name: value`` of ``values`` (a harness's numbers for the prose); returns
+    nothing, so a chapter cell that ends with it shows nothing."""
+    for name, value in values.items():
+        glue(name, value)
 
 def prose(text: str, values: dict[str, Any] | None = None):
     """A paragraph of the book with its glued values filled in, as Markdown a notebook displays.

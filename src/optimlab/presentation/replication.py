@@ -52,11 +52,7 @@ SIMPLE = ("Cons+Cons", "Exp+Cons", "Power+Cons")
 ELEMENTWISE = ("AdaGrad+Cons", "AdaDec+Cons", "AdaMix+Cons")
 
 
-def glue_all(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Glue every ``name: value`` of ``values`` (:func:`optimlab.presentation.plotting.glue`); return them."""
-    for name, value in values.items():
-        plotting.glue(name, value)
-    return dict(values)
+from optimlab.presentation.plotting import glue_all  # noqa: E402,F401  (the one shared glue_all)
 
 
 def _setup(ch: Chapter, setup=None):

@@ -25,10 +25,7 @@ __all__ = ["glue_all", "gallery_palette", "tuning_heatmaps", "landscape_paths", 
            "adaptive_figure"]
 
 
-def glue_all(values: Mapping[str, Any]) -> None:
-    """Glue every ``name: value`` of ``values`` (:func:`optimlab.presentation.plotting.glue`)."""
-    for name, value in values.items():
-        glue(name, value)
+from optimlab.presentation.plotting import glue_all  # noqa: E402,F401  (the one shared glue_all)
 
 
 def _shared_legend(fig, axes, *, ncol: int = 4, fontsize: float | str = 8):
