@@ -306,9 +306,10 @@ figures.bowl(nesterov.data, title=nesterov.title, on_map=list(nesterov.data)[:2]
 # the gradient arrived:
 #
 # $$
-# \text{torch:}\quad \theta_{t+1} - \theta_t = -\eta_t \sum_{s \le t} \mu^{t-s} g_s ,
-# \qquad
-# \text{Sutskever:}\quad \theta_{t+1} - \theta_t = v_{t+1} = -\sum_{s \le t} \mu^{t-s} \eta_s\, g_s .
+# \begin{aligned}
+# \text{torch:}\quad && \theta_{t+1} - \theta_t &= -\eta_t \sum_{s \le t} \mu^{t-s} g_s ,\\
+# \text{Sutskever:}\quad && \theta_{t+1} - \theta_t &= v_{t+1} = -\sum_{s \le t} \mu^{t-s} \eta_s\, g_s .
+# \end{aligned}
 # $$ (eq-mom-forms)
 #
 # For a constant $\eta$ the two sums are equal ($v = -\eta b$) and so are the iterates. When the

@@ -216,10 +216,12 @@ seeds = [seed + s for s in cfg["seeds"]]
 #
 # ```{literalinclude} /src/optimbook/optim/natural.py
 # :pyobject: NaturalGradient.update_fisher
+# :dedent:
 # ```
 #
 # ```{literalinclude} /src/optimbook/optim/natural.py
 # :pyobject: NaturalGradient.step
+# :dedent:
 # ```
 
 # %% [markdown]

@@ -60,9 +60,10 @@ cfg = ch.pick(adaptive.ADAMIX_SETTINGS)
 # squared gradients and lets a power law carry the long-term decay, He & Li eq. (13)-(15):
 #
 # $$
-# \eta(t) = \frac{p(t)}{\sqrt{K + G(t)}},\qquad
-# G(t) = \xi\, g(t-1)^2 + g(t)^2,\qquad
-# p(t) = \eta(0)\Bigl(1 + \frac{t}{R}\Bigr)^{-q},
+# \begin{aligned}
+# \eta(t) &= \frac{p(t)}{\sqrt{K + G(t)}}, & G(t) &= \xi\, g(t-1)^2 + g(t)^2,\\
+# p(t) &= \eta(0)\Bigl(1 + \frac{t}{R}\Bigr)^{-q},
+# \end{aligned}
 # $$ (eq-adamix-13-15)
 #
 # with $\xi = 0.999$, $K = 1$, $q = 0.75$ and $R$ the number of iterations. Chapter 3 derives both and
@@ -102,11 +103,12 @@ table(pd.Series(paper_exp2, name="RER (He & Li, Fig. 5)"))
 # the visible and hidden biases share a power-decayed rate (He & Li eq. (16)-(18)):
 #
 # $$
-# \alpha_{ij}(t) = \frac{\alpha_{ij}(t-1)}{\sqrt{K + g_{ij}(t)^2}},
-# \qquad
-# \beta_i(t) = \beta_i(0)\Bigl(1 + \frac{t}{R}\Bigr)^{-q},
+# \begin{aligned}
+# \alpha_{ij}(t) &= \frac{\alpha_{ij}(t-1)}{\sqrt{K + g_{ij}(t)^2}},\\
+# \beta_i(t) &= \beta_i(0)\Bigl(1 + \frac{t}{R}\Bigr)^{-q},
 # \qquad
 # \gamma_j(t) = \gamma_j(0)\Bigl(1 + \frac{t}{R}\Bigr)^{-q},
+# \end{aligned}
 # $$ (eq-adamix-16-18)
 #
 # with $K = 1$ and $q = 0.75$. Three details are left open by the text, and the library reads them as
@@ -159,9 +161,10 @@ table(pd.Series(paper_exp2, name="RER (He & Li, Fig. 5)"))
 # Eq. (16) is a recursion, but it has a closed form. Starting from $\alpha(-1) = \eta(0)$,
 #
 # $$
-# \alpha(t) = \eta(0) \prod_{s=0}^{t} \bigl(K + g(s)^2\bigr)^{-1/2},
-# \qquad
-# \log \alpha(t) = \log \eta(0) - \tfrac12 \sum_{s=0}^{t} \log\bigl(1 + g(s)^2\bigr) \quad (K = 1).
+# \begin{aligned}
+# \alpha(t) &= \eta(0) \prod_{s=0}^{t} \bigl(K + g(s)^2\bigr)^{-1/2},\\
+# \log \alpha(t) &= \log \eta(0) - \tfrac12 \sum_{s=0}^{t} \log\bigl(1 + g(s)^2\bigr) \quad (K = 1).
+# \end{aligned}
 # $$ (eq-adamix-unrolled)
 #
 # Compare AdaGrad with the same $K = 1$:
@@ -305,10 +308,12 @@ table(adaptive.role_table(mlp(784, 100, 10, seed=seed)))
 #
 # ```{literalinclude} /src/optimbook/optim/per_role.py
 # :pyobject: PerRole.__init__
+# :dedent:
 # ```
 #
 # ```{literalinclude} /src/optimbook/optim/per_role.py
 # :pyobject: PerRole.step
+# :dedent:
 # ```
 
 # %% [markdown]

@@ -66,6 +66,7 @@ ch = start(scale, device, seed)
 #
 # ```{literalinclude} /src/optimbook/schedules/base.py
 # :pyobject: Schedule.__call__
+# :dedent:
 # ```
 
 # %% [markdown]
@@ -130,6 +131,7 @@ glue("pc_at_31", pc(31))
 #
 # ```{literalinclude} /src/optimbook/schedules/piecewise.py
 # :pyobject: StepDecay.value
+# :dedent:
 # ```
 
 # %% [markdown]
@@ -151,6 +153,7 @@ glue("pc_at_31", pc(31))
 #
 # ```{literalinclude} /src/optimbook/schedules/exponential.py
 # :pyobject: RateDecay.progress
+# :dedent:
 # ```
 #
 # ```{literalinclude} /src/optimbook/schedules/exponential.py

@@ -76,6 +76,7 @@ steps200 = range(201)
 #
 # ```{literalinclude} /src/optimbook/schedules/polynomial.py
 # :pyobject: PolynomialDecay.value
+# :dedent:
 # ```
 
 # %% [markdown]
@@ -119,6 +120,7 @@ glue("poly_at_50", poly_cycle(50))
 #
 # ```{literalinclude} /src/optimbook/schedules/cosine.py
 # :pyobject: CosineDecay.value
+# :dedent:
 # ```
 
 # %% [markdown]
@@ -153,6 +155,7 @@ glue("poly_at_50", poly_cycle(50))
 #
 # ```{literalinclude} /src/optimbook/schedules/cosine.py
 # :pyobject: CosineDecayRestarts.restart
+# :dedent:
 # ```
 
 # %%
@@ -210,6 +213,7 @@ figures.schedule_panels(
 #
 # ```{literalinclude} /src/optimbook/schedules/cosine.py
 # :pyobject: LinearCosineDecay.value
+# :dedent:
 # ```
 
 # %% [markdown]
@@ -236,6 +240,7 @@ figures.schedule_panels(
 #
 # ```{literalinclude} /src/optimbook/schedules/cosine.py
 # :pyobject: NoisyLinearCosineDecay.noise
+# :dedent:
 # ```
 
 # %%

@@ -35,7 +35,6 @@ seed = 0
 import math
 
 import numpy as np
-import pandas as pd
 
 from optimbook import schedules as S
 from optimlab.experiments import schedule_studies as studies
@@ -74,10 +73,12 @@ ch = start(scale, device, seed)
 #
 # ```{literalinclude} /src/optimbook/schedules/compose.py
 # :pyobject: Join.value
+# :dedent:
 # ```
 #
 # ```{literalinclude} /src/optimbook/schedules/compose.py
 # :pyobject: LinearWarmup.value
+# :dedent:
 # ```
 
 # %%
@@ -123,10 +124,12 @@ glue("seq_vs_warmup", np.abs(torch_warm - figures.curve_values(warm, range(R_dem
 #
 # ```{literalinclude} /src/optimbook/schedules/torch_adapter.py
 # :pyobject: ScheduleLR._absorb
+# :dedent:
 # ```
 #
 # ```{literalinclude} /src/optimbook/schedules/torch_adapter.py
 # :pyobject: ScheduleLR._rates
+# :dedent:
 # ```
 
 # %% [markdown]
@@ -209,9 +212,7 @@ figures.glue_all({
     "plateau_best_run": min(final_losses, key=final_losses.get),
     "bold_max_lr": plateau_runs["ReduceOnPlateau, increase=1.05"]["lr"].max(),
 })
-table(pd.concat({k: v.set_index("epoch")[["lr", "heldout_loss", "action"]] for k, v in plateau_runs.items()}, axis=1),
-      missing="no action: the rule kept the rate, or the run has no rule",
-      caption="Each run per epoch: the rate during the epoch, the held-out loss after it, the rule's action.")
+figures.plateau_table(plateau_runs)
 
 # %% [markdown]
 # Over {glue:text}`plateau_epochs` epochs the plateau rule lowered the rate
@@ -237,10 +238,12 @@ table(pd.concat({k: v.set_index("epoch")[["lr", "heldout_loss", "action"]] for k
 #
 # ```{literalinclude} /src/optimbook/schedules/torch_adapter.py
 # :pyobject: ScheduleLR.scale
+# :dedent:
 # ```
 #
 # ```{literalinclude} /src/optimbook/schedules/torch_adapter.py
 # :pyobject: ScheduleLR.switch
+# :dedent:
 # ```
 
 # %% [markdown]

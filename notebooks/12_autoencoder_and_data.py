@@ -168,6 +168,7 @@ table(layers)
 #
 # ```{literalinclude} /src/optimlab/training/models/autoencoder.py
 # :pyobject: DeepAutoencoder.unroll
+# :dedent:
 # ```
 
 # %%

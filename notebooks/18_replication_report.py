@@ -98,7 +98,15 @@ table(found.verdicts, columns={"by reading": "verdict by reading (where they dif
 # numbers.
 
 # %%
-table(adamix.readings_table())
+readings = adamix.readings_table()
+table(readings, keep=["field", "decides", "default", "alternatives", "why the default"])
+
+# %% [markdown]
+# The sentences of the paper each reading rests on, in its Chinese text and in the authors' English
+# abstract:
+
+# %%
+table(readings, keep=["field", "source (Chinese)", "source (English)"])
 
 # %% [markdown]
 # ## The claims, one by one

@@ -97,12 +97,18 @@ table(timings, formats={"seconds": "{:.1f}"}, columns={"seconds": "execution tim
 # %%
 book, values = env.ledger_section(ch.scale, executed, rates["GFLOP/s"].max(), ch.device)
 glue_all(values)
-table(book, formats={"done": "{:.3g}", "reused": "{:.3g}", "cold": "{:.3g}", "needed": "{:.3g}",
-                     "matmul share": "{:.1%}", "seconds": "{:.1f}", "GFLOP/s": "{:.1f}", "floor s": "{:.1f}",
-                     "× floor": "{:.1f}"},
+table(book, keep=["chapter", "done", "reused", "cold", "needed", "matmul share"],
+      formats={"done": "{:.3g}", "reused": "{:.3g}", "cold": "{:.3g}", "needed": "{:.3g}", "matmul share": "{:.1%}"},
       columns={"done": "TFLOP done", "reused": "TFLOP reused", "cold": "TFLOP cold", "needed": "TFLOP needed"},
       missing="not recorded (the chapter ran before runs recorded their work), or not defined (no work)",
-      caption="The work of each chapter of this build, from its runs' records, beside its time.")
+      caption="The work of each chapter of this build, from its runs' records.")
+
+# %%
+table(book, keep=["chapter", "seconds", "GFLOP/s", "floor s", "× floor", "notes"],
+      formats={"seconds": "{:.1f}", "GFLOP/s": "{:.1f}", "floor s": "{:.1f}", "× floor": "{:.1f}"},
+      missing="not recorded (the chapter ran before runs recorded their work), or not defined (no work)",
+      caption="The time of each chapter of this build beside its work: the rate achieved, and the floor "
+              "(its work at the measured peak).")
 
 # %% [markdown]
 # {glue:text}`ledger_status`

@@ -469,3 +469,20 @@ def test_legends_of_the_schedule_figures_cover_no_data_and_no_axis_label():
     for ax in fig.axes:
         box = ax.get_legend().get_window_extent(renderer)
         assert not box.overlaps(ax.xaxis.label.get_window_extent(renderer))
+
+
+def test_plateau_table_is_long_form_with_a_dash_for_no_action():
+    runs = {
+        "constant 0.5": pd.DataFrame({"epoch": [1, 2], "lr": [0.5, 0.5], "heldout_loss": [0.9, 0.8],
+                                      "action": [None, None]}),
+        "ReduceOnPlateau": pd.DataFrame({"epoch": [1, 2], "lr": [0.5, 0.25], "heldout_loss": [0.9, 0.95],
+                                         "action": ["improve", "reduce"]}),
+    }
+    shown = figs.plateau_table(runs)
+    cells = shown.cells()
+    assert list(cells.columns) == ["run", "epoch", "rate during the epoch", "held-out loss after it",
+                                   "the rule's action"]
+    assert list(cells["run"]) == ["constant 0.5", "constant 0.5", "ReduceOnPlateau", "ReduceOnPlateau"]
+    assert list(cells["the rule's action"]) == ["—", "—", "improve", "reduce"]
+    assert list(cells["rate during the epoch"]) == ["0.5", "0.5", "0.5", "0.25"]
+    assert "None" not in shown._repr_html_()

@@ -205,3 +205,54 @@ def test_translation_writes_every_optimizer_and_seed_through_the_console_script(
     assert set(frame["seed"]) == {0, 1}
     assert frame.groupby("optimizer")["family"].nunique().eq(1).all() and frame["family"].nunique() == 3
     assert "C7" in result.stdout
+
+
+# --- --readings: every experiment under every reading (issue 23) ---------------------------------
+def _fake_runs(monkeypatch):
+    import pandas as pd
+
+    seen, scheduled = [], []
+
+    def fake_run(name, **kw):
+        seen.append((name, kw.get("readings")))
+        names = [r.name for r in (kw.get("readings") or adamix.READINGS[:1])]
+        return pd.DataFrame({"epoch": [1] * len(names), "reading": names, "strategy": ["Cons"] * len(names),
+                             "data_fraction": [0.1] * len(names), "test_rer": [1.0] * len(names)})
+
+    monkeypatch.setattr(adamix, "run", fake_run)
+    monkeypatch.setattr(adamix, "execute", lambda plan, **kw: scheduled.append(plan) or {})
+    monkeypatch.setattr(adamix, "runs_to_csv", lambda frame, name, scale: f"{scale}/{name}.csv")
+    return seen, scheduled
+
+
+def test_readings_all_runs_every_experiment_under_every_reading(no_work, monkeypatch, capsys):
+    seen, scheduled = _fake_runs(monkeypatch)
+    assert main(["run", "all", "--scale", "smoke", "--readings", "all", "--seeds", "0", "1", "--device", "cpu"]) == 0
+    assert [name for name, _ in seen] == sorted(adamix.EXPERIMENTS)
+    assert all(tuple(r) == adamix.READINGS for _, r in seen)
+    [plan] = scheduled
+    for experiment in adamix.EXPERIMENTS:
+        assert {row[1] for row in plan.rows if row[0] == experiment} == {r.name for r in adamix.READINGS}
+    out = capsys.readouterr().out
+    assert all(r.name in out for r in adamix.READINGS)
+
+
+def test_readings_by_name_keep_their_order_and_default_is_the_experiments_own(no_work, monkeypatch, capsys):
+    seen, _ = _fake_runs(monkeypatch)
+    names = [r.name for r in adamix.READINGS]
+    assert main(["run", "fig5", "--scale", "smoke", "--readings", names[2], names[0], "--device", "cpu"]) == 0
+    assert [r.name for r in seen[-1][1]] == [names[2], names[0]]
+    assert main(["run", "fig5", "--scale", "smoke", "--device", "cpu"]) == 0
+    assert seen[-1][1] is None
+
+
+def test_an_unknown_reading_is_one_line_naming_the_choices(no_work, capsys):
+    line = one_line_error(capsys, ["run", "fig5", "--scale", "smoke", "--readings", "bogus"],
+                          r"--readings must be 'all' or among")
+    assert all(r.name in line for r in adamix.READINGS)
+
+
+@pytest.mark.parametrize("experiment", ["translation", "book"])
+def test_readings_are_refused_where_they_mean_nothing(no_work, capsys, experiment):
+    one_line_error(capsys, ["run", experiment, "--scale", "smoke", "--readings", "all"],
+                   rf"--readings is not used by '{experiment}'")

@@ -78,6 +78,9 @@ def parser(choices: list[str]) -> argparse.ArgumentParser:
     run.add_argument("--corpus", default=None, metavar="PATH",
                      help="translation only: an eng-fra.txt-style file (English<TAB>French per line) in"
                           " place of the generated corpus")
+    run.add_argument("--readings", nargs="+", default=None, metavar="NAME",
+                     help="the AdaMix experiments only: 'all' (every reading of the paper's ambiguities)"
+                          " or reading names; default: each experiment's own (the default reading)")
     run.add_argument("--workers", type=_workers, default=None,
                      help="processes for independent runs, >= 1 (default: one per core at paper"
                           " scale on CPU)")
@@ -106,6 +109,25 @@ def _environment() -> None:
     kill = os.environ.get("OPTIMBOOK_KILL_AFTER_EPOCH")  # fault injection of the resume test
     if kill is not None and not (kill.strip().isdigit() and int(kill) >= 1):
         raise UsageError(f"{PROG} run: error: OPTIMBOOK_KILL_AFTER_EPOCH must be an integer >= 1, got {kill!r}")
+
+
+def readings_of(names: list[str] | None, experiment: str):
+    """The readings ``--readings`` names: ``None`` (each experiment's own), ``'all'`` (every one), or
+    the named ones in the order given; ``UsageError`` (one line) naming the choices otherwise."""
+    from optimlab.experiments.adamix import READINGS
+
+    if names is None:
+        return None
+    if experiment in ("translation", "book"):
+        raise UsageError(f"{PROG} run: error: --readings is not used by '{experiment}'"
+                         + (" (it makes every reading)" if experiment == "book" else ""))
+    known = {r.name: r for r in READINGS}
+    if names == ["all"]:
+        return READINGS
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise UsageError(f"{PROG} run: error: --readings must be 'all' or among {list(known)}, got {unknown}")
+    return tuple(known[n] for n in dict.fromkeys(names))
 
 
 def preflight(args: argparse.Namespace) -> None:
@@ -145,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         args.seeds = list(dict.fromkeys(args.seeds))  # repeated seeds count once, order kept
         if args.experiment == "book" and args.no_cache:
             raise UsageError(f"{PROG} run: error: 'book' fills the results cache; --no-cache cannot be used with it")
+        args.readings = readings_of(args.readings, args.experiment)
         preflight(args)
     except UsageError as err:
         print(str(err).replace("\n", " "), file=sys.stderr)
@@ -172,12 +195,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     names = sorted(adamix.EXPERIMENTS) if args.experiment == "all" else [args.experiment]
     if len(names) > 1 and not args.no_cache:  # one schedule for all: no worker waits for a phase to end
-        adamix.execute(adamix.plan(names, args.scale, args.seeds, args.device), workers=args.workers,
-                       progress=True)
+        adamix.execute(adamix.plan(names, args.scale, args.seeds, args.device, readings=args.readings),
+                       workers=args.workers, progress=True)
     for name in names:
         tic = time.perf_counter()
         frame = adamix.run(name, scale=args.scale, seeds=args.seeds, device=args.device,
-                           cache=not args.no_cache, progress=True, workers=args.workers)
+                           cache=not args.no_cache, progress=True, workers=args.workers, readings=args.readings)
         path = adamix.runs_to_csv(frame, name, args.scale)
         final = frame[frame["epoch"] == frame["epoch"].max()]
         summary = final.groupby(["reading", "strategy", "data_fraction"], sort=False)["test_rer"].mean()

@@ -310,6 +310,24 @@ def plateau_figure(runs: Mapping[str, Any]):
     return fig
 
 
+def plateau_table(runs: Mapping[str, Any]):
+    """Chapter 11's plateau runs as one table in long form (run, epoch, rate, held-out loss, the
+    rule's action), narrow enough for the text column: one row per run and epoch."""
+    import pandas as pd
+
+    from optimlab.presentation.tables import table
+
+    rows = pd.concat({name: frame[["epoch", "lr", "heldout_loss", "action"]] for name, frame in runs.items()},
+                     names=["run", None]).reset_index(level=0)
+    return table(rows.reset_index(drop=True),
+                 columns={"lr": "rate during the epoch", "heldout_loss": "held-out loss after it",
+                          "action": "the rule's action"},
+                 formats={"lr": "{:.3g}", "heldout_loss": "{:.3f}"},
+                 missing="no action: the rule kept the rate, or the run has no rule",
+                 caption="Each run per epoch: the rate during the epoch, the held-out loss after it, "
+                         "the rule's action.")
+
+
 def manual_figure(study: Mapping[str, Any], schedule: Callable[[int], float], *, steps_per_epoch: int,
                   events: Mapping[int, str]):
     """Chapter 11's hand changes: the rate of the straight and the resumed run against the epoch, the

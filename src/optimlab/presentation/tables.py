@@ -42,13 +42,16 @@ __all__ = ["table", "Table", "DASH", "MAX_ROWS", "COMPARISON", "COMPARISON_ALL",
 #: What a missing value shows as.
 DASH = "—"
 _PADDING = [
-    {"selector": "th, td", "props": "padding: 0.3em 0.9em; text-align: right;"},
+    {"selector": "th, td", "props": "padding: 0.3em 0.6em; text-align: right;"},
     {"selector": "td", "props": "white-space: nowrap;"},
     {"selector": "th.col_heading", "props": "white-space: normal; min-width: 4em; max-width: 11em;"},
     {"selector": "th", "props": "font-weight: 600;"},
     {"selector": "th.col_heading", "props": "text-align: center;"},
     {"selector": "caption", "props": "caption-side: top; text-align: left; padding-bottom: 0.4em;"},
 ]
+#: A table with more columns than this is set in a smaller type (CSS class ``optimbook-wide``) so
+#: that it fits the text column.
+WIDE = 6
 #: Rows shown at most (the rest elided, as pandas does).
 MAX_ROWS = 60
 _GENERIC_MISSING = "no value: not measured, or not defined, in this run"
@@ -198,7 +201,8 @@ class Table:
         body = self.styler.to_html(max_rows=MAX_ROWS)
         if self.note:
             body += f'<p class="optimbook-table-note"><small>{DASH}: {html.escape(self.note)}</small></p>'
-        return f'<div class="optimbook-table">{body}</div>'
+        wide = " optimbook-wide" if len(self.frame.columns) > WIDE else ""
+        return f'<div class="optimbook-table{wide}">{body}</div>'
 
     def __repr__(self) -> str:
         text = self.cells().to_string(index=False)
@@ -267,7 +271,7 @@ def table(
         # !important: the table-wide "#T td" rules are more specific than a cell's id
         props = {"text-align": "left !important"}
         if longest > 24:
-            props.update({"white-space": "normal !important", "min-width": "10em", "max-width": "26em"})
+            props.update({"white-space": "normal !important", "min-width": "8em", "max-width": "26em"})
         styler = styler.set_properties(subset=[name], **props)
     if caption:
         styler = styler.set_caption(caption)
