@@ -45,9 +45,10 @@ ch = start(scale, device, seed)
 # as the last. RMSProp keeps a leaky average instead, with a decay $\gamma \in [0, 1)$:
 #
 # $$
-# v_t = \gamma\, v_{t-1} + (1-\gamma)\, g_t^2 = (1-\gamma)\sum_{s \le t}\gamma^{t-s} g_s^2 ,
-# \qquad
-# \theta_{t+1} = \theta_t - \frac{\eta}{\sqrt{v_t} + \delta}\, g_t ,
+# \begin{aligned}
+# v_t &= \gamma\, v_{t-1} + (1-\gamma)\, g_t^2 = (1-\gamma)\sum_{s \le t}\gamma^{t-s} g_s^2 ,\\
+# \theta_{t+1} &= \theta_t - \frac{\eta}{\sqrt{v_t} + \delta}\, g_t ,
+# \end{aligned}
 # $$ (eq-rms-rmsprop)
 #
 # elementwise, with $v_0 = 0$. The weights $(1-\gamma)\gamma^{t-s}$ sum to $1 - \gamma^t$, so once

@@ -58,8 +58,10 @@ metrics = adaptive.mnist_metrics(xt, yt)
 # 一阶矩估计) and of its square (the second moment, 二阶矩估计):
 #
 # $$
-# m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t ,\qquad v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 ,
-# \qquad m_0 = v_0 = 0 .
+# \begin{aligned}
+# m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t , & m_0 &= 0,\\
+# v_t &= \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 , & v_0 &= 0 .
+# \end{aligned}
 # $$ (eq-adam-moments)
 #
 # $m$ is momentum's buffer of chapter 2 (scaled by $1-\beta_1$), $v$ is RMSProp's average of chapter 4.
@@ -67,8 +69,10 @@ metrics = adaptive.mnist_metrics(xt, yt)
 # if the gradients are drawn from a distribution that does not change, with mean $\mathbb E[g]$,
 #
 # $$
-# \mathbb E[m_t] = (1-\beta_1)\sum_{s=1}^{t}\beta_1^{t-s}\,\mathbb E[g] = (1-\beta_1^t)\,\mathbb E[g] ,
-# \qquad\text{and likewise}\qquad \mathbb E[v_t] = (1-\beta_2^t)\,\mathbb E[g^2] .
+# \begin{aligned}
+# \mathbb E[m_t] &= (1-\beta_1)\sum_{s=1}^{t}\beta_1^{t-s}\,\mathbb E[g] = (1-\beta_1^t)\,\mathbb E[g] ,\\
+# \text{and likewise}\quad \mathbb E[v_t] &= (1-\beta_2^t)\,\mathbb E[g^2] .
+# \end{aligned}
 # $$ (eq-adam-bias)
 #
 # The averages underestimate their targets by the factors $1-\beta^t$, severely while $t$ is small

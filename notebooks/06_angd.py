@@ -87,10 +87,12 @@ seeds = [seed + s for s in cfg["seeds"]]
 # Steepest descent under a metric $G(\theta)$ minimises the linearised loss over a small ball,
 #
 # $$
-# \delta^\star = \arg\min_{\delta}\; \nabla L^\top \delta
-# \quad\text{subject to}\quad \tfrac12\, \delta^\top G\, \delta = r^2
-# \;\Longrightarrow\; \nabla L + \lambda G \delta = 0
+# \begin{aligned}
+# &\delta^\star = \arg\min_{\delta}\; \nabla L^\top \delta
+# \quad\text{subject to}\quad \tfrac12\, \delta^\top G\, \delta = r^2\\
+# &\;\Longrightarrow\; \nabla L + \lambda G \delta = 0
 # \;\Longrightarrow\; \delta^\star \propto -G^{-1}\nabla L .
+# \end{aligned}
 # $$ (eq-angd-steepest)
 #
 # With $G = I$ this is ordinary gradient descent. For a model $p(y\mid x;\theta)$, Amari
@@ -98,11 +100,12 @@ seeds = [seed + s for s in cfg["seeds"]]
 # second-order expansion defines the metric:
 #
 # $$
+# \begin{aligned}
 # \mathrm{KL}\bigl(p_\theta \,\|\, p_{\theta+\delta}\bigr)
-# = \tfrac12\, \delta^\top F(\theta)\, \delta + O(\|\delta\|^3),
-# \qquad
-# F(\theta) = \mathbb{E}_{x}\,\mathbb{E}_{y\sim p(\cdot\mid x;\theta)}
+# &= \tfrac12\, \delta^\top F(\theta)\, \delta + O(\|\delta\|^3),\\
+# F(\theta) &= \mathbb{E}_{x}\,\mathbb{E}_{y\sim p(\cdot\mid x;\theta)}
 # \bigl[\nabla_\theta \log p(y\mid x;\theta)\, \nabla_\theta \log p(y\mid x;\theta)^\top\bigr],
+# \end{aligned}
 # $$ (eq-angd-fisher)
 #
 # the Fisher information matrix. The **natural gradient** is $\tilde\nabla L = F^{-1}\nabla L$ and

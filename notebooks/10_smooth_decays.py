@@ -198,9 +198,11 @@ figures.schedule_panels(
 # alpha=0.0, beta=0.001)` computes, with $\tau = \min(t, T)$,
 #
 # $$
-# \ell(t) = \frac{T - \tau}{T}, \qquad
-# c(t) = \frac{1}{2}\left(1 + \cos\frac{2\pi n \tau}{T}\right), \qquad
-# \eta(t) = \eta_0\bigl[(\alpha + \ell(t))\,c(t) + \beta\bigr].
+# \begin{aligned}
+# \ell(t) &= \frac{T - \tau}{T}, \qquad
+# c(t) = \frac{1}{2}\left(1 + \cos\frac{2\pi n \tau}{T}\right),\\
+# \eta(t) &= \eta_0\bigl[(\alpha + \ell(t))\,c(t) + \beta\bigr].
+# \end{aligned}
 # $$ (eq-linear-cosine)
 #
 # $\beta\eta_0$ is the floor. With $n = 0.5$ the cosine makes one half wave and the rate falls

@@ -107,9 +107,11 @@ plt.show()
 # eq. (1)-(3), a difference of expectations under the data and under the model:
 #
 # $$
-# \Delta\omega_{ij} = \alpha\bigl(E_{\text{data}}[v_i h_j] - E_{\text{model}}[v_i h_j]\bigr), \quad
-# \Delta b_{1i} = \beta\bigl(E_{\text{data}}[v_i] - E_{\text{model}}[v_i]\bigr), \quad
-# \Delta b_{2j} = \gamma\bigl(E_{\text{data}}[h_j] - E_{\text{model}}[h_j]\bigr).
+# \begin{aligned}
+# \Delta\omega_{ij} &= \alpha\bigl(E_{\text{data}}[v_i h_j] - E_{\text{model}}[v_i h_j]\bigr),\\
+# \Delta b_{1i} &= \beta\bigl(E_{\text{data}}[v_i] - E_{\text{model}}[v_i]\bigr),\\
+# \Delta b_{2j} &= \gamma\bigl(E_{\text{data}}[h_j] - E_{\text{model}}[h_j]\bigr).
+# \end{aligned}
 # $$ (eq-rbm)
 #
 # (The paper prints $v_i v_i^T$ and $h_i h_i^T$ inside the bias terms, a misprint: the bias gradients

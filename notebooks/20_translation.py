@@ -165,8 +165,12 @@ plt.show()
 # %%
 scores, score_numbers = report.score_table(study)
 replication.glue_all(score_numbers)
-table(scores, formats={"peak rate": "{:g}"},
-      missing="a diverged run's loss is not a number; its scores count as 0")
+table(scores, keep=["optimizer", "family", "peak rate", "validation loss", "BLEU", "BLEU interval", "chrF",
+                   "chrF interval", "diverged runs"],
+      formats={"peak rate": "{:g}", "BLEU": "{:.1f}", "chrF": "{:.1f}"},
+      columns={"BLEU interval": f"BLEU {model_numbers['level']} % interval",
+               "chrF interval": f"chrF {model_numbers['level']} % interval"},
+      missing="no interval with one seed; a diverged run's loss is not a number and its scores count as 0")
 
 # %% [markdown]
 # ## The verdict

@@ -215,6 +215,8 @@ def test_score_table_means_and_intervals_over_seeds_with_diverged_runs_as_zero()
     values = [0.0 + 0 + 0.1, 0.0]  # seed 1 diverged: scored 0
     assert row["BLEU"] == pytest.approx(statistics.mean(values))
     assert (row["BLEU low"], row["BLEU high"]) == pytest.approx(mean_interval(values, protocol.LEVEL)[1:])
+    low, high = mean_interval(values, protocol.LEVEL)[1:]
+    assert row["BLEU interval"] == f"{low:.1f} – {high:.1f}"
     assert row["diverged runs"] == 1
     starred = set(table.loc[table["optimizer"].str.endswith(" ★"), "optimizer"].str[:-2])
     assert starred == set(study.best.values())

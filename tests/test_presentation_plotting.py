@@ -88,12 +88,32 @@ PUBLISHED = pd.DataFrame({"strategy": ["Cons", "AdaMix"], "test_rer": [8.2, 7.8]
 
 def test_a_short_run_shows_the_published_values_as_references_on_its_own_epochs():
     fig, ax = plotting.subplots(1)
-    plotting.rer_curves(ax, _frame(3), PUBLISHED)
+    target = plotting.rer_curves(ax, _frame(3), PUBLISHED)
     low, high = ax.get_xlim()
     assert high < 10, "the axis runs to the paper's 50 iterations"
-    heights = {round(line.get_ydata()[0], 3) for line in ax.lines
+    heights = {round(line.get_ydata()[0], 3) for line in target.lines
                if len(line.get_ydata()) and np.ptp(np.asarray(line.get_ydata(), dtype=float)) == 0}
     assert {8.2, 7.8} <= heights
+
+
+def test_published_values_far_from_a_short_run_get_their_own_axis_and_fill_it():
+    fig, ax = plotting.subplots(1)
+    frame = _frame(3)
+    right = plotting.rer_curves(ax, frame, PUBLISHED)
+    assert right is not ax and "published" in right.get_ylabel()
+    low, high = right.get_ylim()
+    assert low < 7.8 and 8.2 < high and high - low < 2, "the published values fill their own axis"
+    heights = {round(line.get_ydata()[0], 3) for line in right.lines
+               if len(line.get_ydata()) and np.ptp(np.asarray(line.get_ydata(), dtype=float)) == 0}
+    assert heights == {8.2, 7.8}
+    ours_low, ours_high = ax.get_ylim()
+    assert ours_low > 60, "our curves are not squeezed towards the published values"
+
+
+def test_published_values_near_a_short_run_share_its_axis():
+    fig, ax = plotting.subplots(1)
+    near = PUBLISHED.assign(test_rer=[76.0, 74.0])
+    assert plotting.rer_curves(ax, _frame(3), near) is ax
 
 
 def test_a_full_run_marks_the_published_values_at_their_iteration():
@@ -116,3 +136,15 @@ def test_prose_reads_what_glue_kept():
     plotting.glue("test_presentation_value", np.float64(0.125))
     shown = plotting.prose("value {{test_presentation_value:.3f}}")
     assert shown.data == "value 0.125"
+
+
+@pytest.mark.parametrize("height", [1.2, 2.0, 4.0])
+def test_a_legend_below_a_panel_stays_clear_of_its_x_label_whatever_the_panel_height(height):
+    fig, ax = plotting.subplots(1, height=height)
+    for k in range(3):
+        ax.plot([0, 1], [k, k + 1], label=f"curve {k}")
+    plotting.label(ax, "a long x label\non two lines", "y", "title")
+    shown = plotting.legend(ax, outside=True)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    assert shown.get_window_extent(renderer).y1 <= ax.xaxis.get_tightbbox(renderer).y0 + 0.5

@@ -316,6 +316,21 @@ def legend_covers_data(ax, legend=None) -> bool:
                  & (xy[:, 1] >= box.y0) & (xy[:, 1] <= box.y1)).any())
 
 
+def below_label(ax, pad: float = 4.0) -> dict[str, Any]:
+    """Where a legend below ``ax`` goes: its top centre ``pad`` points under the x axis's tick labels
+    and label, as ``legend`` keyword arguments. The distance is in points, not a fraction of the
+    axes' height, so a short panel's legend does not sit on its x label."""
+    import matplotlib.transforms as mtransforms
+
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    bottom = ax.get_window_extent(renderer).y0
+    axis = ax.xaxis.get_tightbbox(renderer)
+    drop = max(0.0, bottom - axis.y0) * 72 / fig.dpi + pad if axis is not None else pad
+    shift = mtransforms.ScaledTranslation(0, -drop / 72, fig.dpi_scale_trans)
+    return {"loc": "upper center", "bbox_to_anchor": (0.5, 0.0), "bbox_transform": ax.transAxes + shift}
+
+
 def legend(ax, *, fontsize: float | str = 8, ncol: int | None = None, outside: bool = False, **kw):
     """A legend clear of the data: inside the axes where matplotlib's ``loc="best"`` finds a free
     corner (checked with :func:`legend_covers_data`), else below the axes (``outside=True``: always
@@ -329,7 +344,7 @@ def legend(ax, *, fontsize: float | str = 8, ncol: int | None = None, outside: b
             return shown
         shown.remove()
     columns = ncol or min(len(labels), 3)
-    return ax.legend(fontsize=fontsize, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=columns, **kw)
+    return ax.legend(fontsize=fontsize, ncol=columns, **below_label(ax), **kw)
 
 
 def mean_band(
@@ -426,7 +441,10 @@ def rer_curves(
     Where our run reaches ``published_epoch`` the published values are ✕ markers at that epoch.
     Where it stops well before (a smoke run of a few epochs; ``reference=None`` decides: before
     half of ``published_epoch``), they are dashed horizontal reference lines across our epochs,
-    each marked ✕ at its right end, and the axis stays on the epochs we ran.
+    each marked ✕ at its right end, and the axis stays on the epochs we ran. If the two sets of
+    values are then far apart (one more than twice the other), the reference lines get their own
+    axis on the right, labelled as the paper's, so that neither set is squeezed into a corner.
+    Returns the axis of the published values (``ax`` itself unless they have their own).
     """
     shown = frame[frame["epoch"] >= first_epoch]
     levels = list(order) if order is not None else list(dict.fromkeys(shown[hue]))
@@ -434,19 +452,30 @@ def rer_curves(
     last = float(shown["epoch"].max()) if len(shown) else float(published_epoch)
     if reference is None:
         reference = last < published_epoch / 2
+    target = ax
     if published is not None and len(published):
         colors = dict(zip(levels, distinct_colors(len(levels))))
+        ours = shown[y].to_numpy(dtype=float)
+        theirs = published["test_rer"].to_numpy(dtype=float)
+        far = reference and len(ours) and (theirs.max() * 2 < ours.min() or theirs.min() > 2 * ours.max())
+        if far:
+            target = ax.twinx()
+            target.set_ylabel(f"published test RER (He & Li, {published_epoch} iterations)", color="0.35")
+            target.tick_params(axis="y", colors="0.35")
+            spread = max(theirs.max() - theirs.min(), 0.05 * theirs.max())
+            target.set_ylim(theirs.min() - 0.6 * spread, theirs.max() + 0.6 * spread)
         for _, row in published.iterrows():
             if row[hue] not in colors:
                 continue
             if reference:
-                ax.axhline(row["test_rer"], color=colors[row[hue]], ls="--", lw=1.0, alpha=0.8)
-                ax.plot([last], [row["test_rer"]], marker="X", ms=8, mec="black", mew=0.6,
-                        color=colors[row[hue]], ls="none", clip_on=False)
+                target.axhline(row["test_rer"], color=colors[row[hue]], ls="--", lw=1.0, alpha=0.8)
+                target.plot([last], [row["test_rer"]], marker="X", ms=8, mec="black", mew=0.6,
+                            color=colors[row[hue]], ls="none", clip_on=False)
             else:
                 ax.plot([published_epoch], [row["test_rer"]], marker="X", ms=9, mec="black", mew=0.6,
                         color=colors[row[hue]], ls="none")
-        where = (f"dashed: published after {published_epoch} iterations (He & Li)" if reference
+        where = (f"dashed: published after {published_epoch} iterations (He & Li)"
+                 + (", right axis" if far else "") if reference
                  else f"published (He & Li, {published_epoch} iterations)")
         ax.plot([], [], marker="X", ls="--" if reference else "none", color="0.5", mec="black", label=where)
     if len(shown) and reference:
@@ -454,8 +483,8 @@ def rer_curves(
         ax.xaxis.get_major_locator().set_params(integer=True)
     label(ax, "fine-tuning iterations (epochs)", "test RER (squared error per image)")
     # below the axes, where it cannot cover a curve
-    ax.legend(fontsize=8, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.2))
-    return ax
+    ax.legend(fontsize=8, ncol=2, **below_label(ax))
+    return target
 
 
 def paired_intervals(ax, diffs, *, subject: str = "AdaMix", value: str = "final test RER"):
@@ -474,7 +503,7 @@ def paired_intervals(ax, diffs, *, subject: str = "AdaMix", value: str = "final 
     ax.invert_yaxis()
     label(ax, f"difference in {value} (negative: {subject} lower)", "reading",
           f"{subject} against each strategy, by reading")
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=len(others))
+    ax.legend(fontsize=8, ncol=len(others), **below_label(ax))
     return ax
 
 
@@ -503,5 +532,5 @@ def published_two_ways(axes, table, *, zoom: float, absolute: float, relative: f
     axes[1].axhline(0, color="0.3", lw=0.8)
     label(axes[1], "published test RER", "relative difference to baseline (%)",
           "relative to each experiment's baseline")
-    axes[1].legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=len(names))
+    axes[1].legend(fontsize=8, ncol=len(names), **below_label(axes[1]))
     return axes

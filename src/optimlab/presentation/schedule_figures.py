@@ -39,10 +39,9 @@ def _shared_legend(fig, axes, *, ncol: int = 4, fontsize: float | str = 8):
 
 
 def _legend_below(ax, *, ncol: int = 1, fontsize: float | str = 8):
-    """The axes' legend below its x label (``plotting.legend(outside=True)`` anchors it at -0.2 of
-    the axes' height, over the label of a short panel)."""
+    """The axes' legend below its x label."""
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=ncol, fontsize=fontsize)
+        ax.legend(ncol=ncol, fontsize=fontsize, **plotting.below_label(ax))
 
 
 def _legend(ax, *, ncol: int = 1, fontsize: float | str = 8):

@@ -128,6 +128,13 @@ def study(scale: str, device="auto") -> Study:
     return Study(scale, frame, {b.name: runner.claim(frame, scale, b.name) for b in protocol.BUDGETS})
 
 
+def _interval(found: tuple[float, float, float]) -> str | None:
+    """An interval ``(mean, low, high)`` as the text a table shows, ``"low – high"`` to one decimal;
+    ``None`` (shown as a dash) when it is not defined (one seed)."""
+    _, low, high = found
+    return None if not (math.isfinite(low) and math.isfinite(high)) else f"{low:.1f} – {high:.1f}"
+
+
 def score_table(found: Study) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Final test BLEU and chrF at each optimizer's chosen rate: mean over seeds with a Student-t
     interval (a diverged run scores 0), ★ on the best of each family; and ``bleu_moment`` (the best
@@ -141,7 +148,8 @@ def score_table(found: Study) -> tuple[pd.DataFrame, dict[str, Any]]:
         rows.append({"optimizer": optimizer + (" ★" if optimizer in best else ""),
                      "family": protocol.family_of(optimizer), "peak rate": found.chosen[optimizer],
                      "validation loss": g["val_loss"].mean(), "BLEU": bleu[0], "BLEU low": bleu[1],
-                     "BLEU high": bleu[2], "chrF": chrf[0], "chrF low": chrf[1], "chrF high": chrf[2],
+                     "BLEU high": bleu[2], "BLEU interval": _interval(bleu), "chrF": chrf[0],
+                     "chrF low": chrf[1], "chrF high": chrf[2], "chrF interval": _interval(chrf),
                      "diverged runs": int(g["diverged"].sum())})
     table = pd.DataFrame(rows)
     moment = table["optimizer"] == found.best[protocol.MOMENT] + " ★"
