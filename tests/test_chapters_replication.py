@@ -270,3 +270,53 @@ def test_the_reconstructions_figure_makes_the_runs_it_shows(results):
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+
+
+# --- chapter 18: every reading, the misses explained (issue 23) -----------------------------------
+def _claim_frames(scale: float = 1.0) -> dict:
+    """Made-up claim tables: every experiment's published values (times ``scale``) under the default
+    reading, and under "exact" the published values themselves; two seeds each."""
+    frames = {}
+    for name, exp in adamix.EXPERIMENTS.items():
+        rows = []
+        for reading, factor in (("default", scale), ("exact", 1.0)):
+            for (label, fraction), value in exp.published.items():
+                for seed in (0, 1):
+                    for epoch, rer in ((0, 100.0), (4, value * factor)):
+                        rows.append({"experiment": "readings" if name == "fig4" else name, "reading": reading,
+                                     "strategy": label, "data_fraction": fraction, "seed": seed, "epoch": epoch,
+                                     "test_rer": rer, "seconds": 1.0})
+        frames[name] = pd.DataFrame(rows)
+    return frames
+
+
+def test_two_way_readings_counts_every_reading_and_glues_the_closest():
+    frames = _claim_frames(scale=1.5)
+    runs = adamix.report.claim_runs("smoke")
+    rows = adamix.report.claims(frames)
+    found = replication.Claims(runs, frames, rows, adamix.report.verdict_summary(rows))
+    by_reading, counts, out = replication.two_way_readings(found)
+    n = sum(len(e.published) for e in adamix.EXPERIMENTS.values())
+    assert set(by_reading["reading"]) == {"default", "exact"} and len(by_reading) == 2 * n
+    assert out["closest"] == "exact" and out["closest_abs"] == n and out["default_abs"] == 0
+    assert out["default_rel"] == out["closest_rel"] == n - len(adamix.EXPERIMENTS)  # baselines left out
+    numbers = found.numbers("smoke")
+    assert numbers["n_seeds"] == len(runs["fig4"][1]) and numbers["n_data_seeds"] == len(runs["fig8"][1])
+    assert numbers["seeds_by_experiment"].count("Exp.") == 5
+
+
+def test_explanations_harness_one_row_per_miss(results):
+    two_way = pd.DataFrame([
+        {"experiment": "fig5", "strategy": "None+Cons", "data_fraction": 0.1, "published": 51.4,
+         "relative_to_baseline": -0.76, "within_relative": False},
+        {"experiment": "fig6", "strategy": "Exp+Cons", "data_fraction": 0.1, "published": 8.67,
+         "relative_to_baseline": 0.2, "within_relative": False},
+    ])
+    expl = replication.explanations(CH, two_way, setup=TINY)
+    assert expl.misses["strategy"].tolist() == ["None+Cons", "Exp+Cons"]
+    assert expl.misses.iloc[0]["outcome"] in adamix.report.OUTCOMES
+    assert expl.misses.iloc[1]["hypothesis"] == "no hypothesis declared"
+    assert set(expl.cons["strategy"]) == {"Cons"} and len(expl.cons) >= 5
+    out = expl.numbers()
+    assert out["n_misses"] == 2 and out["n_unexplained"] == 1
+    assert out["n_hypotheses"] == len(adamix.HYPOTHESES) and out["expl_seeds"] == 2

@@ -124,9 +124,12 @@ def test_book_fills_the_cache_as_one_schedule_and_refuses_no_cache(no_work, monk
     assert main(["run", "book", "--scale", "smoke", "--device", "cpu"]) == 0
     [plan] = scheduled
     experiments = {row[0] for row in plan.rows}
-    assert experiments == {"fig4", "readings", "fig5", "fig6", "fig7", "fig8", "beyond"}
-    readings = {row[1] for row in plan.rows if row[0] == "fig6"}
-    assert readings == {r.name for r in adamix.READINGS}
+    assert experiments == {"fig4", "readings", "fig5", "fig6", "fig7", "fig8", "explanations", "beyond"}
+    for name in ("fig5", "fig6", "fig7", "fig8"):  # every experiment under every reading, with several seeds
+        assert {row[1] for row in plan.rows if row[0] == name} == {r.name for r in adamix.READINGS}
+        assert len({row[4] for row in plan.rows if row[0] == name}) > 1
+    hypotheses = {row[1] for row in plan.rows if row[0] == "explanations"}
+    assert hypotheses == {"default"} | {h.reading.name for h in adamix.HYPOTHESES}
     assert "fine-tunings at smoke scale in the cache" in capsys.readouterr().out
 
 
@@ -256,3 +259,10 @@ def test_an_unknown_reading_is_one_line_naming_the_choices(no_work, capsys):
 def test_readings_are_refused_where_they_mean_nothing(no_work, capsys, experiment):
     one_line_error(capsys, ["run", experiment, "--scale", "smoke", "--readings", "all"],
                    rf"--readings is not used by '{experiment}'")
+
+
+def test_explanations_run_from_the_command_line_with_the_seeds_given(no_work, monkeypatch, capsys):
+    seen, _ = _fake_runs(monkeypatch)
+    assert main(["run", "explanations", "--scale", "smoke", "--seeds", "0", "1", "--device", "cpu"]) == 0
+    assert [name for name, _ in seen] == ["explanations"] and seen[0][1] is None
+    assert "explanations:" in capsys.readouterr().out

@@ -4,6 +4,7 @@ formula (float64, a few steps), the setup's cache keys, and the ``readings`` exp
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import replace
 
 import pytest
@@ -286,3 +287,109 @@ def test_two_way_comparison_separates_level_from_differences():
 
 EXPERIMENTS6 = adamix.EXPERIMENTS["fig6"]
 EXPERIMENTS7 = adamix.EXPERIMENTS["fig7"]
+
+
+# --- C3-C6 with several seeds: paired intervals (issue 23) ---------------------------------------
+def _seeded(name: str, values: dict, shifts: dict | None = None, seeds=(0, 1, 2), reading: str = "default"):
+    """:func:`_frame` with ``shifts[(label, fraction)] = [Δ per seed]`` added to those final RERs."""
+    frame = _frame(name, values, seeds=seeds, reading=reading)
+    for (label, fraction), deltas in (shifts or {}).items():
+        for seed, delta in zip(seeds, deltas):
+            at = ((frame["strategy"] == label) & (frame["data_fraction"] == fraction) & (frame["seed"] == seed)
+                  & (frame["epoch"] == 50))
+            frame.loc[at, "test_rer"] += delta
+    return frame
+
+
+@pytest.mark.parametrize("claim,name,clear,broken,noisy", [
+    # C3: freezing the weights costs ten times what freezing the biases does
+    ("C3", "fig5", ({}, {}), ({("Cons+None", 0.1): 20.0}, {}),
+     ({("None+Cons", 0.1): 8.37, ("Cons+None", 0.1): 8.38}, {("None+Cons", 0.1): [1.0, -1.0, 0.5]})),
+    # C4: every element-wise rule below every simple one
+    ("C4", "fig6", ({}, {}), ({("AdaGrad+Cons", 0.1): 8.5}, {}),
+     ({("AdaGrad+Cons", 0.1): 8.37}, {("AdaGrad+Cons", 0.1): [0.2, -0.2, -0.1]})),
+    # C5: the bias rules span at most 5 % of Cons+Cons (8.31 + 0.4185 is exactly 5 % above the lowest)
+    ("C5", "fig7", ({}, {}), ({("Cons+AdaGrad", 0.1): 9.0}, {}),
+     ({("Cons+AdaGrad", 0.1): 8.31 + 0.05 * 8.37}, {("Cons+AdaGrad", 0.1): [0.2, -0.2, 0.0]})),
+    # C6: AdaMix's RER falls at every step to more data
+    ("C6", "fig8", ({}, {}), ({("AdaMix", 1.0): 4.5}, {}),
+     ({("AdaMix", 1.0): 4.06}, {("AdaMix", 1.0): [0.3, -0.3, 0.1]})),
+])
+def test_claims_c3_to_c6_use_paired_intervals_over_seeds(claim, name, clear, broken, noisy):
+    import pandas as pd
+
+    from optimlab.experiments.adamix import report
+
+    paper = dict(adamix.EXPERIMENTS[name].published)
+    frames = [_seeded(name, {**paper, **values}, shifts, reading=reading)
+              for reading, (values, shifts) in (("clear", clear), ("broken", broken), ("noisy", noisy))]
+    rows = report.claims({name: pd.concat(frames)}).set_index(["claim", "reading"])
+    assert rows.loc[(claim, "clear"), "verdict"] == "reproduced"
+    assert rows.loc[(claim, "broken"), "verdict"] == "not reproduced"
+    side = -1 if claim in ("C4", "C6") else 1  # the claimed side of zero
+    assert side * rows.loc[(claim, "broken"), "high"] < 0 and side * rows.loc[(claim, "broken"), "low"] < 0
+    assert rows.loc[(claim, "noisy"), "verdict"] == "inconclusive"
+    noisy_row = rows.loc[(claim, "noisy")]
+    assert noisy_row["seeds"] == 3 and noisy_row["low"] < 0 < noisy_row["high"]  # the deciding interval straddles
+    assert "[" in noisy_row["evidence"]  # the evidence quotes the interval
+    # one seed of the same tables: the values decide, as the documented rule on the means does
+    one = report.claims({name: pd.concat(f[f["seed"] == 0] for f in frames)}).set_index(["claim", "reading"])
+    assert one.loc[(claim, "clear"), "verdict"] == "reproduced"
+    assert one.loc[(claim, "broken"), "verdict"] == "not reproduced"
+    assert math.isnan(one.loc[(claim, "clear"), "low"])
+
+
+def _rule_on_means(claim: str, v: dict) -> bool:
+    """The claims' rules as the report's docstring states them, on one seed's values (the oracle)."""
+    if claim == "C3":
+        dw, db = v[("None+Cons", 0.1)] - v[("Cons+Cons", 0.1)], v[("Cons+None", 0.1)] - v[("Cons+Cons", 0.1)]
+        return dw > 0 and abs(db) < dw / 10
+    if claim == "C4":
+        return max(v[(s, 0.1)] for s in ("AdaGrad+Cons", "AdaDec+Cons", "AdaMix+Cons")) < min(
+            v[(s, 0.1)] for s in ("Cons+Cons", "Exp+Cons", "Power+Cons"))
+    if claim == "C5":
+        return (max(v.values()) - min(v.values())) / v[("Cons+Cons", 0.1)] <= 0.05
+    values = [v[("AdaMix", f)] for f in (0.1, 0.3, 0.6, 1.0)]
+    return all(b < a for a, b in zip(values, values[1:]))
+
+
+@pytest.mark.parametrize("claim,name", [("C3", "fig5"), ("C4", "fig6"), ("C5", "fig7"), ("C6", "fig8")])
+def test_with_one_seed_the_paired_test_is_the_rule_on_the_values(claim, name):
+    import random
+
+    from optimlab.experiments.adamix import report
+
+    rng = random.Random(claim)
+    paper = dict(adamix.EXPERIMENTS[name].published)
+    verdicts = set()
+    for _ in range(40):
+        scale = {"C3": 0.6, "C4": 0.03, "C5": 0.03, "C6": 0.3}[claim]
+        values = {k: v * (1 + rng.uniform(-scale, scale)) for k, v in paper.items()}
+        got = report.claims({name: _frame(name, values, seeds=(0,))}).set_index("claim").loc[claim, "verdict"]
+        want = "reproduced" if _rule_on_means(claim, {k: v for k, v in values.items()}) else "not reproduced"
+        assert got == want, values
+        verdicts.add(got)
+    assert verdicts == {"reproduced", "not reproduced"}  # both outcomes were exercised
+
+
+def test_claims_are_tested_on_every_experiment_under_every_reading_with_seeds():
+    from optimlab.experiments.adamix import runner
+
+    for scale in ("smoke", "paper"):
+        runs = runner.claim_runs(scale)
+        seeds = runs["fig4"][1]
+        assert len(seeds) > 1 and runs["fig4"][0] == "readings"
+        for name in ("fig5", "fig6", "fig7"):
+            assert runs[name] == (name, seeds, READINGS)
+        assert runs["fig8"][0] == "fig8" and runs["fig8"][2] == READINGS
+    assert runner.claim_runs("paper")["fig8"][1] == (0, 1, 2) and len(runner.claim_runs("smoke")["fig8"][1]) == 2
+
+
+def test_the_claims_intervals_are_the_stats_modules():
+    from optimlab.experiments.adamix import report
+    from optimlab.experiments.stats import mean_interval
+
+    for xs in ([1.0, 2.0, 4.0], [0.3, -0.1], [2.0, 2.0, 2.0, 2.5, 1.0]):
+        assert report._interval(xs) == pytest.approx(mean_interval(xs, report.LEVEL), rel=1e-12)
+    mean, low, high = report._interval([3.0])
+    assert mean == 3.0 and math.isnan(low) and math.isnan(high)

@@ -68,8 +68,9 @@ def parser(choices: list[str]) -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run an experiment (the AdaMix paper's, or the survey's translation) and write its CSV")
     run.add_argument("experiment", choices=choices,
                      help="'all' runs the paper's five experiments (fig4 … fig8) as one schedule;"
-                          " 'book' makes every run the replication report reads (every reading, several"
-                          " seeds) and the 'beyond' comparison, as one schedule, into the cache")
+                          " 'book' makes every run the replication report reads (every experiment under every"
+                          " reading with several seeds, the explanations of the values we miss) and the"
+                          " 'beyond' comparison, as one schedule, into the cache")
     run.add_argument("--scale", choices=("smoke", "paper"), default="paper")
     run.add_argument("--seeds", type=_seed, nargs="+", default=[0],
                      help=f"training seeds in [0, {SEED_MAX}]; repeated seeds count once")

@@ -29,12 +29,12 @@ from optimlab.presentation import plotting, tables
 from optimlab.presentation.chapter import Chapter
 
 __all__ = [
-    "FIGURE_TITLES", "Claims", "beyond_figure", "Subset", "adamix_rates", "beyond", "claims", "comparison_table", "compute",
+    "FIGURE_TITLES", "Claims", "Explanations", "beyond_figure", "Subset", "adamix_rates", "beyond", "claims", "comparison_table", "compute",
     "cost", "diagram_figure", "diagrams_figure", "exp_rate_ablation", "final_values", "glue_all", "numbers",
     "paired_figure", "pretraining", "pretraining_figure", "rates_figure", "reading_ablation",
     "reading_ablation_figure", "reading_note", "reconstructions_figure", "rer_scales", "rerun",
     "rerun_figure", "rule_readings", "rule_readings_figure", "runtime", "runtime_figure", "runtime_frame",
-    "subset", "subset_figure", "two_way", "two_way_figure", "weight_rule_rates", "bar_figure",
+    "subset", "subset_figure", "two_way", "two_way_figure", "two_way_readings", "explanations", "weight_rule_rates", "bar_figure",
     "translation_panels",
 ]
 
@@ -574,9 +574,16 @@ class Claims:
         return tuple(self.runs["fig4"][1])
 
     def numbers(self, scale: str) -> dict[str, Any]:
-        """The counts and settings the summary quotes, and ``verdict_<claim>``."""
+        """The counts and settings the summary quotes (``n_seeds``: Exp. 1's seeds, ``seeds_by_experiment``
+        in words, ``n_data_seeds``: Exp. 5's, ``n_readings``, ``readings_by_experiment``), and
+        ``verdict_<claim>``."""
+        names = {"fig4": "Exp. 1", "fig5": "Exp. 2", "fig6": "Exp. 3", "fig7": "Exp. 4", "fig8": "Exp. 5"}
+        n_readings = {n: len(r if r is not None else adamix.experiment(e).readings) for n, (e, _, r) in self.runs.items()}
         out: dict[str, Any] = {
             "scale": scale, "n_seeds": len(self.runs["fig4"][1]), "n_other_seeds": len(self.runs["fig5"][1]),
+            "n_data_seeds": len(self.runs["fig8"][1]),
+            "seeds_by_experiment": ", ".join(f"{names[n]} {len(seeds)}" for n, (_, seeds, _) in self.runs.items()),
+            "readings_by_experiment": ", ".join(f"{names[n]} {k}" for n, k in n_readings.items()),
             "n_readings": len(adamix.READINGS), "level": round(100 * report.LEVEL),
             "abs_band": round(100 * report.ABSOLUTE), "rel_band": round(100 * report.RELATIVE)}
         out.update({f"n_{v.replace(' ', '_')}": int((self.verdicts["verdict"] == v).sum())
@@ -611,19 +618,74 @@ def cost(found: Claims) -> tuple[pd.DataFrame, dict[str, Any]]:
                    "ratio_paper": report.published_seconds_ratio("AdaMix", "AdaGrad")}
 
 
+def _published_frame(found: Claims) -> pd.DataFrame:
+    """Every claim run of Exp. 1-5 in one table, every reading, Exp. 1's (the ``readings`` experiment)
+    under its own name."""
+    return pd.concat([f.assign(experiment="fig4") if n == "fig4" else f for n, f in found.frames.items()],
+                     ignore_index=True)
+
+
 def two_way(ch: Chapter, found: Claims, *, zoom: float = 20.0) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Every published value compared absolutely and relative to its experiment's baseline
-    (:func:`optimlab.experiments.adamix.report.two_way_comparison`) under the default reading, Exp. 1
-    over its seeds, with the counts the prose quotes (``n_values``, ``n_abs``, ``n_rel_rows``,
-    ``n_rel``, ``n_baselines``, ``zoom``, ``n_outside_zoom``)."""
-    fig4 = adamix.run("fig4", scale=ch.scale, seeds=found.seeds, device=ch.device)
-    others = [f[f["reading"] == "default"] for n, f in found.frames.items() if n != "fig4"]
-    table = report.two_way_comparison(pd.concat([fig4, *others], ignore_index=True))
+    (:func:`optimlab.experiments.adamix.report.two_way_comparison`) under the default reading, each
+    experiment over its claim seeds, with the counts the prose quotes (``n_values``, ``n_abs``,
+    ``n_rel_rows``, ``n_rel``, ``n_baselines``, ``zoom``, ``n_outside_zoom``)."""
+    table = report.two_way_comparison(_published_frame(found))
     relative = table.dropna(subset=["relative_to_baseline"])
     return table, {"n_values": len(table), "n_abs": int(table["within_absolute"].sum()),
                    "n_rel_rows": len(relative), "n_rel": int(relative["within_relative"].astype(bool).sum()),
                    "n_baselines": int(table["relative_to_baseline"].isna().sum()), "zoom": zoom,
                    "n_outside_zoom": int((table["published"] >= zoom).sum())}
+
+
+def two_way_readings(found: Claims) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """The published values two ways under every reading
+    (:func:`optimlab.experiments.adamix.report.two_way_by_reading`), its per-reading counts
+    (:func:`~optimlab.experiments.adamix.report.reading_counts`) and ``closest`` (the reading that comes
+    closest, :func:`~optimlab.experiments.adamix.report.closest_reading`), ``closest_rel`` and
+    ``closest_abs`` (its counts) and ``default_rel``, ``default_abs`` (the default's)."""
+    by_reading = report.two_way_by_reading(_published_frame(found))
+    counts = report.reading_counts(by_reading)
+    closest = report.closest_reading(counts)
+    first = closest.split(" and ")[0]
+    row = counts.set_index("reading")
+    return by_reading, counts, {"closest": closest, "closest_rel": int(row.loc[first, "within relative"]),
+                                "closest_abs": int(row.loc[first, "within absolute"]),
+                                "default_rel": int(row.loc["default", "within relative"]),
+                                "default_abs": int(row.loc["default", "within absolute"])}
+
+
+@dataclass
+class Explanations:
+    """The runs that test the hypotheses for the published values we miss, and what they show."""
+
+    frame: pd.DataFrame
+    outcomes: pd.DataFrame
+    misses: pd.DataFrame
+    cons: pd.DataFrame
+
+    def numbers(self) -> dict[str, Any]:
+        """``n_misses``, ``n_hypotheses``, ``n_into_band`` and ``n_toward`` (misses whose best outcome is
+        that), ``n_unexplained`` (misses no hypothesis addresses), ``n_cons_hypotheses``, ``expl_seeds``,
+        ``still_pct`` (the least move, in percent of the band, that counts as one)."""
+        best = self.misses["outcome"]
+        return {"n_misses": len(self.misses), "n_hypotheses": len(adamix.registry.HYPOTHESES),
+                "n_into_band": int((best == "moved into the band").sum()),
+                "n_toward": int((best == "moved toward it").sum()),
+                "n_unexplained": int((self.misses["hypothesis"] == "no hypothesis declared").sum()),
+                "n_cons_hypotheses": len(self.cons), "expl_seeds": int(self.frame["seed"].nunique()),
+                "still_pct": round(100 * report.STILL)}
+
+
+def explanations(ch: Chapter, two_way_table: pd.DataFrame, *, setup=None) -> Explanations:
+    """The ``explanations`` experiment (run or from the cache), every hypothesis's outcome
+    (:func:`optimlab.experiments.adamix.report.outcomes`), one row per value outside the relative
+    band of ``two_way_table`` (:func:`~optimlab.experiments.adamix.report.explanation_table`), and
+    the sensitivity of our Cons (the hypotheses for its level, one setting at a time)."""
+    frame = report.explanation_frame(ch.scale, ch.device, setup)
+    rows = report.outcomes(frame)
+    cons = rows[(rows["experiment"] == "fig4") & (rows["strategy"] == "Cons")]
+    return Explanations(frame, rows, report.explanation_table(two_way_table, rows), cons.reset_index(drop=True))
 
 
 def two_way_figure(table: pd.DataFrame, zoom: float):
@@ -653,6 +715,7 @@ def compute(ch: Chapter, seeds: Sequence[int]) -> tuple[pd.DataFrame, dict[str, 
     """The work and wall time of every distinct run chapter 18 uses
     (:func:`optimlab.experiments.adamix.report.compute`) and ``total_tflop``, ``total_minutes``."""
     table = report.compute(*report.claim_plans(ch.scale, ch.device),
+                           adamix.runner.explanation_plan(ch.scale, ch.device),
                            adamix.plan("beyond", ch.scale, seeds, ch.device))
     return table, {"total_tflop": float(table["TFLOP"].sum()),
                    "total_minutes": float(table["wall seconds"].sum()) / 60}

@@ -25,17 +25,24 @@ RMSProp
 
 t counts optimizer steps and R = epochs × steps per epoch (``Setup.time_unit = "step"``). Every
 ambiguity of the paper is a field of :class:`Setup` with its choices (:func:`readings_table`); the
-``readings`` experiment runs Exp. 1's strategies under each (:data:`~optimlab.experiments.adamix.registry.READINGS`).
+``readings`` experiment runs Exp. 1's strategies under each (:data:`~optimlab.experiments.adamix.registry.READINGS`),
+and the claims run every experiment under each. The settings the text does not give that are measured
+only to explain a published value we miss are sensitivity fields of :class:`Setup`
+(:func:`sensitivities_table`); the ``explanations`` experiment runs every hypothesis of
+:data:`~optimlab.experiments.adamix.registry.HYPOTHESES`.
 """
 
 from optimlab.experiments.adamix import registry, report, runner, setup
 from optimlab.experiments.adamix.registry import (
+    BASELINES,
     EXPERIMENTS,
     EXTRA_EXPERIMENTS,
     PUBLISHED_SECONDS,
     READINGS,
     RULES,
     Experiment,
+    HYPOTHESES,
+    Hypothesis,
     Reading,
     Strategy,
     experiment,
@@ -57,13 +64,14 @@ from optimlab.experiments.adamix.runner import (
     runs_to_csv,
     trained_model,
 )
-from optimlab.experiments.adamix.setup import SETUPS, Setup, readings_table, strategy_rules
+from optimlab.experiments.adamix.setup import SETUPS, Setup, readings_table, sensitivities_table, strategy_rules
 
 __all__ = [
     "registry",
     "report",
     "runner",
     "setup",
+    "BASELINES",
     "COLUMNS",
     "EXPERIMENTS",
     "EXTRA_EXPERIMENTS",
@@ -72,6 +80,8 @@ __all__ = [
     "RULES",
     "SETUPS",
     "Experiment",
+    "HYPOTHESES",
+    "Hypothesis",
     "Plan",
     "Reading",
     "Setup",
@@ -91,6 +101,7 @@ __all__ = [
     "run",
     "run_info",
     "runs_to_csv",
+    "sensitivities_table",
     "strategy_rules",
     "summary",
     "trained_model",

@@ -74,6 +74,8 @@ __all__ = [
     "book_plan",
     "claim_plans",
     "claim_runs",
+    "explanation_plan",
+    "explanation_seeds",
     "book_plans",
     "execute",
     "job_flop",
@@ -348,7 +350,9 @@ def plan(
     readings: Sequence[Reading] | None = None,
 ) -> Plan:
     """The jobs of experiments ``names`` at ``scale`` over ``seeds`` (duplicates merged), under each
-    experiment's readings or the given ``readings``."""
+    experiment's readings or the given ``readings``: every (fraction, reading, strategy) of
+    ``Experiment.runs`` (for ``explanations``, its declared
+    cells, each reading a hypothesis's setup overrides)."""
     check_scale(scale)
     names = [names] if isinstance(names, str) else list(names)
     base = setup or SETUPS[scale]
@@ -358,12 +362,10 @@ def plan(
     jobs: dict[str, FinetuneJob] = {}
     rows: dict = {}
     for name in names:
-        found = experiment(name)
-        for fraction in (fractions or found.fractions):
+        cells = experiment(name).runs(strategies, fractions, readings)
+        for fraction in dict.fromkeys(f for f, _, _ in cells):
             for seed in dict.fromkeys(int(s) for s in seeds):
-                pairs = found.pairs(strategies) if readings is None else [
-                    (r, st) for r in readings for st in (strategies or found.strategies)]
-                for reading, strategy in pairs:
+                for reading, strategy in [(r, st) for f, r, st in cells if f == fraction]:
                     s = apply_reading(base, reading)
                     pkey = _pretrain_key(s, fraction, seed)
                     pdigest = key_digest(pkey)
@@ -397,14 +399,15 @@ def merge(plans: Sequence[Plan]) -> Plan:
 def claim_runs(scale: str) -> dict:
     """What the claims are tested on at ``scale``: experiment -> (the experiment run, seeds, readings).
 
-    Exp. 1 runs as the ``readings`` experiment (all readings) with several seeds; Exp. 2-4 under
-    every reading with one seed; Exp. 5, whose full-data runs cost the most, under the default
-    reading with one seed.
+    Every experiment runs under every reading (:data:`READINGS`). Exp. 1 runs as the ``readings``
+    experiment, Exp. 2-4 as themselves, all with the same seeds (five at paper scale, two at smoke);
+    Exp. 5, whose full-data runs cost the most, with three seeds at paper scale (two at smoke).
     """
     many = (0, 1) if scale == "smoke" else (0, 1, 2, 3, 4)
-    return {"fig4": ("readings", many, None), "fig5": ("fig5", (0,), READINGS),
-            "fig6": ("fig6", (0,), READINGS), "fig7": ("fig7", (0,), READINGS),
-            "fig8": ("fig8", (0,), READINGS[:1])}
+    data = (0, 1) if scale == "smoke" else (0, 1, 2)
+    return {"fig4": ("readings", many, None), "fig5": ("fig5", many, READINGS),
+            "fig6": ("fig6", many, READINGS), "fig7": ("fig7", many, READINGS),
+            "fig8": ("fig8", data, READINGS)}
 
 
 def claim_plans(scale: str, device="auto") -> list:
@@ -412,14 +415,29 @@ def claim_plans(scale: str, device="auto") -> list:
     return [plan(e, scale, seeds, device, readings=r) for e, seeds, r in claim_runs(scale).values()]
 
 
+def explanation_seeds(scale: str) -> tuple[int, ...]:
+    """The seeds the ``explanations`` experiment runs with at ``scale``: Exp. 5's of
+    :func:`claim_runs` (three at paper scale, two at smoke), so that a hypothesis that is a reading
+    points at runs the claims already made."""
+    return tuple(claim_runs(scale)["fig8"][1])
+
+
+def explanation_plan(scale: str, device: str | torch.device = "auto") -> Plan:
+    """The runs that test the ``HYPOTHESES`` (the
+    ``explanations`` experiment, :func:`explanation_seeds`)."""
+    return plan("explanations", scale, explanation_seeds(scale), device)
+
+
 def book_plans(scale: str = "paper", device: str | torch.device = "auto") -> list[Plan]:
     """The plans the book's chapters execute, in book order: Exp. 1-5 with one seed (chapters 13-17;
-    chapter 12 reads Exp. 1's), then every run the replication report (chapter 18) reads — Exp. 1
-    under every reading over several seeds, Exp. 2-5 — and the ``beyond`` comparison. (The chapters'
-    small ablations are not included.)"""
+    chapter 12 reads Exp. 1's), then every run the replication report (chapter 18) reads — Exp. 1-5
+    under every reading over several seeds (:func:`claim_runs`), the runs that test the hypotheses for
+    the published values we miss (:func:`explanation_plan`) — and the ``beyond`` comparison. (The
+    chapters' small ablations are not included.)"""
     seeds = claim_runs(scale)["fig4"][1]
     chapters = [plan(name, scale, (0,), device) for name in ("fig4", "fig5", "fig6", "fig7", "fig8")]
-    return chapters + claim_plans(scale, device) + [plan("beyond", scale, seeds, device)]
+    return (chapters + claim_plans(scale, device) + [explanation_plan(scale, device)]
+            + [plan("beyond", scale, seeds, device)])
 
 
 def book_plan(scale: str = "paper", device: str | torch.device = "auto") -> Plan:
@@ -463,7 +481,7 @@ def _run_flop(job: FinetuneJob) -> dict[str, float]:
     s = job.setup
     n_train, n_test = s.numbers(job.fraction)
     weight, bias = strategy_rules(job.strategy, s, job.steps_per_epoch)
-    return _count(flops.finetuning_run(s.sizes, n_train, n_test, s.epochs, s.batch_size,
+    return _count(flops.finetuning_run(s.sizes, n_train, n_test, s.finetuning().epochs, s.batch_size,
                                        len(s.finetuning().eval_epochs()),
                                        flops.update_ops_per_element(weight, "weight") if weight else 0.0,
                                        flops.update_ops_per_element(bias, "bias") if bias else 0.0))
@@ -500,6 +518,11 @@ def _pretrain(job: PretrainJob, train_x: torch.Tensor) -> dict:
     with _one_thread(train_x.device):
         rbms, layers = pretrain_stack(train_x, s.sizes, s.pretraining(), seed=job.seed,
                                       init_std=s.init_std, first_visible_bias=s.first_visible_bias)
+        if s.stack_weights == "initial":  # the weights as drawn (the same stack with no epochs), biases pretrained
+            drawn, _ = pretrain_stack(train_x, s.sizes, [replace(c, epochs=0) for c in s.pretraining()],
+                                      seed=job.seed, init_std=s.init_std, first_visible_bias=s.first_visible_bias)
+            for rbm, start in zip(rbms, drawn):
+                rbm.W.copy_(start.W)
     log = {"layers": layers, "seconds": time.perf_counter() - tic, "device": train_x.device.type,
            "flop": _stack_flop(job), "started": started, "finished": time.time()}
     return {"key": job.key, "rbms": [r.state_dict() for r in rbms], "hidden": [r.hidden for r in rbms], "log": log}
@@ -660,7 +683,7 @@ def job_flop(job: PretrainJob | FinetuneJob) -> float:
     n_train, n_test = s.numbers(job.fraction)
     if isinstance(job, PretrainJob):
         return flops.pretraining_run(s.sizes, n_train, s.pretrain_epochs, s.batch_size).matmul
-    return flops.finetuning_run(s.sizes, n_train, n_test, s.epochs, s.batch_size,
+    return flops.finetuning_run(s.sizes, n_train, n_test, s.finetuning().epochs, s.batch_size,
                                  len(s.finetuning().eval_epochs())).matmul
 
 
@@ -841,7 +864,7 @@ def _pool_execute(pretrain: list[PretrainJob], finetune: list[FinetuneJob], work
                 record_work(job, record, made_stack)
                 made[str(job.path)] = record["records"]
                 if bar is not None:
-                    bar.update(job.setup.epochs)
+                    bar.update(job.setup.finetuning().epochs)
         return done
 
     try:
@@ -879,7 +902,7 @@ def execute(the_plan: Plan, *, workers: int | None = None, cache: bool = True,
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=sum(g[0].setup.epochs for g in groups), desc=f"fine-tuning ({the_plan.scale})",
+        bar = tqdm(total=sum(g[0].setup.finetuning().epochs for g in groups), desc=f"fine-tuning ({the_plan.scale})",
                    unit="epoch")
     try:
         if parallel:
@@ -943,7 +966,8 @@ def run(
     workers: int | None = None,
     readings: Sequence[Reading] | None = None,
 ):
-    """Run experiment ``name`` ("fig4" … "fig8", "beyond", "readings") and return its tidy table.
+    """Run experiment ``name`` ("fig4" … "fig8", "beyond", "readings", "explanations") and return its
+    tidy table.
 
     Args:
         name: the experiment.

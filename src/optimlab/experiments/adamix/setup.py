@@ -14,6 +14,12 @@ A field that is one of the paper's ambiguities also carries ``reading``: the cho
 allows, the default chosen from the text, and the sentences (Chinese and English) each rests on.
 :func:`readings_table` lists them; the cache keys are built from the metadata, so a new field enters
 them with no list to keep by hand.
+
+A field that is a setting the text does not give, measured only to explain a published value we
+miss, carries ``sensitivity`` instead: its default (the behaviour before the field existed, so the
+default runs keep their numbers), the alternative measured, why it is measured, and the sentence of
+the paper or of Hinton & Salakhutdinov's code it rests on. :func:`sensitivities_table` lists them;
+the hypotheses that use them are ``HYPOTHESES``.
 """
 
 from __future__ import annotations
@@ -30,15 +36,17 @@ from optimbook.optim import Rule
 from optimlab.training.pretraining import RBMTraining
 from optimlab.experiments.adamix.registry import Strategy
 
-__all__ = ["SETUPS", "STAGES", "Setup", "fields_of", "readings_table", "strategy_rules"]
+__all__ = ["SETUPS", "STAGES", "Setup", "fields_of", "readings_table", "sensitivities_table", "strategy_rules"]
 
 STAGES = ("pretrain", "finetune", "rule", "execution")
 
 
-def _field(default, stage: str, doc: str, *, choices: tuple | None = None, reading: dict | None = None):
-    """A :class:`Setup` field with its stage, its documentation and (for an ambiguity) its reading."""
+def _field(default, stage: str, doc: str, *, choices: tuple | None = None, reading: dict | None = None,
+           sensitivity: dict | None = None):
+    """A :class:`Setup` field with its stage, its documentation and (for an ambiguity) its reading, or
+    (for a setting measured to explain a miss) its sensitivity."""
     assert stage in STAGES
-    meta = {"stage": stage, "doc": doc, "choices": choices, "reading": reading}
+    meta = {"stage": stage, "doc": doc, "choices": choices, "reading": reading, "sensitivity": sensitivity}
     return field(default=default, metadata=meta)
 
 
@@ -90,11 +98,46 @@ class Setup:
                  "source": ("(not stated)", "the paper gives no pretraining length")})
     pretrain_lr: float = _field(0.1, "pretrain", "RBM learning rate (the paper: 0.1)")
     top_lr: float = _field(0.001, "pretrain", "learning rate of the top, Gaussian-hidden RBM (Hinton's code)")
-    weight_cost: float = _field(2e-4, "pretrain", "RBM weight decay (Hinton's code)")
+    weight_cost: float = _field(
+        2e-4, "pretrain", "RBM weight decay (Hinton's code)", choices=(2e-4, 0.0),
+        sensitivity={"default": 2e-4, "why": "the paper gives no weight cost; without it the RBMs' weights "
+                     "grow freely, which changes the network fine-tuning starts from and so where Cons ends",
+                     "source": "the paper: (not stated); Hinton & Salakhutdinov's rbm.m: weightcost = 0.0002"})
+    pretrain_final_momentum: float = _field(
+        0.9, "pretrain", "RBM momentum after the first five epochs (0.5 before)", choices=(0.9, 0.5),
+        sensitivity={"default": 0.9, "why": "the paper gives no momentum; 0.5 throughout pretrains less far in "
+                     "the same epochs, which changes the network fine-tuning starts from",
+                     "source": "the paper: (not stated); Hinton & Salakhutdinov's rbm.m: initialmomentum = 0.5; "
+                     "finalmomentum = 0.9; if epoch>5, momentum=finalmomentum"})
+    untrained_top_layers: int = _field(
+        0, "pretrain", "the top RBMs left at their initial weights (not pretrained)", choices=(0, 1),
+        sensitivity={"default": 0, "why": "a network whose top layer was never trained passes almost nothing "
+                     "through its 30-unit code: frozen weights then cannot fall far below the error of "
+                     "predicting the mean image, a level like the paper's None+Cons",
+                     "source": "the paper: 预处理阶段的学习率初始值为 0.1 (one pretraining rate, nothing on the "
+                     "top layer); Hinton & Salakhutdinov's code trains the linear top layer in a file of its "
+                     "own, rbmhidlinear.m, at epsilonw = 0.001"})
+    stack_weights: str = _field(
+        "pretrained", "pretrain", "the weights fine-tuning starts from: the pretrained ones, or the initial "
+        "N(0, 0.001) draws (the stack pretrained as usual, its weights then reset; its biases kept)",
+        choices=("pretrained", "initial"),
+        sensitivity={"default": "pretrained", "why": "if a strategy's rates hold for both phases, \"None\" for "
+                     "the weights is a zero rate in pretraining too: the weights never leave their initial draws",
+                     "source": "the paper: 实验中所提到的方法均采用相同的学习率初始值, 预处理阶段的学习率初始值为 0.1, "
+                     "反向微调阶段的学习率初始值为 0.001 (every method's rates are given for pretraining and "
+                     "fine-tuning); 权重的学习率为零, 偏置的学习率为常数 (None + Cons)"})
     batch_size: int = _field(100, "pretrain", "mini-batch size N of pretraining and fine-tuning")
     lr: float = _field(0.001, "finetune", "the fine-tuning rate η(0) of every rule (the paper: 0.001)")
     epochs: int = _field(50, "finetune", "fine-tuning iterations (the paper's 'SGD iterations', read as epochs)")
     eval_every: int = _field(5, "finetune", "record the RER every this many epochs")
+    stop_early_epochs: int = _field(
+        0, "finetune", "fine-tuning stops this many epochs before ``epochs`` (the rates still count "
+        "``epochs``): the last RER is recorded before the last epoch's updates", choices=(0, 1),
+        sensitivity={"default": 0, "why": "if the RER of 'iteration 50' was measured before that iteration's "
+                     "updates, the published value is our run one epoch earlier",
+                     "source": "the paper: 迭代 50 次时 … 的重构误差为 8.37 (the error at 50 iterations); "
+                     "Hinton & Salakhutdinov's backprop.m computes each epoch's errors at the top of the epoch "
+                     "loop, before that epoch's updates"})
     time_unit: str = _field(
         "step", "rule", "what t and R count in p(t), β(t) and the decays", choices=("step", "epoch"),
         reading={"default": "step", "why": "the equations index t by update; R is 'the maximum number of "
@@ -147,6 +190,13 @@ class Setup:
         check_number("batch_size", self.batch_size, low=1, integer=True)
         check_number("exp_decay_rate", self.exp_decay_rate, low=0.0, low_open=True)
         check_number("q", self.q, low=0.0)
+        check_number("weight_cost", self.weight_cost, low=0.0)
+        check_number("pretrain_final_momentum", self.pretrain_final_momentum, low=0.0, high=1.0, high_open=True)
+        check_number("untrained_top_layers", self.untrained_top_layers, low=0, high=len(self.sizes) - 1,
+                     integer=True)
+        check_number("stop_early_epochs", self.stop_early_epochs, low=0, high=self.epochs - 1, integer=True)
+        if self.stack_weights not in ("pretrained", "initial"):
+            raise ValueError(f"stack_weights must be one of ('pretrained', 'initial'), got {self.stack_weights!r}")
 
     def key(self, stage: str) -> dict:
         """The fields that decide ``stage``'s numbers: ``"pretrain"``, or ``"finetune"`` (which
@@ -156,13 +206,17 @@ class Setup:
                 if f.metadata["stage"] in stages}
 
     def pretraining(self) -> list[RBMTraining]:
+        """One ``RBMTraining`` per RBM, bottom up; the top ``untrained_top_layers`` get no epochs."""
         n = len(self.sizes) - 1
         return [RBMTraining(lr=self.top_lr if i == n - 1 else self.pretrain_lr,
-                            weight_cost=self.weight_cost, epochs=self.pretrain_epochs,
+                            weight_cost=self.weight_cost, final_momentum=self.pretrain_final_momentum,
+                            epochs=0 if i >= n - self.untrained_top_layers else self.pretrain_epochs,
                             batch_size=self.batch_size) for i in range(n)]
 
     def finetuning(self) -> FineTuning:
-        return FineTuning(epochs=self.epochs, batch_size=self.batch_size, eval_every=self.eval_every)
+        """The fine-tuning loop: ``epochs`` less ``stop_early_epochs`` epochs."""
+        return FineTuning(epochs=self.epochs - self.stop_early_epochs, batch_size=self.batch_size,
+                          eval_every=self.eval_every)
 
     def images(self, fraction: float, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
         """The training and test images [N, 784] at an experiment's data ``fraction``."""
@@ -209,6 +263,23 @@ def readings_table():
                      "why the default": r["why"], "source (Chinese)": r["source"][0],
                      "source (English)": r["source"][1]})
     return pd.DataFrame(rows)
+
+
+def sensitivities_table():
+    """The settings the text does not give that are measured to explain a published value we miss:
+    field, what it decides, the default (the behaviour before the field existed), the alternative
+    measured, why it is measured, and the sentence it rests on."""
+    import pandas as pd
+
+    rows = []
+    for f in dataclasses.fields(Setup):
+        r = f.metadata.get("sensitivity")
+        if not r:
+            continue
+        rows.append({"field": f.name, "decides": f.metadata["doc"], "default": str(r["default"]),
+                     "alternative": ", ".join(str(c) for c in f.metadata["choices"] if c != r["default"]),
+                     "why it is measured": r["why"], "source": r["source"]})
+    return pd.DataFrame(rows, columns=["field", "decides", "default", "alternative", "why it is measured", "source"])
 
 
 SETUPS = {
