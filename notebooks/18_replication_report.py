@@ -212,7 +212,9 @@ plt.show()
 # baseline, ours against theirs, in percent (grey band: the relative tolerance); baselines omitted.
 
 # %%
-table(two_way, columns={"relative_difference": "ours / published − 1", "within_absolute": "within (absolute)",
+table(two_way, keep=["experiment", "strategy", "data_fraction", "published", "ours", "relative_difference",
+                     "within_absolute", "relative_to_baseline", "within_relative"],
+      columns={"relative_difference": "ours / published − 1", "within_absolute": "within (absolute)",
                         "relative_to_baseline": "relative to baseline − 1", "within_relative": "within (relative)"},
       formats={"published": "{:.2f}", "ours": "{:.2f}", "relative_difference": "{:+.1%}",
                "relative_to_baseline": "{:+.1%}"},
@@ -263,7 +265,14 @@ table(adamix.sensitivities_table())
 # The hypotheses, each with the Setup it runs under and the published values it addresses:
 
 # %%
-table(report.hypotheses_table())
+hypotheses = report.hypotheses_table()
+table(hypotheses, keep=["hypothesis", "setup", "addresses", "predicts"])
+
+# %% [markdown]
+# What each hypothesis says, and the sentence it rests on:
+
+# %%
+table(hypotheses, keep=["hypothesis", "statement", "rests on"])
 
 # %% [markdown]
 # The experiment `explanations` runs every addressed strategy and its experiment's baseline under
@@ -276,8 +285,10 @@ table(report.hypotheses_table())
 # %%
 expl = replication.explanations(ch, two_way)
 replication.glue_all(expl.numbers())
-table(expl.misses, columns={"relative_to_baseline": "relative to baseline − 1 (default)",
-                            "hypothesis": "closest hypothesis", "all hypotheses": "every hypothesis tested"},
+table(expl.misses, keep=["experiment", "strategy", "data_fraction", "published", "relative_to_baseline",
+                         "hypothesis", "run", "outcome"],
+      columns={"relative_to_baseline": "relative to baseline − 1 (default)",
+                            "hypothesis": "closest hypothesis"},
       formats={"published": "{:.2f}", "relative_to_baseline": "{:+.1%}"})
 
 # %% [markdown]
@@ -296,8 +307,8 @@ table(expl.cons, keep=["hypothesis", "statement", "default", "under hypothesis",
 # Every hypothesis against every value it addresses:
 
 # %%
-table(expl.outcomes, keep=["hypothesis", "experiment", "strategy", "data_fraction", "compared", "default",
-                           "under hypothesis", "predicts", "moved", "outcome", "run"],
+table(expl.outcomes, keep=["hypothesis", "experiment", "strategy", "data_fraction", "default",
+                           "under hypothesis", "predicts", "outcome"],
       columns={"default": "deviation (default)", "under hypothesis": "deviation (hypothesis)"},
       formats={"default": "{:+.1%}", "under hypothesis": "{:+.1%}"})
 

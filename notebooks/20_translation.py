@@ -164,12 +164,13 @@ plt.show()
 
 # %%
 scores, score_numbers = report.score_table(study)
+level = report.protocol_numbers(scale)["level"]
 replication.glue_all(score_numbers)
 table(scores, keep=["optimizer", "family", "peak rate", "validation loss", "BLEU", "BLEU interval", "chrF",
                    "chrF interval", "diverged runs"],
       formats={"peak rate": "{:g}", "BLEU": "{:.1f}", "chrF": "{:.1f}"},
-      columns={"BLEU interval": f"BLEU {model_numbers['level']} % interval",
-               "chrF interval": f"chrF {model_numbers['level']} % interval"},
+      columns={"BLEU interval": f"BLEU {level} % interval",
+               "chrF interval": f"chrF {level} % interval"},
       missing="no interval with one seed; a diverged run's loss is not a number and its scores count as 0")
 
 # %% [markdown]

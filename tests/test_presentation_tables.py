@@ -111,3 +111,14 @@ def test_book_css_keeps_wide_tables_and_equations_inside_their_box():
     assert "overflow-x: auto" in table_box and "max-width: 100%" in table_box
     math_box = next(body for sel, body in rules.items() if "div.math" in sel and "mjx-container" in sel)
     assert "overflow-x: auto" in math_box
+
+
+def test_a_table_with_many_columns_is_marked_wide_and_a_narrow_one_is_not():
+    import pandas as pd
+
+    from optimlab.presentation.tables import WIDE, table
+
+    narrow = pd.DataFrame({f"c{i}": [1.5] for i in range(WIDE)})
+    wide = pd.DataFrame({f"c{i}": [1.5] for i in range(WIDE + 1)})
+    assert "optimbook-wide" not in table(narrow)._repr_html_()
+    assert "optimbook-wide" in table(wide)._repr_html_()

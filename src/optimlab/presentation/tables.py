@@ -51,7 +51,7 @@ _PADDING = [
 ]
 #: A table with more columns than this is set in a smaller type (CSS class ``optimbook-wide``) so
 #: that it fits the text column.
-WIDE = 6
+WIDE = 5
 #: Rows shown at most (the rest elided, as pandas does).
 MAX_ROWS = 60
 _GENERIC_MISSING = "no value: not measured, or not defined, in this run"

@@ -29,7 +29,7 @@ ambiguity of the paper is a field of :class:`Setup` with its choices (:func:`rea
 and the claims run every experiment under each. The settings the text does not give that are measured
 only to explain a published value we miss are sensitivity fields of :class:`Setup`
 (:func:`sensitivities_table`); the ``explanations`` experiment runs every hypothesis of
-:data:`~optimlab.experiments.adamix.registry.HYPOTHESES`.
+``HYPOTHESES`` (in ``optimlab.experiments.adamix.registry``).
 """
 
 from optimlab.experiments.adamix import registry, report, runner, setup

@@ -399,7 +399,7 @@ def merge(plans: Sequence[Plan]) -> Plan:
 def claim_runs(scale: str) -> dict:
     """What the claims are tested on at ``scale``: experiment -> (the experiment run, seeds, readings).
 
-    Every experiment runs under every reading (:data:`READINGS`). Exp. 1 runs as the ``readings``
+    Every experiment runs under every reading (``READINGS``). Exp. 1 runs as the ``readings``
     experiment, Exp. 2-4 as themselves, all with the same seeds (five at paper scale, two at smoke);
     Exp. 5, whose full-data runs cost the most, with three seeds at paper scale (two at smoke).
     """
