@@ -460,7 +460,7 @@ def rer_curves(
         far = reference and len(ours) and (theirs.max() * 2 < ours.min() or theirs.min() > 2 * ours.max())
         if far:
             target = ax.twinx()
-            target.set_ylabel(f"published test RER (He & Li, {published_epoch} iterations)", color="0.35")
+            target.set_ylabel("published (He & Li)", color="0.35")
             target.tick_params(axis="y", colors="0.35")
             spread = max(theirs.max() - theirs.min(), 0.05 * theirs.max())
             target.set_ylim(theirs.min() - 0.6 * spread, theirs.max() + 0.6 * spread)
