@@ -96,10 +96,6 @@ class Experiment:
     #: declared runs ``(reading, strategy, fraction)``; empty: every fraction × reading × strategy
     cells: tuple[tuple[Reading, Strategy, float], ...] = ()
 
-    def pairs(self, strategies=None):
-        """(reading, strategy) for every reading and every strategy (or only ``strategies``)."""
-        return [(r, s) for r in self.readings for s in (strategies or self.strategies)]
-
     def runs(self, strategies=None, fractions=None, readings=None) -> list[tuple[float, Reading, Strategy]]:
         """``(fraction, reading, strategy)`` of every run: the declared ``cells`` (those among
         ``strategies``, ``fractions`` and ``readings`` where given), or every fraction × reading ×
