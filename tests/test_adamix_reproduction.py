@@ -76,6 +76,9 @@ def test_rules_follow_the_paper():
     assert w.optimizer is AdaMix and w.group == {"role": "weight"}
     assert b.optimizer is AdaMix and b.group == {}  # biases: AdaMix's own β(t)
     assert w.kwargs["total_steps"] == 50 * 60 and w.kwargs["K"] == 1.0 and w.kwargs["q"] == 0.75
+    assert w.kwargs["compile"] is True and b.kwargs["compile"] is True  # Setup.compile_updates
+    w, _ = strategy_rules(Strategy("AdaMix", "AdaMix", "AdaMix"), Setup(compile_updates=False), 60)
+    assert w.kwargs["compile"] is False
     w, b = strategy_rules(Strategy("Cons+AdaMix", "Cons", "AdaMix"), setup, 60)
     assert w.optimizer is SGD and b.group == {"role": "weight"}  # Exp. 4: the weight part
     w, b = strategy_rules(Strategy("None+Cons", "None", "Cons"), setup, 60)

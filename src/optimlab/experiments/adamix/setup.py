@@ -173,6 +173,10 @@ class Setup:
         reading={"default": 0.75, "why": "the paper gives q = 0.75 for p(t) and β(t); its Power rule reuses it",
                  "source": ("q 为常数项, 通常取值为 0.75", "q is a constant, usually 0.75")})
     K: float = _field(1.0, "rule", "the constant in the roots of eq. (12), (13), (16) (the paper: 1)")
+    compile_updates: bool = _field(
+        True, "rule", "AdaMix's weight update through torch.compile (AdaMix(compile=True)): one loop over "
+        "memory instead of five passes, the same code on every device; a speed choice, not a reading (the "
+        "numbers agree to rounding)")
     xi: float = _field(0.999, "rule", "AdaDec's ξ (the paper: 0.999)")
     lockstep: bool = _field(True, "execution", "train an experiment's strategies as replicas of one batched network")
 
@@ -344,6 +348,7 @@ def strategy_rules(strategy: Strategy, setup: Setup, steps_per_epoch: int) -> tu
             kwargs["lr"] = staircase(power_decay(lr, total, setup.q))
             kwargs["recursive"] = setup.adadec_recursive
         if name == "AdaMix":
+            kwargs["compile"] = setup.compile_updates
             if setup.adamix_rate != "literal":
                 kwargs["rate"] = setup.adamix_rate
             if setup.adamix_rate == "per-round":
