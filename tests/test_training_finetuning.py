@@ -7,6 +7,8 @@ stack) with its own optimizer, on the same mini-batches, with the summed squared
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import torch
 from torch import nn
@@ -134,6 +136,35 @@ def test_records_hold_the_rer_and_the_training_seconds():
         assert records[k][-1]["test_rer"] == pytest.approx(
             ((model(test)[k] - test) ** 2).sum(1).mean().item(), rel=1e-6)
     assert reconstruction_errors(model, test, chunk=4) == pytest.approx([r[-1]["test_rer"] for r in records])
+
+
+class _SlowFirstStep(torch.optim.SGD):
+    """SGD whose first step in this process costs ``delay`` seconds more (as a compilation would)."""
+
+    def __init__(self, params, delay: float):
+        super().__init__(params, lr=0.01)
+        self.delay, self.steps = delay, 0
+
+    def step(self, closure=None):
+        if self.steps == 0:
+            time.sleep(self.delay)
+        self.steps += 1
+        return super().step(closure)
+
+
+def test_the_first_step_of_a_run_is_untimed_and_still_taken():
+    """One-time costs of a process's first step (torch.compile's compilation, lazy state) would be
+    charged to whichever run a worker happens to start with; the clock starts after that step. The
+    step itself is taken: the weights are those of a run that times every step."""
+    data = torch.rand(40, SIZES[0], generator=torch.Generator().manual_seed(1))
+    test = torch.rand(15, SIZES[0], generator=torch.Generator().manual_seed(2))
+    config = FineTuning(epochs=2, batch_size=10, eval_every=1)
+    slow, plain = autoencoder(replicas=1), autoencoder(replicas=1)
+    records = finetune(slow, [_SlowFirstStep(slow.replica_parameters(0), delay=0.5)], ["slow"], data, test, config)
+    finetune(plain, [torch.optim.SGD(plain.replica_parameters(0), lr=0.01)], ["plain"], data, test, config)
+    assert 0 < records[0][-1]["seconds"] < 0.5
+    for a, b in zip(slow.parameters(), plain.parameters()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
 
 
 def test_reconstruction_error_is_the_sum_over_images_and_pixels():

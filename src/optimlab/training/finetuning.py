@@ -12,7 +12,11 @@ only on the seed and the epoch, and the checkpoint holds the weights and every o
 Wall time: ``seconds`` is the cumulative fine-tuning time of each strategy, evaluations excluded. With
 several replicas, the shared forward and backward pass is split evenly among them and each adds the
 time of its own optimizer steps. The :class:`~optimlab.training.clock.Clock` times each part and is
-read once per epoch, so the step loop (:func:`train_epoch`) never waits for a GPU.
+read once per epoch, so the step loop (:func:`train_epoch`) never waits for a GPU. The first step
+a process takes of a run (at its start, or after a resume) is taken but not timed: it pays one-time
+costs, such as :func:`torch.compile` compiling an optimizer's update (AdaMix's ``compile=True``:
+about 20 s), that would otherwise be charged to whichever run a worker happens to start with. One
+step of the thousands of a run is left out of its seconds.
 """
 
 from __future__ import annotations
@@ -235,7 +239,10 @@ def finetune(
     for epoch in range(start, config.epochs):
         order = list(batches(n, config.batch_size, seed=seed, epoch=epoch, device=train_x.device))
         clock = Clock(train_x.device)
-        losses = train_epoch(model, optimizers, train_x, order, clock, compile=compile)
+        losses = []
+        if epoch == start:  # the run's first step in this process, untimed (see the module docstring)
+            losses, order = train_epoch(model, optimizers, train_x, order[:1], compile=compile), order[1:]
+        losses += train_epoch(model, optimizers, train_x, order, clock, compile=compile)
         parts = clock.read()
         shared, own = parts.get("shared", 0.0), [parts.get(str(j), 0.0) for j in range(k)]
         losses_t = torch.stack(losses)  # [steps, replicas]
