@@ -194,3 +194,16 @@ def test_a_fused_kernel_counts_as_the_equations_it_fuses():
     # optimbook's AdaGrad runs torch's fused kernel on plain CPU tensors; it still counts its
     # three equations s ← s + g², √s, θ ← θ − η g / √s
     assert flops.update_ops_per_element((AdaGrad, {"K": 1.0, "eps": 0.0})) == 3.0
+
+
+def test_a_compiled_update_counts_as_its_eager_equations_and_is_not_compiled_for_the_probe():
+    # the probe steps tiny tensors: compiling for them would add graphs (and, with two sizes,
+    # dynamic-shape ones) to the process's compiled update that the real runs then inherit
+    from optimbook.optim import AdaMix
+    from optimbook.optim.adamix import compiled_weight_update
+
+    compiled_weight_update.cache_clear()
+    eager = flops.update_ops_per_element((AdaMix, {"lr": 0.1, "total_steps": 100}))
+    assert eager > 0
+    assert flops.update_ops_per_element((AdaMix, {"lr": 0.1, "total_steps": 100, "compile": True})) == eager
+    assert compiled_weight_update.cache_info().currsize == 0

@@ -212,6 +212,8 @@ def _update_ops_cached(key: Hashable, role: str, rule_holder: tuple) -> float:
                 kwargs[name] = 1.0
         if kwargs.get("fused"):  # torch.optim's fused=True: count its foreach equations
             kwargs.update(fused=False, foreach=True)
+        if kwargs.get("compile"):  # a compiled update (AdaMix's): count its eager equations, and
+            kwargs["compile"] = False  # leave the process's compiled graphs to the real tensors
         opt = rule.optimizer([{"params": [p], **dict(rule.group)}], **kwargs)
         p.grad = torch.randn(shape, generator=g) * 1e-2
         opt.step()
