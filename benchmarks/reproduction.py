@@ -1,6 +1,6 @@
 """Wall time and FLOP rate of He & Li's five experiments at paper scale, against the machine's floor.
 
-    .venv/bin/python benchmarks/reproduction.py [--scale paper] [--device cpu] [--sequential]
+    .venv/bin/python benchmarks/reproduction.py [--scale paper] [--device cpu] [--sequential] [--no-compile]
 
 Makes fig4 … fig8 (one seed) into a fresh, empty results folder, so everything is computed once:
 one pretraining per data fraction and one fine-tuning per distinct (strategy, fraction), shared
@@ -85,6 +85,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sequential", action="store_true",
                         help="one adamix.run per experiment, in order (each its own schedule)")
     parser.add_argument("--no-lockstep", action="store_true", help="fine-tune strategies one at a time")
+    parser.add_argument("--no-compile", action="store_true",
+                        help="AdaMix's weight update eager instead of torch.compile'd (Setup.compile_updates=False)")
     parser.add_argument("--workers", type=int, default=None, help="worker processes (default: the runner's)")
     parser.add_argument("--experiments", nargs="+", default=EXPERIMENTS)
     parser.add_argument("--results", type=Path, default=None, help="results folder (default: a fresh temp dir)")
@@ -95,6 +97,8 @@ def main(argv: list[str] | None = None) -> None:
     setup = adamix.SETUPS[args.scale]
     if args.no_lockstep:
         setup = replace(setup, lockstep=False)
+    if args.no_compile:
+        setup = replace(setup, compile_updates=False)
     workers = args.workers or adamix.default_workers(args.scale, device)
     peak = peak_gflops(device, repeats=10)
     print(f"device {device} ({torch.get_num_threads()} threads), torch {torch.__version__}, scale {args.scale}, "
