@@ -226,5 +226,5 @@ table(report.examples_table(study, device=ch.device))
 replication.glue_all(report.compute(study, ch.device))
 
 # %% [markdown]
-# In all {glue:text}`n_runs` runs: {glue:text}`tflop:.3g` TFLOP and {glue:text}`train_hours:.2f`
-# hours of training time (evaluations excluded), on {glue:text}`device_name`.
+# In all {glue:text}`n_runs` runs: {glue:text}`tflop:.3g` TFLOP and {glue:text}`train_minutes:.1f`
+# minutes of training time (evaluations excluded), on {glue:text}`device_name`.

@@ -234,8 +234,8 @@ def test_study_numbers_sensitivity_and_compute():
     assert len(treport.sensitivity(study)) == len(protocol.BUDGETS)
     assert set(treport.sensitivity(study)["verdict"]) == {"holds", "inconclusive"}
     work = treport.compute(study, "cpu")
-    assert work["tflop"] == pytest.approx(len(study.frame)) and work["train_hours"] == pytest.approx(
-        len(study.frame) * 36.0 / 3600)
+    assert work["tflop"] == pytest.approx(len(study.frame)) and work["train_minutes"] == pytest.approx(
+        len(study.frame) * 36.0 / 60)
     assert len(study.at_choice()) == 2 * len(protocol.OPTIMIZERS)  # the chosen rate, every seed
 
 
@@ -256,6 +256,10 @@ def test_translation_panels_one_panel_per_family():
     assert len(fig.axes) == len(protocol.FAMILIES)
     for ax, members in zip(fig.axes, protocol.FAMILIES.values()):
         assert [line.get_label() for line in ax.lines] == list(members)
+    # one y scale for all families (the claim compares families), labelled once
+    first = fig.axes[0]
+    assert all(first.get_shared_y_axes().joined(first, ax) for ax in fig.axes[1:])
+    assert [ax.get_ylabel() for ax in fig.axes] == ["loss"] + [""] * (len(fig.axes) - 1)
 
 
 def test_the_reconstructions_figure_makes_the_runs_it_shows(results):

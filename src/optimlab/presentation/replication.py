@@ -727,15 +727,16 @@ def compute(ch: Chapter, seeds: Sequence[int]) -> tuple[pd.DataFrame, dict[str, 
 def translation_panels(frame, *, x: str, y: str, xlabel: str, ylabel: str, title: str, logx: bool = False,
                        marker: str | None = None):
     """One panel per optimizer family of the translation protocol: ``y`` against ``x`` per optimizer
-    (mean over seeds, band: their range)."""
+    (mean over seeds, band: their range). The panels share one y scale, labelled once: the claim
+    compares the families' levels."""
     from optimlab.experiments.translation import protocol
 
-    fig, axes = plotting.subplots(len(protocol.FAMILIES), height=3.2)
+    fig, axes = plotting.subplots(len(protocol.FAMILIES), height=3.2, sharey=True)
     for ax, (family, members) in zip(axes, protocol.FAMILIES.items()):
         present = [m for m in members if m in set(frame["optimizer"])]
         plotting.mean_band(ax, frame[frame["optimizer"].isin(members)], x=x, y=y, hue="optimizer",
                            order=present, marker=marker)
-        plotting.label(ax, xlabel, ylabel, family, logx=logx)
+        plotting.label(ax, xlabel, ylabel if ax is axes[0] else "", family, logx=logx)
         plotting.legend(ax)
     fig.suptitle(title)
     return fig

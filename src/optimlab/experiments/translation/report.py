@@ -174,7 +174,7 @@ def examples_table(found: Study, n: int = 5, device="auto") -> pd.DataFrame:
 
 
 def compute(found: Study, device="auto") -> dict[str, Any]:
-    """``tflop`` (all distinct runs' work), ``train_hours`` (their training time) and ``device_name``."""
+    """``tflop`` (all distinct runs' work), ``train_minutes`` (their training time) and ``device_name``."""
     per_run = found.frame.groupby(["optimizer", "lr", "seed", "warmup"])[["flop", "seconds"]].max()
-    return {"tflop": float(per_run["flop"].sum()) / 1e12, "train_hours": float(per_run["seconds"].sum()) / 3600,
+    return {"tflop": float(per_run["flop"].sum()) / 1e12, "train_minutes": float(per_run["seconds"].sum()) / 60,
             "device_name": str(resolve_device(device))}
