@@ -239,6 +239,23 @@ def test_study_numbers_sensitivity_and_compute():
     assert len(study.at_choice()) == 2 * len(protocol.OPTIMIZERS)  # the chosen rate, every seed
 
 
+def test_choices_at_an_end_of_the_grid_are_named():
+    study = _study()  # smoke grid (0.01, 0.1); every optimizer chose 0.1
+    first, second = protocol.OPTIMIZERS[:2]
+    study.chosen[first] = 0.01
+    out = study.numbers()
+    assert out["edge_bottom"] == first
+    assert out["edge_top"] == ", ".join(m for m in protocol.OPTIMIZERS if m != first)
+    study.chosen.update({m: 0.05 for m in protocol.OPTIMIZERS})  # inside the grid: none at an end
+    assert (study.numbers()["edge_top"], study.numbers()["edge_bottom"]) == ("none", "none")
+
+
+def test_translation_panels_log_scale_on_request():
+    fig = replication.translation_panels(_study().tuning_runs(), x="lr", y="val_loss", xlabel="lr",
+                                         ylabel="loss", title="t", logx=True, logy=True)
+    assert all(ax.get_yscale() == "log" and ax.get_xscale() == "log" for ax in fig.axes)
+
+
 def test_protocol_numbers_and_families_follow_the_settings():
     settings = runner.SETTINGS["smoke"]
     out = treport.protocol_numbers("smoke")

@@ -725,7 +725,7 @@ def compute(ch: Chapter, seeds: Sequence[int]) -> tuple[pd.DataFrame, dict[str, 
 
 
 def translation_panels(frame, *, x: str, y: str, xlabel: str, ylabel: str, title: str, logx: bool = False,
-                       marker: str | None = None):
+                       logy: bool = False, marker: str | None = None):
     """One panel per optimizer family of the translation protocol: ``y`` against ``x`` per optimizer
     (mean over seeds, band: their range). The panels share one y scale, labelled once: the claim
     compares the families' levels."""
@@ -736,7 +736,7 @@ def translation_panels(frame, *, x: str, y: str, xlabel: str, ylabel: str, title
         present = [m for m in members if m in set(frame["optimizer"])]
         plotting.mean_band(ax, frame[frame["optimizer"].isin(members)], x=x, y=y, hue="optimizer",
                            order=present, marker=marker)
-        plotting.label(ax, xlabel, ylabel if ax is axes[0] else "", family, logx=logx)
+        plotting.label(ax, xlabel, ylabel if ax is axes[0] else "", family, logx=logx, logy=logy)
         plotting.legend(ax)
     fig.suptitle(title)
     return fig
