@@ -116,12 +116,12 @@ class Study:
         ``n_diverged``, and ``edge_top`` / ``edge_bottom``: the optimizers whose chosen rate is the
         grid's largest / smallest (``"none"`` if none), whose tuning budget was binding."""
         ends, grid = self.ends, runner.SETTINGS[self.scale].grid
-        at = {edge: ", ".join(m for m in protocol.OPTIMIZERS if math.isclose(self.chosen[m], edge, rel_tol=1e-9))
-              or "none" for edge in (max(grid), min(grid))}
+        top, bottom = (", ".join(m for m in protocol.OPTIMIZERS if math.isclose(self.chosen[m], edge, rel_tol=1e-9))
+                       or "none" for edge in (max(grid), min(grid)))
         out = {"verdict": self.verdicts["protocol"][0], "best_moment": self.best[protocol.MOMENT],
                "best_gd": self.best["gradient descent"], "best_ag": self.best["adaptive gradient"],
                "n_runs": len(ends), "n_diverged": int(ends["diverged"].sum()),
-               "edge_top": at[max(grid)], "edge_bottom": at[min(grid)]}
+               "edge_top": top, "edge_bottom": bottom}
         out.update({f"verdict_{name.replace(' ', '_')}": v for name, (v, _, _) in self.verdicts.items()})
         return out
 
