@@ -138,8 +138,9 @@ plt.show()
 
 # %% [markdown] tags=["caption"]
 # Tuning: the final validation loss (cross-entropy per English token) of each optimizer at each
-# peak rate of the grid, one seed, with warmup; one panel per family, both axes logarithmic (a rate
-# far too large ends far above the rest). Missing points diverged.
+# peak rate of the grid, one seed, with warmup; one panel per family, both axes logarithmic (so that
+# a rate too large, whose loss can end far above the rest, does not flatten the other points).
+# Missing points diverged.
 
 # %% [markdown]
 # Chosen at the grid's largest rate: {glue:text}`edge_top`; at its smallest:
