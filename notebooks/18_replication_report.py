@@ -264,7 +264,14 @@ table(reading_counts, columns={"values": "published values", "within absolute": 
 # the default runs keep their numbers.
 
 # %%
-table(adamix.sensitivities_table())
+sensitivities = adamix.sensitivities_table()
+table(sensitivities, keep=["field", "decides", "default", "alternative"])
+
+# %% [markdown]
+# Why each is measured, and the sentence it rests on:
+
+# %%
+table(sensitivities, keep=["field", "why it is measured", "source"])
 
 # %% [markdown]
 # The hypotheses, each with the Setup it runs under and the published values it addresses:

@@ -122,3 +122,16 @@ def test_a_table_with_many_columns_is_marked_wide_and_a_narrow_one_is_not():
     wide = pd.DataFrame({f"c{i}": [1.5] for i in range(WIDE + 1)})
     assert "optimbook-wide" not in table(narrow)._repr_html_()
     assert "optimbook-wide" in table(wide)._repr_html_()
+
+
+def test_a_docstring_literal_in_a_text_cell_shows_as_code_and_the_rest_is_escaped():
+    # Setup's field docs use reST literals (``epochs``); a reader sees code, never the backticks,
+    # and text such as "a < b & c" is shown as written, not read as markup
+    frame = pd.DataFrame({"field": ["stop_early_epochs"],
+                          "decides": ["stops before ``epochs`` when a < b & c"]})
+    shown = table(frame)
+    html = shown._repr_html_()
+    assert "``" not in html
+    assert "<code>epochs</code>" in html
+    assert "a &lt; b &amp; c" in html
+    assert shown.cells()["decides"].tolist() == ["stops before epochs when a < b & c"]

@@ -18,6 +18,8 @@ Every table of the book goes through :func:`table`, which
 - shows a min-max summary over seeds (``groupby(...).agg(["mean", "min", "max"])``) as one column
   per quantity, "mean (min–max)", and as the plain value where every group had one run
   (min = max = mean); other multi-level headers are joined into one line;
+- shows text as written (escaped, never read as HTML), a reST literal in it (a word between double
+  backquotes, as in the setup's field docs) as code;
 - shows a missing value (NaN, None) as "—" and adds a footnote saying why (``missing``: the reason;
   a generic one when a table has gaps and no reason is given).
 
@@ -175,6 +177,20 @@ def _is_missing(value: Any) -> bool:
         return False
 
 
+#: A reST literal in a cell's text (Setup's field docs say ``epochs``).
+_LITERAL = re.compile(r"``(.+?)``")
+
+
+def _as_text(fmt: Callable[[Any], str]) -> Callable[[Any], str]:
+    """``fmt`` with a reST literal shown as its bare text."""
+    return lambda value: _LITERAL.sub(r"\1", fmt(value))
+
+
+def _as_html(fmt: Callable[[Any], str]) -> Callable[[Any], str]:
+    """``fmt`` as HTML: the text escaped (``a < b`` is text, not markup), a reST literal as code."""
+    return lambda value: _LITERAL.sub(r"<code>\1</code>", html.escape(fmt(value), quote=False))
+
+
 class Table:
     """A formatted table: shows as styled HTML in a notebook or the book, as text elsewhere.
 
@@ -257,11 +273,12 @@ def table(
 
         return apply
 
-    formatter = {names[c]: fmt(formats[c]) if c in formats else column_format(list(data[c]))
-                 for c in data.columns}
+    cell = {names[c]: fmt(formats[c]) if c in formats else column_format(list(data[c])) for c in data.columns}
+    formatter = {name: _as_text(f) for name, f in cell.items()}
     has_missing = bool(data.map(_is_missing).to_numpy().any()) if len(data) else False
     note = (missing or _GENERIC_MISSING) if has_missing else None
-    styler = shown.style.format(formatter).hide(axis="index").set_table_styles(_PADDING)
+    styler = shown.style.format({name: _as_html(f) for name, f in cell.items()}).hide(axis="index")
+    styler = styler.set_table_styles(_PADDING)
     # text reads from the left; long text wraps within the page instead of pushing columns off it
     text = [] if isinstance(shown.columns, pd.MultiIndex) else [
         names[c] for c in data.columns if not pd.api.types.is_numeric_dtype(data[c]) and not data[c].map(
