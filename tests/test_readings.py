@@ -265,6 +265,9 @@ def test_claim_verdicts_follow_the_documented_rules():
     summary = report.verdict_summary(rows).set_index("claim")
     assert summary.loc["C1", "verdict"] == "depends on the reading"
     assert "current: not reproduced" in summary.loc["C1", "by reading"]
+    # a claim with one verdict under every reading has no per-reading detail: a missing value (the
+    # book's tables show it as a dash with the reason), not an empty string shown as a blank cell
+    assert pd.isna(summary.loc["C3", "by reading"])
     # a claim with no data is "not run"
     assert report.claims({})["verdict"].unique().tolist() == ["not run"]
     # overlapping intervals over seeds are inconclusive

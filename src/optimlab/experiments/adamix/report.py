@@ -373,7 +373,7 @@ def verdict_summary(claim_rows):
     for claim, sub in claim_rows.groupby("claim", sort=False):
         verdicts = sorted(set(sub["verdict"]))
         overall = verdicts[0] if len(verdicts) == 1 else "depends on the reading"
-        detail = "; ".join(f"{r}: {v}" for r, v in zip(sub["reading"], sub["verdict"])) if len(verdicts) > 1 else ""
+        detail = "; ".join(f"{r}: {v}" for r, v in zip(sub["reading"], sub["verdict"])) if len(verdicts) > 1 else None
         rows.append({"claim": claim, "statement": sub["statement"].iloc[0], "verdict": overall,
                      "readings": int(sub["reading"].nunique()), "seeds": int(sub["seeds"].max()),
                      "by reading": detail})
