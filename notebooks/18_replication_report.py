@@ -111,7 +111,13 @@ table(found.rows, keep=["claim", "reading", "verdict", "seeds", "statistic", "me
 
 # %%
 readings = adamix.readings_table()
-table(readings, keep=["field", "decides", "default", "alternatives", "why the default"])
+table(readings, keep=["field", "decides", "default", "alternatives"])
+
+# %% [markdown]
+# Why each default was chosen:
+
+# %%
+table(readings, keep=["field", "why the default"])
 
 # %% [markdown]
 # The sentences of the paper each reading rests on, in its Chinese text and in the authors' English
