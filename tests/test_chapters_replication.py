@@ -328,6 +328,20 @@ def test_two_way_readings_counts_every_reading_and_glues_the_closest():
     assert numbers["seeds_by_experiment"].count("Exp.") == 5
 
 
+
+def test_data_size_table_puts_the_paper_above_every_reading_one_column_per_fraction():
+    frames = _claim_frames(scale=2.0)
+    rows = adamix.report.claims(frames)
+    found = replication.Claims(adamix.report.claim_runs("smoke"), frames, rows, adamix.report.verdict_summary(rows))
+    table = replication.data_size(found)
+    published = adamix.EXPERIMENTS["fig8"].published
+    assert list(table.columns) == ["reading", "seeds", "1/10", "3/10", "6/10", "all"]
+    assert list(table["reading"]) == ["paper", "default", "exact"]
+    assert list(table.iloc[0, 2:]) == [f"{v:.2f}" for v in published.values()]
+    # two seeds with the same value: the interval is that value, twice
+    assert list(table.iloc[1, 2:]) == [f"{2 * v:.2f} [{2 * v:.2f}, {2 * v:.2f}]" for v in published.values()]
+    assert list(table["seeds"]) == ["", "2", "2"]
+
 def test_explanations_harness_one_row_per_miss(results):
     two_way = pd.DataFrame([
         {"experiment": "fig5", "strategy": "None+Cons", "data_fraction": 0.1, "published": 51.4,

@@ -396,3 +396,26 @@ def test_the_claims_intervals_are_the_stats_modules():
         assert report._interval(xs) == pytest.approx(mean_interval(xs, report.LEVEL), rel=1e-12)
     mean, low, high = report._interval([3.0])
     assert mean == 3.0 and math.isnan(low) and math.isnan(high)
+
+
+def test_exp5_by_fraction_gives_every_reading_a_mean_and_t_interval_per_fraction():
+    import pandas as pd
+
+    from optimlab.experiments.adamix import report
+
+    paper = dict(adamix.EXPERIMENTS["fig8"].published)
+    frame = pd.concat([_seeded("fig8", paper),  # seed s ends at the paper's value + 0.01·s
+                       _seeded("fig8", {k: 2 * v for k, v in paper.items()}, seeds=(0,), reading="current")])
+    table = report.by_fraction(frame).set_index(["reading", "data_fraction"])
+    assert list(dict.fromkeys(table.index.get_level_values("reading"))) == ["default", "current"]
+    t = 4.302652729911275  # Student's t, 2 degrees of freedom, 0.975 quantile
+    for fraction, value in ((f, v) for (_, f), v in paper.items()):
+        row = table.loc[("default", fraction)]
+        assert row["published"] == value and row["seeds"] == 3
+        assert row["mean"] == pytest.approx(value + 0.01)
+        half = t * 0.01 / math.sqrt(3)  # the three seeds' sample standard deviation is 0.01
+        assert (row["low"], row["high"]) == (pytest.approx(value + 0.01 - half), pytest.approx(value + 0.01 + half))
+        one = table.loc[("current", fraction)]
+        assert one["mean"] == pytest.approx(2 * value) and one["seeds"] == 1 and math.isnan(one["low"])
+    with pytest.raises(ValueError, match="fig8"):
+        report.by_fraction(_frame("fig4", {("AdaMix", 0.1): 8.0}))

@@ -41,7 +41,7 @@ from optimlab.experiments.stats import mean_interval, student_t_quantile
 from optimlab.experiments.adamix.registry import BASELINES, EXPERIMENTS, HYPOTHESES, PUBLISHED_SECONDS
 from optimlab.experiments.adamix.runner import claim_plans, claim_runs, explanation_seeds  # plan data, re-exported
 
-__all__ = ["CLAIMS", "OUTCOMES", "STILL", "baseline", "claims", "classify", "closest_reading", "comparison",
+__all__ = ["CLAIMS", "OUTCOMES", "STILL", "baseline", "by_fraction", "claims", "classify", "closest_reading", "comparison",
            "compute", "deviations", "explanation_frame", "explanation_table", "final", "final_per_run",
            "hypotheses_table",
            "claim_frame", "claim_plans", "claim_runs", "glue_key", "job_work", "outcomes", "paired",
@@ -221,6 +221,25 @@ def _per_seed(frame, reading: str):
     """The final test RER of ``reading``'s runs, one row per seed, one column per (strategy, fraction)."""
     last = final(_of_reading(frame, reading))
     return last.pivot_table(index="seed", columns=["strategy", "data_fraction"], values="test_rer")
+
+
+def by_fraction(frame):
+    """Exp. 5 (``fig8``) per reading and data fraction: ``reading, data_fraction, published, mean,
+    low, high, seeds``, AdaMix's final test RER with its ``LEVEL`` Student-t interval over seeds (NaN
+    with one seed), the readings in ``frame``'s order."""
+    import pandas as pd
+
+    if set(frame["experiment"]) != {"fig8"}:
+        raise ValueError(f"frame must hold Exp. 5's runs (experiment 'fig8'), got {sorted(set(frame['experiment']))}")
+    rows = []
+    for reading in _readings(frame):
+        wide = _per_seed(frame, reading)
+        for (label, fraction), value in EXPERIMENTS["fig8"].published.items():
+            xs = wide[(label, fraction)].dropna().tolist() if (label, fraction) in wide.columns else []
+            mean, low, high = _interval(xs) if xs else (math.nan,) * 3
+            rows.append({"reading": reading, "data_fraction": fraction, "published": value, "mean": mean,
+                         "low": low, "high": high, "seeds": len(xs)})
+    return pd.DataFrame(rows)
 
 
 @functools.lru_cache(maxsize=None)
