@@ -230,7 +230,7 @@ plt.show()
 # baseline, ours against theirs, in percent (grey band: the relative tolerance); baselines omitted.
 
 # %%
-table(two_way, keep=["experiment", "strategy", "data_fraction", "published", "ours", "relative_difference",
+table(replication.readable(two_way), keep=["experiment", "strategy", "data_fraction", "published", "ours", "relative_difference",
                      "within_absolute", "relative_to_baseline", "within_relative"],
       columns={"relative_difference": "ours / published − 1", "within_absolute": "within (absolute)",
                         "relative_to_baseline": "relative to baseline − 1", "within_relative": "within (relative)"},
@@ -310,7 +310,7 @@ table(hypotheses, keep=["hypothesis", "statement", "rests on"])
 # %%
 expl = replication.explanations(ch, two_way)
 replication.glue_all(expl.numbers())
-table(expl.misses, keep=["experiment", "strategy", "data_fraction", "published", "relative_to_baseline",
+table(replication.readable(expl.misses), keep=["experiment", "strategy", "data_fraction", "published", "relative_to_baseline",
                          "hypothesis", "run", "outcome"],
       columns={"relative_to_baseline": "relative to baseline − 1 (default)",
                             "hypothesis": "closest hypothesis"},
@@ -332,7 +332,7 @@ table(expl.cons, keep=["hypothesis", "statement", "default", "under hypothesis",
 # Every hypothesis against every value it addresses:
 
 # %%
-table(expl.outcomes, keep=["hypothesis", "experiment", "strategy", "data_fraction", "default",
+table(replication.readable(expl.outcomes), keep=["hypothesis", "experiment", "strategy", "data_fraction", "default",
                            "under hypothesis", "predicts", "outcome"],
       columns={"default": "deviation (default)", "under hypothesis": "deviation (hypothesis)"},
       formats={"default": "{:+.1%}", "under hypothesis": "{:+.1%}"})

@@ -342,6 +342,15 @@ def test_data_size_table_puts_the_paper_above_every_reading_one_column_per_fract
     assert list(table.iloc[1, 2:]) == [f"{2 * v:.2f} [{2 * v:.2f}, {2 * v:.2f}]" for v in published.values()]
     assert list(table["seeds"]) == ["", "2", "2"]
 
+
+def test_readable_names_experiments_and_fractions_and_leaves_the_rest():
+    frame = pd.DataFrame({"experiment": ["fig4", "fig8"], "data_fraction": [0.1, 1.0], "ours": [8.0, 3.5]})
+    shown = replication.readable(frame)
+    assert list(shown["experiment"]) == ["Exp. 1 (Fig. 4)", "Exp. 5 (Fig. 8)"]
+    assert list(shown["data_fraction"]) == ["1/10", "all"] and list(shown["ours"]) == [8.0, 3.5]
+    assert list(frame["experiment"]) == ["fig4", "fig8"]  # a copy: the harness's table is unchanged
+    assert replication.readable(frame[["ours"]]).equals(frame[["ours"]])
+
 def test_explanations_harness_one_row_per_miss(results):
     two_way = pd.DataFrame([
         {"experiment": "fig5", "strategy": "None+Cons", "data_fraction": 0.1, "published": 51.4,

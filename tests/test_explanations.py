@@ -157,7 +157,7 @@ def test_explanation_table_has_one_row_per_miss_with_its_best_hypothesis():
     table = report.explanation_table(two_way, rows).set_index("strategy")
     assert list(table.index) == ["None+Cons", "AdaMix", "Exp+Cons"]  # the misses, in order; no baseline
     assert table.loc["AdaMix", "hypothesis"] == "current" and table.loc["AdaMix", "outcome"] == "moved into the band"
-    assert "explanations, reading 'current'" in table.loc["AdaMix", "run"]
+    assert table.loc["AdaMix", "run"] == "explanations, reading 'current': AdaMix on 1/10 of MNIST"
     assert table.loc["None+Cons", "hypothesis"] == "no-pretraining"
     assert table.loc["Exp+Cons", "hypothesis"] == "no hypothesis declared"
 
@@ -322,3 +322,14 @@ def test_explanations_run_and_every_addressed_value_gets_an_outcome(tmp_path, mo
     # no pretraining: the start is the untrained network's, the same for every strategy under it
     start = frame[(frame["reading"] == "no-pretraining") & (frame["epoch"] == 0)]["test_rer"]
     assert start.nunique() == 1
+
+
+def test_the_hypotheses_table_names_experiments_and_fractions_as_the_paper_does():
+    shown = report.hypotheses_table().set_index("hypothesis")
+    assert shown.loc["no-pretraining", "addresses"] == "Exp. 2 (Fig. 5) None+Cons"
+    assert "Exp. 5 (Fig. 8) AdaMix on 3/10" in shown.loc["per-round", "addresses"]
+    assert "Exp. 5 (Fig. 8) AdaMix on all" in shown.loc["per-round", "addresses"]
+    assert [report.fraction_label(f) for f in (0.1, 0.3, 0.6, 1.0, 0.25)] == ["1/10", "3/10", "6/10", "all", "0.25"]
+    assert report.experiment_label("fig4") == "Exp. 1 (Fig. 4)"
+    with pytest.raises(ValueError, match="name"):
+        report.experiment_label("fig9")

@@ -31,7 +31,7 @@ from optimlab.presentation.chapter import Chapter
 __all__ = [
     "FIGURE_TITLES", "Claims", "Explanations", "beyond_figure", "Subset", "adamix_rates", "beyond", "claims", "comparison_table", "compute",
     "cost", "data_size", "diagram_figure", "diagrams_figure", "exp_rate_ablation", "final_values", "glue_all", "numbers",
-    "paired_figure", "pretraining", "pretraining_figure", "rates_figure", "reading_ablation",
+    "paired_figure", "pretraining", "readable", "pretraining_figure", "rates_figure", "reading_ablation",
     "reading_ablation_figure", "reading_note", "reconstructions_figure", "rer_scales", "rerun",
     "rerun_figure", "rule_readings", "rule_readings_figure", "runtime", "runtime_figure", "runtime_frame",
     "subset", "subset_figure", "two_way", "two_way_figure", "two_way_readings", "explanations", "weight_rule_rates", "bar_figure",
@@ -600,13 +600,6 @@ def claims(ch: Chapter) -> Claims:
     return Claims(runs, frames, rows, report.verdict_summary(rows))
 
 
-
-def _fraction_label(fraction: float) -> str:
-    """A data fraction in tenths, as the paper gives them ("1/10", "6/10", "all")."""
-    tenths = 10 * fraction
-    return "all" if fraction == 1 else f"{round(tenths)}/10" if math.isclose(tenths, round(tenths)) else f"{fraction:g}"
-
-
 def data_size(found: Claims) -> pd.DataFrame:
     """Exp. 5 (C6) by reading (:func:`optimlab.experiments.adamix.report.by_fraction`): one column per
     data fraction, each cell AdaMix's mean final test RER with its interval over seeds
@@ -622,12 +615,25 @@ def data_size(found: Claims) -> pd.DataFrame:
     fractions = list(dict.fromkeys(long["data_fraction"]))
     first = long[long["reading"] == long["reading"].iloc[0]]
     rows = [{"reading": "paper", "seeds": "",
-             **{_fraction_label(f): f"{p:.2f}" for f, p in zip(first["data_fraction"], first["published"])}}]
+             **{report.fraction_label(f): f"{p:.2f}" for f, p in zip(first["data_fraction"], first["published"])}}]
     for reading, sub in long.groupby("reading", sort=False):
         lo, hi = int(sub["seeds"].min()), int(sub["seeds"].max())
         rows.append({"reading": reading, "seeds": str(lo) if lo == hi else f"{lo}-{hi}",
-                     **{_fraction_label(r.data_fraction): cell(r) for r in sub.itertuples()}})
-    return pd.DataFrame(rows, columns=["reading", "seeds", *map(_fraction_label, fractions)])
+                     **{report.fraction_label(r.data_fraction): cell(r) for r in sub.itertuples()}})
+    return pd.DataFrame(rows, columns=["reading", "seeds", *map(report.fraction_label, fractions)])
+
+
+def readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` for a reader: experiments named as the paper names them ("Exp. 1 (Fig. 4)",
+    :func:`~optimlab.experiments.adamix.report.experiment_label`) and data fractions in tenths
+    (:func:`~optimlab.experiments.adamix.report.fraction_label`), where it has those columns."""
+    shown = frame.copy()
+    if "experiment" in shown.columns:
+        shown["experiment"] = shown["experiment"].map(report.experiment_label)
+    if "data_fraction" in shown.columns:
+        shown["data_fraction"] = shown["data_fraction"].map(report.fraction_label)
+    return shown
+
 
 def paired_figure(diffs):
     """C1's paired differences by reading (:func:`optimlab.presentation.plotting.paired_intervals`)."""

@@ -42,7 +42,7 @@ from optimlab.experiments.adamix.registry import BASELINES, EXPERIMENTS, HYPOTHE
 from optimlab.experiments.adamix.runner import claim_plans, claim_runs, explanation_seeds  # plan data, re-exported
 
 __all__ = ["CLAIMS", "OUTCOMES", "STILL", "baseline", "by_fraction", "claims", "classify", "closest_reading", "comparison",
-           "compute", "deviations", "explanation_frame", "explanation_table", "final", "final_per_run",
+           "compute", "deviations", "experiment_label", "explanation_frame", "explanation_table", "final", "fraction_label", "final_per_run",
            "hypotheses_table",
            "claim_frame", "claim_plans", "claim_runs", "glue_key", "job_work", "outcomes", "paired",
            "published_seconds_ratio", "ranks", "reading_counts", "explanation_seeds", "reading_note", "summary",
@@ -117,6 +117,21 @@ def baseline(name: str) -> tuple[str, float]:
     run (Exp. 1-4), or AdaMix on 1/10 of the data (Exp. 5)."""
     return BASELINES.get(name, ("Cons+Cons", 0.1))
 
+
+
+def experiment_label(name: str) -> str:
+    """The paper's name of experiment ``name``: "fig4" -> "Exp. 1 (Fig. 4)"."""
+    if name not in EXPERIMENTS:
+        raise ValueError(f"name must be one of {sorted(EXPERIMENTS)}, got {name!r}")
+    return EXPERIMENTS[name].title.split(":")[0]
+
+
+def fraction_label(fraction: float) -> str:
+    """A fraction of MNIST in tenths, as the paper gives them ("1/10", "6/10", "all")."""
+    tenths = 10 * fraction
+    if fraction == 1:
+        return "all"
+    return f"{round(tenths)}/10" if math.isclose(tenths, round(tenths)) else f"{fraction:g}"
 
 def two_way_comparison(frame, absolute: float = ABSOLUTE, relative: float = RELATIVE, reading: str = "default"):
     """The published values compared two ways under ``reading``: absolute (ours / published − 1
@@ -318,7 +333,7 @@ def _claim_stats(claim: str, wide) -> tuple[dict, str, bool]:
         return {f"{100 * C5_SPREAD:g} % of Cons+Cons − ({a} − {b})": C5_SPREAD * col("Cons+Cons") - (col(a) - col(b))
                 for a in labels for b in labels if a != b}, "above", False
     fractions = EXPERIMENTS["fig8"].fractions
-    return {f"AdaMix at {b:g} − at {a:g}": col("AdaMix", b) - col("AdaMix", a)
+    return {f"AdaMix on {fraction_label(b)} − on {fraction_label(a)}": col("AdaMix", b) - col("AdaMix", a)
             for a, b in zip(fractions, fractions[1:])}, "below", True
 
 
@@ -448,8 +463,8 @@ def hypotheses_table(hypotheses=HYPOTHESES):
 
     return pd.DataFrame([{"hypothesis": h.name, "statement": h.statement,
                           "setup": ", ".join(f"{k} = {v}" for k, v in h.reading.overrides),
-                          "addresses": "; ".join(f"{n} {lab}" + ("" if f == 0.1 else f" at {f:g}")
-                                                 for n, lab, f in h.addresses),
+                          "addresses": "; ".join(f"{experiment_label(n)} {lab}" + (
+                              "" if f == 0.1 else f" on {fraction_label(f)}") for n, lab, f in h.addresses),
                           "predicts": f"{h.predicts} our value", "rests on": h.rests_on} for h in hypotheses],
                         columns=["hypothesis", "statement", "setup", "addresses", "predicts", "rests on"])
 
@@ -510,7 +525,7 @@ def outcomes(frame, hypotheses=HYPOTHESES, still: float = STILL):
                          "predicts": h.predicts, "moved": moved if math.isfinite(d1 - d0) else "not run",
                          "as predicted": "yes" if moved == h.predicts else "no",
                          "outcome": classify(d0, d1, band, still),
-                         "run": f"explanations, reading {h.reading.name!r}: {label} at {fraction:g} of MNIST",
+                         "run": f"explanations, reading {h.reading.name!r}: {label} on {fraction_label(fraction)} of MNIST",
                          "seeds": int(means.loc[key, "seeds"]) if key in means.index else 0})
     return pd.DataFrame(rows)
 
