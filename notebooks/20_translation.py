@@ -87,10 +87,10 @@ table(report.test_pairs(data))
 # %%
 model, model_numbers = report.model_table(scale, data)
 replication.glue_all(model_numbers)
-table(model, formats={"parameters": "{:,}"})
+table(model, formats={"parameters": "{:,}", "dropout": "{:g}"})
 
 # %% [markdown]
-# The model has {glue:text}`n_params` parameters. The metrics' signatures:
+# The model has {glue:text}`n_params:,` parameters. The metrics' signatures:
 # {glue:text}`signature`.
 
 # %% [markdown]
@@ -131,9 +131,7 @@ replication.glue_all(study.numbers())
 # NaN or infinite; they rank last).
 
 # %%
-replication.translation_panels(study.tuning_runs(), x="lr", y="val_loss", xlabel="peak learning rate",
-                               ylabel="final validation loss (nats/token)", logx=True, logy=True,
-                               marker="o", title="validation loss after tuning, by peak rate")
+replication.tuning_figure(study)
 plt.show()
 
 # %% [markdown] tags=["caption"]
@@ -154,9 +152,7 @@ plt.show()
 # Each optimizer at its chosen rate, mean over the seeds (band: lowest to highest seed).
 
 # %%
-replication.translation_panels(study.at_choice(), x="epoch", y="val_loss", xlabel="epoch",
-                               ylabel="validation loss (nats/token)",
-                               title="validation loss at each optimizer's chosen rate")
+replication.training_figure(study)
 plt.show()
 
 # %% [markdown] tags=["caption"]
@@ -172,14 +168,8 @@ plt.show()
 
 # %%
 scores, score_numbers = report.score_table(study)
-level = report.protocol_numbers(scale)["level"]
 replication.glue_all(score_numbers)
-table(scores, keep=["optimizer", "family", "peak rate", "validation loss", "BLEU", "BLEU interval", "chrF",
-                   "chrF interval", "diverged runs"],
-      formats={"peak rate": "{:g}", "BLEU": "{:.1f}", "chrF": "{:.1f}"},
-      columns={"BLEU interval": f"BLEU {level} % interval",
-               "chrF interval": f"chrF {level} % interval"},
-      missing="no interval with one seed; a diverged run's loss is not a number and its scores count as 0")
+replication.translation_scores(scores, level=report.protocol_numbers(scale)["level"])
 
 # %% [markdown]
 # ## The verdict
@@ -189,10 +179,7 @@ table(scores, keep=["optimizer", "family", "peak rate", "validation loss", "BLEU
 # family, {glue:text}`best_ag`. The paired differences of test BLEU over seeds:
 
 # %%
-table(study.diffs, keep=["other family", "moment", "other", "mean", "low", "high", "seeds"],
-      columns={"moment": "adaptive moment", "other": "other family's best", "mean": "mean BLEU difference",
-               "low": "interval low", "high": "interval high"},
-      formats={"mean": "{:+.2f}", "low": "{:+.2f}", "high": "{:+.2f}"})
+replication.translation_diffs(study.diffs)
 
 # %% [markdown]
 # **C7 at {glue:text}`scale` scale: {glue:text}`verdict`.** {glue:text}`scale_note`
@@ -204,10 +191,7 @@ table(study.diffs, keep=["other family", "moment", "other", "mean", "low", "high
 # smaller grid, with and without warmup:
 
 # %%
-table(report.sensitivity(study), keep=["budget", "other family", "moment", "other", "mean", "low", "high", "verdict"],
-      columns={"moment": "adaptive moment", "other": "other family's best", "mean": "mean BLEU difference",
-               "low": "interval low", "high": "interval high"},
-      formats={"mean": "{:+.2f}", "low": "{:+.2f}", "high": "{:+.2f}"})
+replication.translation_diffs(report.sensitivity(study))
 
 # %% [markdown]
 # C7 is **{glue:text}`verdict_protocol`** under the protocol's budget, **{glue:text}`verdict_smaller_grid`**

@@ -226,6 +226,24 @@ def test_score_table_means_and_intervals_over_seeds_with_diverged_runs_as_zero()
     assert out["bleu_moment"] == moment
 
 
+
+def test_the_translation_tables_show_what_the_claim_compares():
+    study = _study()
+    scores, _ = treport.score_table(study)
+    shown = replication.translation_scores(scores, level=95).cells()
+    assert list(shown.columns) == ["optimizer", "family", "peak rate", "validation loss", "BLEU",
+                                   "BLEU 95 % interval", "chrF", "chrF 95 % interval", "diverged runs"]
+    assert len(shown) == len(protocol.OPTIMIZERS)
+    diffs = pd.DataFrame({"other family": ["gradient descent"], "moment": ["Adam"], "other": ["SGD"],
+                          "mean": [1.234], "low": [0.5], "high": [2.0], "seeds": [2], "budget": ["protocol"],
+                          "verdict": ["holds"]})
+    shown = replication.translation_diffs(diffs).cells()
+    assert list(shown.columns) == ["budget", "other family", "adaptive moment", "other family's best",
+                                   "mean BLEU difference", "interval low", "interval high", "seeds", "verdict"]
+    assert shown["mean BLEU difference"].tolist() == ["+1.23"]
+    # the protocol's own comparison has no budget or verdict column
+    assert "budget" not in replication.translation_diffs(diffs.drop(columns=["budget", "verdict"])).cells().columns
+
 def test_study_numbers_sensitivity_and_compute():
     study = _study()
     out = study.numbers()
@@ -250,10 +268,13 @@ def test_choices_at_an_end_of_the_grid_are_named():
     assert (study.numbers()["edge_top"], study.numbers()["edge_bottom"]) == ("none", "none")
 
 
-def test_translation_panels_log_scale_on_request():
-    fig = replication.translation_panels(_study().tuning_runs(), x="lr", y="val_loss", xlabel="lr",
-                                         ylabel="loss", title="t", logx=True, logy=True)
+def test_the_tuning_figure_draws_every_rate_of_the_grid_on_log_axes():
+    study = _study()
+    fig = replication.tuning_figure(study)
     assert all(ax.get_yscale() == "log" and ax.get_xscale() == "log" for ax in fig.axes)
+    for ax, members in zip(fig.axes, protocol.FAMILIES.values()):
+        assert [line.get_label() for line in ax.lines] == list(members)
+        assert all(sorted(line.get_xdata()) == sorted(set(study.tuning_runs()["lr"])) for line in ax.lines)
 
 
 def test_protocol_numbers_and_families_follow_the_settings():
@@ -266,17 +287,16 @@ def test_protocol_numbers_and_families_follow_the_settings():
         treport.protocol_numbers("huge")
 
 
-def test_translation_panels_one_panel_per_family():
+def test_the_training_figure_has_one_panel_per_family():
     study = _study()
-    fig = replication.translation_panels(study.at_choice(), x="epoch", y="val_loss", xlabel="epoch",
-                                         ylabel="loss", title="t")
+    fig = replication.training_figure(study)
     assert len(fig.axes) == len(protocol.FAMILIES)
     for ax, members in zip(fig.axes, protocol.FAMILIES.values()):
         assert [line.get_label() for line in ax.lines] == list(members)
     # one y scale for all families (the claim compares families), labelled once
     first = fig.axes[0]
     assert all(first.get_shared_y_axes().joined(first, ax) for ax in fig.axes[1:])
-    assert [ax.get_ylabel() for ax in fig.axes] == ["loss"] + [""] * (len(fig.axes) - 1)
+    assert [ax.get_ylabel() for ax in fig.axes] == ["validation loss (nats/token)"] + [""] * (len(fig.axes) - 1)
 
 
 def test_the_reconstructions_figure_makes_the_runs_it_shows(results):

@@ -148,3 +148,28 @@ def test_a_legend_below_a_panel_stays_clear_of_its_x_label_whatever_the_panel_he
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     assert shown.get_window_extent(renderer).y1 <= ax.xaxis.get_tightbbox(renderer).y0 + 0.5
+
+
+# --- log axes -------------------------------------------------------------------------------------
+
+def _tick_labels(ax, which: str) -> list[str]:
+    ax.figure.canvas.draw()
+    axis = ax.yaxis if which == "y" else ax.xaxis
+    return [t.get_text() for t in axis.get_majorticklabels() + axis.get_minorticklabels() if t.get_text()]
+
+
+def test_a_log_axis_within_ordinary_magnitudes_is_labelled_in_plain_numbers():
+    fig, ax = plotting.subplots(1)
+    ax.plot([0.01, 0.1], [5.2, 6.6])  # a loss in nats: less than a decade, so minor ticks get labels
+    plotting.label(ax, "peak rate", "loss (nats)", logx=True, logy=True)
+    labels = _tick_labels(ax, "y")
+    assert labels and not any("times" in t or "^" in t for t in labels), labels
+    assert {"5.4", "6", "6.6"} <= set(labels)
+    assert set(_tick_labels(ax, "x")) >= {"0.01", "0.1"}
+
+
+def test_a_log_axis_over_extreme_magnitudes_keeps_powers_of_ten():
+    fig, ax = plotting.subplots(1)
+    ax.plot([1, 2], [1e-8, 1.0])
+    plotting.label(ax, "step", "excess loss", logy=True)
+    assert any("10^{" in t for t in _tick_labels(ax, "y"))

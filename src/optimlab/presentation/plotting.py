@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
+import matplotlib.ticker
 import numpy as np
 import seaborn as sns
 
@@ -265,14 +266,31 @@ def subplots(ncols: int = 1, nrows: int = 1, *, height: float = 3.4, width: floa
     return fig, (axes[0, 0] if axes.size == 1 else axes.ravel())
 
 
+class _PlainLogFormatter(matplotlib.ticker.LogFormatterSciNotation):
+    """Matplotlib's log-axis labels (the same ticks get one), written as plain numbers ("0.01", "6.5")
+    while the axis's view lies within ``PLAIN`` and as powers of ten beyond it, where plain numbers
+    would need many digits. The default writes "6.5×10⁰" on an axis spanning less than a decade."""
+
+    PLAIN = (1e-3, 1e4)
+
+    def __call__(self, x, pos=None):
+        text = super().__call__(x, pos)
+        low, high = sorted(self.axis.get_view_interval())
+        if text and self.PLAIN[0] <= low and high <= self.PLAIN[1]:
+            return f"{x:g}"
+        return text
+
+
 def label(ax, x: str, y: str, title: str | None = None, *, logx: bool = False, logy: bool = False):
-    """Label both axes (with units, e.g. ``"wall time (s)"``), set log scales and the title."""
+    """Label both axes (with units, e.g. ``"wall time (s)"``), set log scales (labelled in plain
+    numbers within ordinary magnitudes, :class:`_PlainLogFormatter`) and the title."""
     ax.set_xlabel(x)
     ax.set_ylabel(y)
-    if logx:
-        ax.set_xscale("log")
-    if logy:
-        ax.set_yscale("log")
+    for log, axis, scale in ((logx, ax.xaxis, ax.set_xscale), (logy, ax.yaxis, ax.set_yscale)):
+        if log:
+            scale("log")
+            axis.set_major_formatter(_PlainLogFormatter())
+            axis.set_minor_formatter(_PlainLogFormatter(labelOnlyBase=False))
     if title:
         ax.set_title(title)
     return ax

@@ -35,7 +35,8 @@ __all__ = [
     "reading_ablation_figure", "reading_note", "reconstructions_figure", "rer_scales", "rerun",
     "rerun_figure", "rule_readings", "rule_readings_figure", "runtime", "runtime_figure", "runtime_frame",
     "subset", "subset_figure", "two_way", "two_way_figure", "two_way_readings", "explanations", "weight_rule_rates", "bar_figure",
-    "translation_panels",
+    "translation_panels", "tuning_figure", "training_figure",
+    "translation_scores", "translation_diffs",
 ]
 
 #: The title of each experiment's rerun figure.
@@ -775,3 +776,43 @@ def translation_panels(frame, *, x: str, y: str, xlabel: str, ylabel: str, title
         plotting.legend(ax)
     fig.suptitle(title)
     return fig
+
+
+def tuning_figure(study):
+    """The translation protocol's tuning: each optimizer's final validation loss at every peak rate
+    of the grid (one seed, with warmup), one panel per family, both axes logarithmic so that a rate
+    too large does not flatten the other points."""
+    return translation_panels(study.tuning_runs(), x="lr", y="val_loss", xlabel="peak learning rate",
+                              ylabel="final validation loss (nats/token)", logx=True, logy=True, marker="o",
+                              title="validation loss after tuning, by peak rate")
+
+
+def training_figure(study):
+    """Validation loss against epochs of every optimizer at its chosen peak rate (mean over seeds,
+    band: their range), one panel per family."""
+    return translation_panels(study.at_choice(), x="epoch", y="val_loss", xlabel="epoch",
+                              ylabel="validation loss (nats/token)",
+                              title="validation loss at each optimizer's chosen rate")
+
+
+def translation_scores(scores: pd.DataFrame, level: int) -> tables.Table:
+    """The translation protocol's test scores per optimizer
+    (:func:`optimlab.experiments.translation.report.score_table`) with their ``level`` % intervals."""
+    return tables.table(
+        scores, keep=["optimizer", "family", "peak rate", "validation loss", "BLEU", "BLEU interval", "chrF",
+                      "chrF interval", "diverged runs"],
+        formats={"peak rate": "{:g}", "BLEU": "{:.1f}", "chrF": "{:.1f}"},
+        columns={"BLEU interval": f"BLEU {level} % interval", "chrF interval": f"chrF {level} % interval"},
+        missing="no interval with one seed; a diverged run's loss is not a number and its scores count as 0")
+
+
+def translation_diffs(diffs: pd.DataFrame) -> tables.Table:
+    """C7's paired differences of test BLEU, the best adaptive-moment optimizer minus each other
+    family's best, with their intervals (and, for the budget sensitivity, the budget and verdict)."""
+    keep = [c for c in ("budget", "other family", "moment", "other", "mean", "low", "high", "seeds", "verdict")
+            if c in diffs.columns]
+    return tables.table(
+        diffs, keep=keep,
+        columns={"moment": "adaptive moment", "other": "other family's best", "mean": "mean BLEU difference",
+                 "low": "interval low", "high": "interval high"},
+        formats={"mean": "{:+.2f}", "low": "{:+.2f}", "high": "{:+.2f}"})

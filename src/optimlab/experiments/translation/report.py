@@ -30,8 +30,8 @@ def corpus_numbers(scale: str, data: runner.Data) -> dict[str, Any]:
         "scale": scale, "n_pairs": runner.SETTINGS[check_scale(scale)].pairs, "n_train": sizes["train"],
         "n_valid": sizes["valid"], "n_test": sizes["test"], "src_vocab": sizes["src_vocab"],
         "tgt_vocab": sizes["tgt_vocab"], "n_lexicon": len(corpus.load_lexicon()),
-        "scale_note": ("At smoke scale the corpus, the model and the training are far too small for any of the "
-                       "numbers below to be evidence about the claim: they show that the machinery runs."
+        "scale_note": ("At smoke scale the corpus, the model and the training are far too small for any of this "
+                       "chapter's numbers to be evidence about the claim: they show that the machinery runs."
                        if scale == "smoke" else "These are the paper-scale numbers."),
     }
 
