@@ -203,7 +203,7 @@ table(found.rows[found.rows["claim"].isin(["C3", "C4", "C5", "C6"])], keep=["cla
 # seeds with its {glue:text}`level` % Student-t interval, below the paper's values:
 
 # %%
-table(replication.data_size(found))
+table(replication.data_size(found.frames["fig8"]))
 
 # %% [markdown]
 # Verdicts: C3 **{glue:text}`verdict_C3`**, C4 **{glue:text}`verdict_C4`**, C5

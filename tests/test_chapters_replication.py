@@ -351,9 +351,7 @@ def test_two_way_readings_counts_every_reading_and_glues_the_closest():
 
 def test_data_size_table_puts_the_paper_above_every_reading_one_column_per_fraction():
     frames = _claim_frames(scale=2.0)
-    rows = adamix.report.claims(frames)
-    found = replication.Claims(adamix.report.claim_runs("smoke"), frames, rows, adamix.report.verdict_summary(rows))
-    table = replication.data_size(found)
+    table = replication.data_size(frames["fig8"])
     published = adamix.EXPERIMENTS["fig8"].published
     assert list(table.columns) == ["reading", "seeds", "1/10", "3/10", "6/10", "all"]
     assert list(table["reading"]) == ["paper", "default", "exact"]
@@ -386,3 +384,18 @@ def test_explanations_harness_one_row_per_miss(results):
     out = expl.numbers()
     assert out["n_misses"] == 2 and out["n_unexplained"] == 1
     assert out["n_hypotheses"] == len(adamix.HYPOTHESES) and out["expl_seeds"] == 2
+
+
+def test_a_chapter_does_not_print_torchs_no_cuda_runtime_warning(caplog):
+    """A CUDA toolkit on a machine without a GPU (this one, CI's) makes torch log "No CUDA runtime is
+    found" when torch.compile imports its C++ helpers; the book showed it under five figures. It is
+    about the machine, not the chapter: a chapter's start silences that logger, and only that one."""
+    import logging
+
+    from optimlab.presentation.chapter import start
+
+    start("smoke", "cpu")
+    with caplog.at_level(logging.WARNING):
+        logging.getLogger("torch.utils.cpp_extension").warning("No CUDA runtime is found, using CUDA_HOME='%s'", "x")
+        logging.getLogger("torch._inductor").warning("a warning that matters")
+    assert [r.getMessage() for r in caplog.records] == ["a warning that matters"]

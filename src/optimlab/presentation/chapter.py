@@ -12,6 +12,7 @@ What a chapter then varies with the scale is one of the package's settings table
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeVar
@@ -57,6 +58,9 @@ def start(scale: str, device: str | torch.device = "auto", seed: int = 0) -> Cha
 
     check_scale(scale)
     dev = resolve_device(device)
+    # A CUDA toolkit on a machine without a GPU makes torch log "No CUDA runtime is found" when
+    # torch.compile imports its C++ helpers: a fact about the machine, printed under a figure.
+    logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
     plotting.use_style()
     torch.manual_seed(seed)
     return Chapter(scale, dev, seed)

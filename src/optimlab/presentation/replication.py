@@ -29,7 +29,7 @@ from optimlab.presentation import plotting, tables
 from optimlab.presentation.chapter import Chapter
 
 __all__ = [
-    "FIGURE_TITLES", "Claims", "Explanations", "beyond_figure", "Subset", "adamix_rates", "beyond", "claims", "comparison_table", "compute",
+    "FIGURE_TITLES", "Claims", "claim_frame", "Explanations", "beyond_figure", "Subset", "adamix_rates", "beyond", "claims", "comparison_table", "compute",
     "cost", "data_size", "diagram_figure", "diagrams_figure", "exp_rate_ablation", "final_values", "glue_all", "numbers",
     "paired_figure", "pretraining", "readable", "pretraining_figure", "rates_figure", "reading_ablation",
     "reading_ablation_figure", "reading_note", "reconstructions_figure", "rer_scales", "rerun",
@@ -206,9 +206,15 @@ def numbers(name: str, frame, setup) -> dict[str, Any]:
     return out
 
 
+def claim_frame(name: str, ch: Chapter) -> pd.DataFrame:
+    """Experiment ``name``'s runs under every reading chapter 18 tests it with, over its seeds
+    (:func:`optimlab.experiments.adamix.report.claim_frame`), run or from the cache."""
+    return report.claim_frame(name, ch.scale, ch.device)
+
+
 def reading_note(name: str, ch: Chapter) -> str:
     """How experiment ``name``'s claims fare under the readings chapter 18 tests it with (one sentence)."""
-    return report.reading_note(name, report.claim_frame(name, ch.scale, ch.device))
+    return report.reading_note(name, claim_frame(name, ch))
 
 
 # --- chapter 13: AdaMix's weight rates, the runtime table, two readings of the rules ---------------
@@ -601,12 +607,13 @@ def claims(ch: Chapter) -> Claims:
     return Claims(runs, frames, rows, report.verdict_summary(rows))
 
 
-def data_size(found: Claims) -> pd.DataFrame:
-    """Exp. 5 (C6) by reading (:func:`optimlab.experiments.adamix.report.by_fraction`): one column per
-    data fraction, each cell AdaMix's mean final test RER with its interval over seeds
-    ("mean [low, high]", the mean alone with one seed), the paper's values in the first row and the
-    seeds per reading (a range where fractions differ)."""
-    long = report.by_fraction(found.frames["fig8"])
+def data_size(frame: pd.DataFrame) -> pd.DataFrame:
+    """Exp. 5 (C6) by reading from its claim runs ``frame`` (:func:`claim_frame` of "fig8";
+    :func:`optimlab.experiments.adamix.report.by_fraction`): one column per data fraction, each cell
+    AdaMix's mean final test RER with its interval over seeds ("mean [low, high]", the mean alone
+    with one seed), the paper's values in the first row and the seeds per reading (a range where
+    fractions differ)."""
+    long = report.by_fraction(frame)
 
     def cell(r) -> str:
         if r.seeds == 0:
