@@ -283,7 +283,7 @@ class _PlainLogFormatter(matplotlib.ticker.LogFormatterSciNotation):
 
 def label(ax, x: str, y: str, title: str | None = None, *, logx: bool = False, logy: bool = False):
     """Label both axes (with units, e.g. ``"wall time (s)"``), set log scales (labelled in plain
-    numbers within ordinary magnitudes, :class:`_PlainLogFormatter`) and the title."""
+    numbers within ordinary magnitudes: ``_PlainLogFormatter``) and the title."""
     ax.set_xlabel(x)
     ax.set_ylabel(y)
     for log, axis, scale in ((logx, ax.xaxis, ax.set_xscale), (logy, ax.yaxis, ax.set_yscale)):
