@@ -65,8 +65,7 @@ replication.glue_all(found.numbers(scale))
 # formulas. None of these can be settled from the text; each became a named reading, measured.
 
 # %%
-table(found.verdicts, columns={"by reading": "verdict by reading (where they differ)"},
-      missing="the verdict is the same under every reading")
+replication.verdicts_table(found)
 
 # %% [markdown]
 # Every claim under every reading, with the paired statistic that decides it (one that lies on the
@@ -75,9 +74,7 @@ table(found.verdicts, columns={"by reading": "verdict by reading (where they dif
 # {glue:text}`level` % interval over seeds:
 
 # %%
-table(found.rows, keep=["claim", "reading", "verdict", "seeds", "statistic", "mean", "low", "high"],
-      columns={"mean": "mean over seeds", "low": "interval low", "high": "interval high"},
-      missing="one seed: no interval")
+replication.claims_table(found)
 
 # %% [markdown]
 # (readings)=
@@ -151,10 +148,7 @@ plt.show()
 # its paired confidence interval (no bar with one seed). Left of the grey line AdaMix is better.
 
 # %%
-table(diffs, keep=["reading", "other", "mean", "low", "high", "verdict"],
-      columns={"other": "AdaMix minus", "mean": "mean difference (RER)", "low": "interval low",
-               "high": "interval high"},
-      missing="one seed: no interval")
+replication.paired_table(diffs, unit="RER")
 
 # %%
 table(rank_table)
@@ -172,9 +166,7 @@ table(rank_table)
 # %%
 cost, cost_numbers = replication.cost(found)
 replication.glue_all(cost_numbers)
-table(cost, keep=["reading", "other", "mean", "low", "high", "verdict"],
-      columns={"other": "AdaMix minus", "mean": "mean difference (s)", "low": "interval low (s)",
-               "high": "interval high (s)"}, missing="one seed: no interval")
+replication.paired_table(cost, unit="s")
 
 # %% [markdown]
 # Under the default reading AdaMix takes {glue:text}`ratio_ours:.2f` times AdaGrad's fine-tuning
@@ -196,7 +188,7 @@ table(cost, keep=["reading", "other", "mean", "low", "high", "verdict"],
 # Exp. 5 over {glue:text}`n_data_seeds`):
 
 # %%
-table(found.rows[found.rows["claim"].isin(["C3", "C4", "C5", "C6"])], keep=["claim", "reading", "verdict", "evidence"])
+replication.evidence_table(found)
 
 # %% [markdown]
 # C6 in numbers: AdaMix's final test RER on each fraction of MNIST under each reading, the mean over
@@ -230,13 +222,7 @@ plt.show()
 # baseline, ours against theirs, in percent (grey band: the relative tolerance); baselines omitted.
 
 # %%
-table(replication.readable(two_way), keep=["experiment", "strategy", "data_fraction", "published", "ours", "relative_difference",
-                     "within_absolute", "relative_to_baseline", "within_relative"],
-      columns={"relative_difference": "ours / published − 1", "within_absolute": "within (absolute)",
-                        "relative_to_baseline": "relative to baseline − 1", "within_relative": "within (relative)"},
-      formats={"published": "{:.2f}", "ours": "{:.2f}", "relative_difference": "{:+.1%}",
-               "relative_to_baseline": "{:+.1%}"},
-      missing="the experiment's baseline: compared with itself it is 1 by construction")
+replication.two_way_table(two_way)
 
 # %% [markdown]
 # {glue:text}`n_abs` of the {glue:text}`n_values` published values are matched within the absolute
@@ -253,9 +239,7 @@ table(replication.readable(two_way), keep=["experiment", "strategy", "data_fract
 # %%
 _, reading_counts, reading_numbers = replication.two_way_readings(found)
 replication.glue_all(reading_numbers)
-table(reading_counts, columns={"values": "published values", "within absolute": f"within ±{report.ABSOLUTE:.0%}",
-                               "relative rows": "values not a baseline",
-                               "within relative": f"within ±{report.RELATIVE:.0%} of the baseline"})
+replication.reading_counts_table(reading_counts)
 
 # %% [markdown]
 # The reading that comes closest (the most values within the relative band, ties broken by the
@@ -310,11 +294,7 @@ table(hypotheses, keep=["hypothesis", "statement", "rests on"])
 # %%
 expl = replication.explanations(ch, two_way)
 replication.glue_all(expl.numbers())
-table(replication.readable(expl.misses), keep=["experiment", "strategy", "data_fraction", "published", "relative_to_baseline",
-                         "hypothesis", "run", "outcome"],
-      columns={"relative_to_baseline": "relative to baseline − 1 (default)",
-                            "hypothesis": "closest hypothesis"},
-      formats={"published": "{:.2f}", "relative_to_baseline": "{:+.1%}"})
+replication.misses_table(expl)
 
 # %% [markdown]
 # {glue:text}`n_misses` published value(s) lie outside the relative band under the default reading;
@@ -324,18 +304,13 @@ table(replication.readable(expl.misses), keep=["experiment", "strategy", "data_f
 # {glue:text}`n_cons_hypotheses` unstated settings of pretraining and evaluation, one at a time:
 
 # %%
-table(expl.cons, keep=["hypothesis", "statement", "default", "under hypothesis", "moved", "as predicted", "outcome"],
-      columns={"default": "ours / published − 1 (default)", "under hypothesis": "ours / published − 1 (hypothesis)"},
-      formats={"default": "{:+.1%}", "under hypothesis": "{:+.1%}"})
+replication.cons_table(expl)
 
 # %% [markdown]
 # Every hypothesis against every value it addresses:
 
 # %%
-table(replication.readable(expl.outcomes), keep=["hypothesis", "experiment", "strategy", "data_fraction", "default",
-                           "under hypothesis", "predicts", "outcome"],
-      columns={"default": "deviation (default)", "under hypothesis": "deviation (hypothesis)"},
-      formats={"default": "{:+.1%}", "under hypothesis": "{:+.1%}"})
+replication.outcomes_table(expl)
 
 # %% [markdown]
 # ## Deviations from the paper

@@ -364,10 +364,41 @@ def test_data_size_table_puts_the_paper_above_every_reading_one_column_per_fract
 def test_readable_names_experiments_and_fractions_and_leaves_the_rest():
     frame = pd.DataFrame({"experiment": ["fig4", "fig8"], "data_fraction": [0.1, 1.0], "ours": [8.0, 3.5]})
     shown = replication.readable(frame)
-    assert list(shown["experiment"]) == ["Exp. 1 (Fig. 4)", "Exp. 5 (Fig. 8)"]
+    assert list(shown["experiment"]) == ["Exp. 1", "Exp. 5"]
     assert list(shown["data_fraction"]) == ["1/10", "all"] and list(shown["ours"]) == [8.0, 3.5]
     assert list(frame["experiment"]) == ["fig4", "fig8"]  # a copy: the harness's table is unchanged
     assert replication.readable(frame[["ours"]]).equals(frame[["ours"]])
+
+
+def test_the_two_way_figure_names_the_experiments_as_the_paper_does():
+    frames = _claim_frames(scale=1.5)
+    rows = adamix.report.claims(frames)
+    found = replication.Claims(adamix.report.claim_runs("smoke"), frames, rows, adamix.report.verdict_summary(rows))
+    table, numbers = replication.two_way(Chapter("smoke", torch.device("cpu"), 0), found)
+    fig = replication.two_way_figure(table, numbers["zoom"])
+    assert [t.get_text() for t in fig.axes[1].get_legend().get_texts()] == [f"Exp. {i}" for i in range(1, 6)]
+
+
+def test_chapter_18s_tables_show_what_each_result_is_read_by():
+    frames = _claim_frames(scale=1.5)
+    rows = adamix.report.claims(frames)
+    found = replication.Claims(adamix.report.claim_runs("smoke"), frames, rows, adamix.report.verdict_summary(rows))
+    n = sum(len(e.published) for e in adamix.EXPERIMENTS.values())
+    assert len(replication.verdicts_table(found).cells()) == len(adamix.report.CLAIMS)
+    claims = replication.claims_table(found).cells()
+    assert list(claims.columns) == ["claim", "reading", "verdict", "seeds", "statistic", "mean over seeds",
+                                    "interval low", "interval high"]
+    assert set(replication.evidence_table(found).cells()["claim"]) == {"C3", "C4", "C5", "C6"}
+    paired = replication.paired_table(adamix.report.paired(frames["fig4"]), unit="s").cells()
+    assert list(paired.columns) == ["reading", "AdaMix minus", "mean difference (s)", "interval low (s)",
+                                    "interval high (s)", "verdict"]
+    two_way, _ = replication.two_way(Chapter("smoke", torch.device("cpu"), 0), found)
+    shown = replication.two_way_table(two_way).cells()
+    assert len(shown) == n and shown["within (absolute)"].isin(["yes", "no"]).all()
+    assert shown["experiment"].str.startswith("Exp. ").all() and "1/10" in set(shown["data fraction"])
+    _, counts, _ = replication.two_way_readings(found)
+    assert list(replication.reading_counts_table(counts).cells().columns) == [
+        "reading", "published values", "within ±10%", "values not a baseline", "within ±5% of the baseline"]
 
 def test_explanations_harness_one_row_per_miss(results):
     two_way = pd.DataFrame([
@@ -384,6 +415,10 @@ def test_explanations_harness_one_row_per_miss(results):
     out = expl.numbers()
     assert out["n_misses"] == 2 and out["n_unexplained"] == 1
     assert out["n_hypotheses"] == len(adamix.HYPOTHESES) and out["expl_seeds"] == 2
+    misses = replication.misses_table(expl).cells()
+    assert misses["experiment"].tolist() == ["Exp. 2", "Exp. 3"] and "closest hypothesis" in misses.columns
+    assert len(replication.cons_table(expl).cells()) == len(expl.cons)
+    assert replication.outcomes_table(expl).cells()["experiment"].str.startswith("Exp. ").all()
 
 
 def test_a_chapter_does_not_print_torchs_no_cuda_runtime_warning(caplog):

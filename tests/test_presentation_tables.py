@@ -135,3 +135,13 @@ def test_a_docstring_literal_in_a_text_cell_shows_as_code_and_the_rest_is_escape
     assert "<code>epochs</code>" in html
     assert "a &lt; b &amp; c" in html
     assert shown.cells()["decides"].tolist() == ["stops before epochs when a < b & c"]
+
+
+def test_a_yes_or_no_column_reads_yes_and_no_not_pythons_true_and_false():
+    import numpy as np
+
+    shown = _cells(pd.DataFrame({"within": [True, False, None], "np": np.array([True, False, True]),
+                                 "mixed": [True, "maybe", 1.5]}))
+    assert shown["within"].tolist() == ["yes", "no", DASH]
+    assert shown["np"].tolist() == ["yes", "no", "yes"]
+    assert shown["mixed"].tolist() == ["yes", "maybe", "1.5"]

@@ -36,7 +36,8 @@ __all__ = [
     "rerun_figure", "rule_readings", "rule_readings_figure", "runtime", "runtime_figure", "runtime_frame",
     "subset", "subset_figure", "two_way", "two_way_figure", "two_way_readings", "explanations", "weight_rule_rates", "bar_figure",
     "translation_panels", "tuning_figure", "training_figure",
-    "translation_scores", "translation_diffs",
+    "translation_scores", "translation_diffs", "verdicts_table", "claims_table", "evidence_table",
+    "paired_table", "two_way_table", "reading_counts_table", "misses_table", "cons_table", "outcomes_table",
 ]
 
 #: The title of each experiment's rerun figure.
@@ -632,7 +633,7 @@ def data_size(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def readable(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` for a reader: experiments named as the paper names them ("Exp. 1 (Fig. 4)",
+    """A copy of ``frame`` for a reader: experiments named as the paper names them ("Exp. 1",
     :func:`~optimlab.experiments.adamix.report.experiment_label`) and data fractions in tenths
     (:func:`~optimlab.experiments.adamix.report.fraction_label`), where it has those columns."""
     shown = frame.copy()
@@ -734,7 +735,8 @@ def explanations(ch: Chapter, two_way_table: pd.DataFrame, *, setup=None) -> Exp
 def two_way_figure(table: pd.DataFrame, zoom: float):
     """:func:`two_way`'s table drawn (:func:`optimlab.presentation.plotting.published_two_ways`)."""
     fig, axes = plotting.subplots(2, height=4.0)
-    plotting.published_two_ways(axes, table, zoom=zoom, absolute=report.ABSOLUTE, relative=report.RELATIVE)
+    plotting.published_two_ways(axes, readable(table), zoom=zoom, absolute=report.ABSOLUTE,
+                                relative=report.RELATIVE)
     return fig
 
 
@@ -823,3 +825,79 @@ def translation_diffs(diffs: pd.DataFrame) -> tables.Table:
         columns={"moment": "adaptive moment", "other": "other family's best", "mean": "mean BLEU difference",
                  "low": "interval low", "high": "interval high"},
         formats={"mean": "{:+.2f}", "low": "{:+.2f}", "high": "{:+.2f}"})
+
+
+# --- chapter 18's tables: which columns a reader sees, under which headers ------------------------
+_INTERVAL = {"low": "interval low", "high": "interval high"}
+
+
+def verdicts_table(found: Claims) -> tables.Table:
+    """One verdict per claim, with the per-reading verdicts where they differ."""
+    return tables.table(found.verdicts, columns={"by reading": "verdict by reading (where they differ)"},
+                        missing="the verdict is the same under every reading")
+
+
+def claims_table(found: Claims) -> tables.Table:
+    """Every claim under every reading with its deciding paired statistic and interval."""
+    return tables.table(found.rows, keep=["claim", "reading", "verdict", "seeds", "statistic", "mean", "low", "high"],
+                        columns={"mean": "mean over seeds", **_INTERVAL}, missing="one seed: no interval")
+
+
+def evidence_table(found: Claims, claims: Sequence[str] = ("C3", "C4", "C5", "C6")) -> tables.Table:
+    """The evidence of ``claims`` under each reading: the means, and the deciding statistic."""
+    return tables.table(found.rows[found.rows["claim"].isin(claims)], keep=["claim", "reading", "verdict", "evidence"])
+
+
+def paired_table(diffs: pd.DataFrame, unit: str) -> tables.Table:
+    """AdaMix minus each other strategy, paired over seeds, by reading
+    (:func:`optimlab.experiments.adamix.report.paired`), in ``unit``."""
+    return tables.table(diffs, keep=["reading", "other", "mean", "low", "high", "verdict"],
+                        columns={"other": "AdaMix minus", "mean": f"mean difference ({unit})",
+                                 "low": f"interval low ({unit})", "high": f"interval high ({unit})"},
+                        missing="one seed: no interval")
+
+
+def two_way_table(table: pd.DataFrame) -> tables.Table:
+    """:func:`two_way`'s comparison, both ways, one row per published value."""
+    return tables.table(
+        readable(table), keep=["experiment", "strategy", "data_fraction", "published", "ours", "relative_difference",
+                               "within_absolute", "relative_to_baseline", "within_relative"],
+        columns={"relative_difference": "ours / published − 1", "within_absolute": "within (absolute)",
+                 "relative_to_baseline": "relative to baseline − 1", "within_relative": "within (relative)"},
+        formats={"published": "{:.2f}", "ours": "{:.2f}", "relative_difference": "{:+.1%}",
+                 "relative_to_baseline": "{:+.1%}"},
+        missing="the experiment's baseline: compared with itself it is 1 by construction")
+
+
+def reading_counts_table(counts: pd.DataFrame) -> tables.Table:
+    """:func:`two_way_readings`'s counts: the published values each reading matches, both ways."""
+    return tables.table(counts, columns={"values": "published values",
+                                         "within absolute": f"within ±{report.ABSOLUTE:.0%}",
+                                         "relative rows": "values not a baseline",
+                                         "within relative": f"within ±{report.RELATIVE:.0%} of the baseline"})
+
+
+def misses_table(expl: Explanations) -> tables.Table:
+    """One row per published value outside the relative band, with its closest hypothesis's outcome."""
+    return tables.table(
+        readable(expl.misses), keep=["experiment", "strategy", "data_fraction", "published", "relative_to_baseline",
+                                     "hypothesis", "run", "outcome"],
+        columns={"relative_to_baseline": "relative to baseline − 1 (default)", "hypothesis": "closest hypothesis"},
+        formats={"published": "{:.2f}", "relative_to_baseline": "{:+.1%}"})
+
+
+def cons_table(expl: Explanations) -> tables.Table:
+    """The hypotheses for our constant rate's level, one unstated setting at a time."""
+    return tables.table(
+        expl.cons, keep=["hypothesis", "statement", "default", "under hypothesis", "moved", "as predicted", "outcome"],
+        columns={"default": "ours / published − 1 (default)", "under hypothesis": "ours / published − 1 (hypothesis)"},
+        formats={"default": "{:+.1%}", "under hypothesis": "{:+.1%}"})
+
+
+def outcomes_table(expl: Explanations) -> tables.Table:
+    """Every hypothesis against every published value it addresses."""
+    return tables.table(
+        readable(expl.outcomes), keep=["hypothesis", "experiment", "strategy", "data_fraction", "default",
+                                       "under hypothesis", "predicts", "outcome"],
+        columns={"default": "deviation (default)", "under hypothesis": "deviation (hypothesis)"},
+        formats={"default": "{:+.1%}", "under hypothesis": "{:+.1%}"})

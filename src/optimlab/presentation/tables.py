@@ -19,7 +19,7 @@ Every table of the book goes through :func:`table`, which
   per quantity, "mean (min–max)", and as the plain value where every group had one run
   (min = max = mean); other multi-level headers are joined into one line;
 - shows text as written (escaped, never read as HTML), a reST literal in it (a word between double
-  backquotes, as in the setup's field docs) as code;
+  backquotes, as in the setup's field docs) as code, and a boolean as "yes" or "no";
 - shows a missing value (NaN, None) as "—" and adds a footnote saying why (``missing``: the reason;
   a generic one when a table has gaps and no reason is given).
 
@@ -87,6 +87,10 @@ def _unsigned_zero(text: str) -> str:
     return _SIGNED_ZERO.sub("", text)
 
 
+def _is_bool(value: Any) -> bool:
+    return isinstance(value, bool) or type(value).__name__ == "bool_"  # Python's or numpy's
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
@@ -96,7 +100,7 @@ def column_format(values) -> Callable[[Any], str]:
     cell's value. Text, booleans and mixed columns show as text."""
     present = [v for v in values if not _is_missing(v)]
     if not present or not all(_is_number(v) for v in present):
-        return lambda v: DASH if _is_missing(v) else str(v)
+        return lambda v: DASH if _is_missing(v) else ("yes" if v else "no") if _is_bool(v) else str(v)
     finite = [float(v) for v in present if math.isfinite(float(v))]
     magnitudes = [abs(v) for v in finite if v != 0]
     hi = max(magnitudes, default=0.0)

@@ -120,10 +120,10 @@ def baseline(name: str) -> tuple[str, float]:
 
 
 def experiment_label(name: str) -> str:
-    """The paper's name of experiment ``name``: "fig4" -> "Exp. 1 (Fig. 4)"."""
+    """The paper's name of experiment ``name``: "fig4" -> "Exp. 1" (its figure is Fig. 4)."""
     if name not in EXPERIMENTS:
         raise ValueError(f"name must be one of {sorted(EXPERIMENTS)}, got {name!r}")
-    return EXPERIMENTS[name].title.split(":")[0]
+    return EXPERIMENTS[name].title.split(" (")[0]
 
 
 def fraction_label(fraction: float) -> str:
