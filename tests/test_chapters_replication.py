@@ -400,6 +400,22 @@ def test_chapter_18s_tables_show_what_each_result_is_read_by():
     assert list(replication.reading_counts_table(counts).cells().columns) == [
         "reading", "published values", "within ±10%", "values not a baseline", "within ±5% of the baseline"]
 
+
+def test_every_published_value_under_every_reading_in_one_table():
+    frames = _claim_frames(scale=1.5)
+    rows = adamix.report.claims(frames)
+    found = replication.Claims(adamix.report.claim_runs("smoke"), frames, rows, adamix.report.verdict_summary(rows))
+    by_reading, _, _ = replication.two_way_readings(found)
+    shown = replication.values_by_reading_table(by_reading).cells()
+    n = sum(len(e.published) for e in adamix.EXPERIMENTS.values())
+    assert len(shown) == n
+    assert list(shown.columns) == ["experiment", "strategy", "data fraction", "published", "default", "exact"]
+    none = shown[shown["strategy"] == "None+Cons"].iloc[0]
+    # ours (every value 1.5 times the paper's under "default"), and relative to the baseline in brackets
+    assert none["default"] == f"{1.5 * 51.40:.2f} (0.0%)" and none["exact"] == "51.40 (0.0%)"
+    cons = shown[(shown["strategy"] == "Cons") & (shown["experiment"] == "Exp. 1")].iloc[0]
+    assert cons["default"] == f"{1.5 * 8.37:.2f}"  # a baseline: compared with itself, no bracket
+
 def test_explanations_harness_one_row_per_miss(results):
     two_way = pd.DataFrame([
         {"experiment": "fig5", "strategy": "None+Cons", "data_fraction": 0.1, "published": 51.4,

@@ -37,7 +37,7 @@ __all__ = [
     "subset", "subset_figure", "two_way", "two_way_figure", "two_way_readings", "explanations", "weight_rule_rates", "bar_figure",
     "translation_panels", "tuning_figure", "training_figure",
     "translation_scores", "translation_diffs", "verdicts_table", "claims_table", "evidence_table",
-    "paired_table", "two_way_table", "reading_counts_table", "misses_table", "cons_table", "outcomes_table",
+    "paired_table", "two_way_table", "reading_counts_table", "values_by_reading_table", "misses_table", "cons_table", "outcomes_table",
 ]
 
 #: The title of each experiment's rerun figure.
@@ -876,6 +876,24 @@ def reading_counts_table(counts: pd.DataFrame) -> tables.Table:
                                          "relative rows": "values not a baseline",
                                          "within relative": f"within ±{report.RELATIVE:.0%} of the baseline"})
 
+
+def values_by_reading_table(by_reading: pd.DataFrame) -> tables.Table:
+    """Every published value beside ours under each reading (:func:`two_way_readings`'s first table):
+    each cell our mean final test RER and, in brackets, the value relative to its experiment's
+    baseline − 1 (the relative comparison; a baseline has none)."""
+    def cell(r) -> str:
+        if pd.isna(r.ours):
+            return "not run"
+        relative = "" if pd.isna(r.relative_to_baseline) else f" ({tables.unsigned_zero(f'{r.relative_to_baseline:+.1%}')})"
+        return f"{r.ours:.2f}{relative}"
+
+    keys = ["experiment", "strategy", "data_fraction", "published"]
+    wide = (by_reading.assign(cell=[cell(r) for r in by_reading.itertuples()])
+            .pivot_table(index=keys, columns="reading", values="cell", aggfunc="first", sort=False)
+            .reset_index())
+    wide = wide[[*keys, *dict.fromkeys(by_reading["reading"])]]
+    wide.columns.name = None
+    return tables.table(readable(wide), formats={"published": "{:.2f}"})
 
 def misses_table(expl: Explanations) -> tables.Table:
     """One row per published value outside the relative band, with its closest hypothesis's outcome."""

@@ -38,7 +38,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["table", "Table", "DASH", "MAX_ROWS", "COMPARISON", "COMPARISON_ALL", "header",
+__all__ = ["table", "Table", "DASH", "unsigned_zero", "MAX_ROWS", "COMPARISON", "COMPARISON_ALL", "header",
            "install", "column_format"]
 
 #: What a missing value shows as.
@@ -82,7 +82,7 @@ def _scientific(value: float, digits: int = 3) -> str:
     return f"{mantissa} × 10{str(exponent).translate(_SUPERSCRIPT)}"
 
 
-def _unsigned_zero(text: str) -> str:
+def unsigned_zero(text: str) -> str:
     """``-0.00`` and ``+0.0 %`` lose their sign: a number that rounds to zero has none."""
     return _SIGNED_ZERO.sub("", text)
 
@@ -133,7 +133,7 @@ def column_format(values) -> Callable[[Any], str]:
     def fixed(v):
         if _is_missing(v):
             return DASH
-        return _unsigned_zero(spec.format(float(v))) if math.isfinite(float(v)) else str(v)
+        return unsigned_zero(spec.format(float(v))) if math.isfinite(float(v)) else str(v)
 
     return fixed
 
@@ -273,7 +273,7 @@ def table(
         def apply(value):
             if _is_missing(value):
                 return DASH
-            return _unsigned_zero(spec.format(value))
+            return unsigned_zero(spec.format(value))
 
         return apply
 
