@@ -157,7 +157,7 @@ def test_explanation_table_has_one_row_per_miss_with_its_best_hypothesis():
     table = report.explanation_table(two_way, rows).set_index("strategy")
     assert list(table.index) == ["None+Cons", "AdaMix", "Exp+Cons"]  # the misses, in order; no baseline
     assert table.loc["AdaMix", "hypothesis"] == "current" and table.loc["AdaMix", "outcome"] == "moved into the band"
-    assert table.loc["AdaMix", "run"] == "explanations, reading 'current': AdaMix on 1/10 of MNIST"
+    assert table.loc["AdaMix", "run"] == "explanations under 'current'"
     assert table.loc["None+Cons", "hypothesis"] == "no-pretraining"
     assert table.loc["Exp+Cons", "hypothesis"] == "no hypothesis declared"
 

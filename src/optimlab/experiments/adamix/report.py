@@ -525,7 +525,7 @@ def outcomes(frame, hypotheses=HYPOTHESES, still: float = STILL):
                          "predicts": h.predicts, "moved": moved if math.isfinite(d1 - d0) else "not run",
                          "as predicted": "yes" if moved == h.predicts else "no",
                          "outcome": classify(d0, d1, band, still),
-                         "run": f"explanations, reading {h.reading.name!r}: {label} on {fraction_label(fraction)} of MNIST",
+                         "run": f"explanations under {h.reading.name!r}",
                          "seeds": int(means.loc[key, "seeds"]) if key in means.index else 0})
     return pd.DataFrame(rows)
 
