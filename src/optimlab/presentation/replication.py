@@ -29,15 +29,18 @@ from optimlab.presentation import plotting, tables
 from optimlab.presentation.chapter import Chapter
 
 __all__ = [
-    "FIGURE_TITLES", "Claims", "claim_frame", "Explanations", "beyond_figure", "Subset", "adamix_rates", "beyond", "claims", "comparison_table", "compute",
-    "cost", "data_size", "diagram_figure", "diagrams_figure", "exp_rate_ablation", "final_values", "glue_all", "numbers",
-    "paired_figure", "pretraining", "readable", "pretraining_figure", "rates_figure", "reading_ablation",
-    "reading_ablation_figure", "reading_note", "reconstructions_figure", "rer_scales", "rerun",
-    "rerun_figure", "rule_readings", "rule_readings_figure", "runtime", "runtime_figure", "runtime_frame",
-    "subset", "subset_figure", "two_way", "two_way_figure", "two_way_readings", "explanations", "weight_rule_rates", "bar_figure",
-    "translation_panels", "tuning_figure", "training_figure",
-    "translation_scores", "translation_diffs", "verdicts_table", "claims_table", "evidence_table",
-    "paired_table", "two_way_table", "reading_counts_table", "values_by_reading_table", "misses_table", "cons_table", "outcomes_table",
+    "FIGURE_TITLES", "Claims", "claim_frame", "Explanations", "beyond_figure", "Subset",
+    "adamix_rates", "beyond", "claims", "comparison_table", "compute", "cost", "data_size",
+    "diagram_figure", "diagrams_figure", "exp_rate_ablation", "final_values", "glue_all",
+    "numbers", "paired_figure", "pretraining", "readable", "pretraining_figure", "rates_figure",
+    "reading_ablation", "reading_ablation_figure", "reading_note", "reconstructions_figure",
+    "rer_scales", "rerun", "rerun_figure", "rule_readings", "rule_readings_figure", "runtime",
+    "runtime_figure", "runtime_frame", "subset", "subset_figure", "two_way", "two_way_figure",
+    "two_way_readings", "explanations", "weight_rule_rates", "bar_figure", "translation_panels",
+    "tuning_figure", "training_figure", "translation_scores", "translation_diffs",
+    "verdicts_table", "claims_table", "evidence_table", "paired_table", "two_way_table",
+    "reading_counts_table", "values_by_reading_table", "misses_table", "cons_table",
+    "outcomes_table"
 ]
 
 #: The title of each experiment's rerun figure.
@@ -884,8 +887,9 @@ def values_by_reading_table(by_reading: pd.DataFrame) -> tables.Table:
     def cell(r) -> str:
         if pd.isna(r.ours):
             return "not run"
-        relative = "" if pd.isna(r.relative_to_baseline) else f" ({tables.unsigned_zero(f'{r.relative_to_baseline:+.1%}')})"
-        return f"{r.ours:.2f}{relative}"
+        if pd.isna(r.relative_to_baseline):
+            return f"{r.ours:.2f}"
+        return f"{r.ours:.2f} ({tables.unsigned_zero(f'{r.relative_to_baseline:+.1%}')})"
 
     keys = ["experiment", "strategy", "data_fraction", "published"]
     wide = (by_reading.assign(cell=[cell(r) for r in by_reading.itertuples()])
@@ -894,6 +898,7 @@ def values_by_reading_table(by_reading: pd.DataFrame) -> tables.Table:
     wide = wide[[*keys, *dict.fromkeys(by_reading["reading"])]]
     wide.columns.name = None
     return tables.table(readable(wide), formats={"published": "{:.2f}"})
+
 
 def misses_table(expl: Explanations) -> tables.Table:
     """One row per published value outside the relative band, with its closest hypothesis's outcome."""
@@ -908,7 +913,8 @@ def cons_table(expl: Explanations) -> tables.Table:
     """The hypotheses for our constant rate's level, one unstated setting at a time."""
     return tables.table(
         expl.cons, keep=["hypothesis", "statement", "default", "under hypothesis", "moved", "as predicted", "outcome"],
-        columns={"default": "ours / published − 1 (default)", "under hypothesis": "ours / published − 1 (hypothesis)"},
+        columns={"default": "ours / published − 1 (default)",
+                 "under hypothesis": "ours / published − 1 (hypothesis)"},
         formats={"default": "{:+.1%}", "under hypothesis": "{:+.1%}"})
 
 

@@ -41,12 +41,15 @@ from optimlab.experiments.stats import mean_interval, student_t_quantile
 from optimlab.experiments.adamix.registry import BASELINES, EXPERIMENTS, HYPOTHESES, PUBLISHED_SECONDS
 from optimlab.experiments.adamix.runner import claim_plans, claim_runs, explanation_seeds  # plan data, re-exported
 
-__all__ = ["CLAIMS", "OUTCOMES", "STILL", "baseline", "by_fraction", "claims", "classify", "closest_reading", "comparison",
-           "compute", "deviations", "experiment_label", "explanation_frame", "explanation_table", "final", "fraction_label", "final_per_run",
-           "hypotheses_table",
-           "claim_frame", "claim_plans", "claim_runs", "glue_key", "job_work", "outcomes", "paired",
-           "published_seconds_ratio", "ranks", "reading_counts", "explanation_seeds", "reading_note", "summary",
-           "two_way_by_reading", "two_way_comparison", "verdict_summary"]
+__all__ = [
+    "CLAIMS", "OUTCOMES", "STILL", "baseline", "by_fraction", "claims", "classify",
+    "closest_reading", "comparison", "compute", "deviations", "experiment_label",
+    "explanation_frame", "explanation_table", "final", "fraction_label", "final_per_run",
+    "hypotheses_table", "claim_frame", "claim_plans", "claim_runs", "glue_key", "job_work",
+    "outcomes", "paired", "published_seconds_ratio", "ranks", "reading_counts",
+    "explanation_seeds", "reading_note", "summary", "two_way_by_reading", "two_way_comparison",
+    "verdict_summary"
+]
 
 #: The claims' thresholds (fixed before any result was seen; see the module's docstring).
 C3_FACTOR = 10  # freezing the weights must cost this many times what freezing the biases does
