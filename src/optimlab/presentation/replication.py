@@ -624,15 +624,13 @@ def data_size(frame: pd.DataFrame) -> pd.DataFrame:
             return "not run"
         return f"{r.mean:.2f}" + (f" [{r.low:.2f}, {r.high:.2f}]" if r.seeds > 1 else "")
 
-    fractions = list(dict.fromkeys(long["data_fraction"]))
-    first = long[long["reading"] == long["reading"].iloc[0]]
-    rows = [{"reading": "paper", "seeds": "",
-             **{report.fraction_label(f): f"{p:.2f}" for f, p in zip(first["data_fraction"], first["published"])}}]
+    published = adamix.EXPERIMENTS["fig8"].published
+    rows = [{"reading": "paper", "seeds": "", **{report.fraction_label(f): f"{p:.2f}" for (_, f), p in published.items()}}]
     for reading, sub in long.groupby("reading", sort=False):
         lo, hi = int(sub["seeds"].min()), int(sub["seeds"].max())
         rows.append({"reading": reading, "seeds": str(lo) if lo == hi else f"{lo}-{hi}",
                      **{report.fraction_label(r.data_fraction): cell(r) for r in sub.itertuples()}})
-    return pd.DataFrame(rows, columns=["reading", "seeds", *map(report.fraction_label, fractions)])
+    return pd.DataFrame(rows, columns=["reading", "seeds", *(report.fraction_label(f) for _, f in published)])
 
 
 def readable(frame: pd.DataFrame) -> pd.DataFrame:

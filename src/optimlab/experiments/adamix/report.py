@@ -121,7 +121,6 @@ def baseline(name: str) -> tuple[str, float]:
     return BASELINES.get(name, ("Cons+Cons", 0.1))
 
 
-
 def experiment_label(name: str) -> str:
     """The paper's name of experiment ``name``: "fig4" -> "Exp. 1" (its figure is Fig. 4)."""
     if name not in EXPERIMENTS:
@@ -135,6 +134,7 @@ def fraction_label(fraction: float) -> str:
     if fraction == 1:
         return "all"
     return f"{round(tenths)}/10" if math.isclose(tenths, round(tenths)) else f"{fraction:g}"
+
 
 def two_way_comparison(frame, absolute: float = ABSOLUTE, relative: float = RELATIVE, reading: str = "default"):
     """The published values compared two ways under ``reading``: absolute (ours / published − 1
