@@ -401,6 +401,18 @@ def test_chapter_18s_tables_show_what_each_result_is_read_by():
         "reading", "published values", "within ±10%", "values not a baseline", "within ±5% of the baseline"]
 
 
+def test_claims_table_shows_each_statistic_to_three_significant_digits_never_as_powers_of_ten():
+    frames = _claim_frames(scale=1.5)
+    rows = adamix.report.claims(frames)
+    found = replication.Claims(adamix.report.claim_runs("smoke"), frames, rows, adamix.report.verdict_summary(rows))
+    # one column holds statistics in seconds, RER and fractions: a column-wide rule would go scientific
+    mixed = found.rows.head(3).assign(mean=[-0.0401, 10.93, -0.000258], low=[-0.0567, 0.557, -0.000367],
+                                      high=[-0.0235, 21.29, -0.00015])
+    shown = replication.claims_table(replace(found, rows=mixed)).cells()
+    assert shown["mean over seeds"].tolist() == ["-0.0401", "+10.9", "-0.000258"]
+    assert shown["interval low"].tolist() == ["-0.0567", "+0.557", "-0.000367"]
+
+
 def test_every_published_value_under_every_reading_in_one_table():
     frames = _claim_frames(scale=1.5)
     rows = adamix.report.claims(frames)
@@ -430,6 +442,8 @@ def test_explanations_harness_one_row_per_miss(results):
     assert set(expl.cons["strategy"]) == {"Cons"} and len(expl.cons) >= 5
     out = expl.numbers()
     assert out["n_misses"] == 2 and out["n_unexplained"] == 1
+    # the chapter's sentence accounts for every miss: into the band, toward it, not moved (or away), none declared
+    assert out["n_into_band"] + out["n_toward"] + out["n_not_moved"] + out["n_unexplained"] == out["n_misses"]
     assert out["n_hypotheses"] == len(adamix.HYPOTHESES) and out["expl_seeds"] == 2
     misses = replication.misses_table(expl).cells()
     assert misses["experiment"].tolist() == ["Exp. 2", "Exp. 3"] and "closest hypothesis" in misses.columns
