@@ -363,5 +363,5 @@ replication.glue_all(compute_numbers)
 table(compute)
 
 # %% [markdown]
-# In all, {glue:text}`total_tflop:.3g` TFLOP and {glue:text}`total_minutes:.3g` minutes of wall time
+# In all, {glue:text}`total_tflop:,.4g` TFLOP and {glue:text}`total_minutes:,.4g` minutes of wall time
 # (the cached runs' own time; a rerun from the cache costs none of it).
