@@ -307,7 +307,8 @@ replication.misses_table(expl)
 # {glue:text}`n_misses` published value(s) lie outside the relative band under the default reading;
 # for {glue:text}`n_into_band` of them a hypothesis's run moved ours into the band, for
 # {glue:text}`n_toward` the closest moved it toward the band, for {glue:text}`n_not_moved` no
-# hypothesis moved it toward the band, and {glue:text}`n_unexplained` have no hypothesis declared. Our constant rate, the baseline of Exp. 1-4, is compared absolutely: the
+# hypothesis moved it toward the band, and {glue:text}`n_unexplained` have no hypothesis declared.
+# Our constant rate, the baseline of Exp. 1-4, is compared absolutely: the
 # {glue:text}`n_cons_hypotheses` unstated settings of pretraining and evaluation, one at a time:
 
 # %%

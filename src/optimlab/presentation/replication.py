@@ -710,16 +710,17 @@ class Explanations:
     cons: pd.DataFrame
 
     def numbers(self) -> dict[str, Any]:
-        """``n_misses``, ``n_hypotheses``, ``n_into_band``, ``n_toward`` and ``n_not_moved`` (misses whose
-        best outcome is that; not moved counts "did not move" and "moved away"), ``n_unexplained``
-        (misses no hypothesis addresses), ``n_cons_hypotheses``, ``expl_seeds``, ``still_pct`` (the
-        least move, in percent of the band, that counts as one)."""
+        """``n_misses``, ``n_hypotheses``, ``n_into_band`` and ``n_toward`` (misses whose best outcome is
+        that), ``n_unexplained`` (misses no hypothesis addresses), ``n_not_moved`` (the rest: a
+        hypothesis that did not move the value, moved it away, or did not run), ``n_cons_hypotheses``,
+        ``expl_seeds``, ``still_pct`` (the least move, in percent of the band, that counts as one)."""
         best = self.misses["outcome"]
+        into = int((best == "moved into the band").sum())
+        toward = int((best == "moved toward it").sum())
+        unexplained = int((self.misses["hypothesis"] == "no hypothesis declared").sum())
         return {"n_misses": len(self.misses), "n_hypotheses": len(adamix.registry.HYPOTHESES),
-                "n_into_band": int((best == "moved into the band").sum()),
-                "n_toward": int((best == "moved toward it").sum()),
-                "n_not_moved": int(best.isin(["did not move", "moved away"]).sum()),
-                "n_unexplained": int((self.misses["hypothesis"] == "no hypothesis declared").sum()),
+                "n_into_band": into, "n_toward": toward, "n_unexplained": unexplained,
+                "n_not_moved": len(self.misses) - into - toward - unexplained,
                 "n_cons_hypotheses": len(self.cons), "expl_seeds": int(self.frame["seed"].nunique()),
                 "still_pct": round(100 * report.STILL)}
 
@@ -842,10 +843,11 @@ def verdicts_table(found: Claims) -> tables.Table:
 
 def claims_table(found: Claims) -> tables.Table:
     """Every claim under every reading with its deciding paired statistic and interval, each to 3
-    significant digits (the column mixes seconds, RER and fractions of it, so no one scale fits)."""
+    significant digits, trailing zeros kept (the column mixes seconds, RER and fractions of it, so
+    no one scale of decimals fits)."""
     return tables.table(found.rows, keep=["claim", "reading", "verdict", "seeds", "statistic", "mean", "low", "high"],
                         columns={"mean": "mean over seeds", **_INTERVAL}, missing="one seed: no interval",
-                        formats=dict.fromkeys(("mean", "low", "high"), "{:+.3g}"))
+                        formats=dict.fromkeys(("mean", "low", "high"), "{:+#.3g}"))
 
 
 def evidence_table(found: Claims, claims: Sequence[str] = ("C3", "C4", "C5", "C6")) -> tables.Table:
